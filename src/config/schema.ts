@@ -1,0 +1,131 @@
+// The configuration file's schema and defaults (CONTRACT section 3).
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { registrationSchema } from '../model.js';
+
+const port = z.number().int().min(0).max(65535);
+const positiveMs = z.number().int().positive();
+
+const brokerUser = z
+  .object({
+    username: z.string().min(1).max(128),
+    /** `scrypt$N$r$p$saltBase64$hashBase64` (see `sma-bridge passwd`). */
+    passwordHash: z.string().min(1),
+    role: z.enum(['operator', 'service', 'device']),
+  })
+  .strict();
+
+const commandExecutor = z
+  .object({
+    type: z.literal('command'),
+    /** An EdgeX-style executor, called as `path <name> <start|stop|restart|metrics>`. */
+    path: z.string().min(1).optional(),
+    /** Or per-action argv templates; `{name}` is replaced by the service name, never through a shell. */
+    start: z.array(z.string()).min(1).optional(),
+    stop: z.array(z.string()).min(1).optional(),
+    restart: z.array(z.string()).min(1).optional(),
+    metrics: z.array(z.string()).min(1).optional(),
+    reboot: z.array(z.string()).min(1).optional(),
+    timeoutMs: positiveMs.default(30_000),
+  })
+  .strict()
+  .refine((c) => c.path !== undefined || (c.start && c.stop && c.restart), {
+    message: 'needs `path`, or `start`, `stop` and `restart` argv templates',
+  });
+
+const processExecutor = z
+  .object({
+    type: z.literal('process'),
+    /** SIGTERM, then SIGKILL after this long. */
+    stopGraceMs: positiveMs.default(5_000),
+    reboot: z.array(z.string()).min(1).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    agent: z.object({ id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/).default(defaultAgentId) }).strict().prefault({}),
+    dataDir: z.string().min(1).default('./data'),
+    mqtt: z
+      .object({
+        mode: z.enum(['embedded', 'external']).default('embedded'),
+        url: z.string().regex(/^mqtts?:\/\//, 'must start with mqtt:// or mqtts://').optional(),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        ca: z.string().optional(),
+        cert: z.string().optional(),
+        key: z.string().optional(),
+        protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+        broker: z
+          .object({
+            host: z.string().default('127.0.0.1'),
+            port: port.default(1883),
+            tlsPort: port.optional(),
+            cert: z.string().optional(),
+            key: z.string().optional(),
+            users: z.array(brokerUser).optional(),
+          })
+          .strict()
+          .prefault({}),
+        topicRoot: z.string().regex(/^[^#+]+$/, 'no MQTT wildcards').optional(),
+      })
+      .strict()
+      .prefault({})
+      .refine((m) => m.mode !== 'external' || m.url, { message: 'external mode needs `url`', path: ['url'] }),
+    lwm2m: z
+      .object({
+        serverUri: z.string().regex(/^coap:\/\//, 'must be a coap:// URI').optional(),
+        endpoint: z.string().min(1).max(128).optional(),
+        lifetimeS: z.number().int().min(10).max(86_400 * 30).default(300),
+        bootstrapUri: z.string().optional(),
+        /** Local UDP port of the client; 0 picks a free one. */
+        localPort: port.default(0),
+        /** NoSec mode serves only the registered server; `any` is for debugging. */
+        acceptFrom: z.enum(['server', 'any']).default('server'),
+      })
+      .strict()
+      .prefault({}),
+    registry: z
+      .object({
+        type: z.enum(['auto', 'consul', 'etcd', 'sma', 'none']).default('auto'),
+        consul: z.object({ url: z.string().url() }).strict().optional(),
+        etcd: z.object({ hosts: z.array(z.string()).min(1), prefix: z.string().default('/sma-bridge/') }).strict().optional(),
+      })
+      .strict()
+      .prefault({}),
+    health: z
+      .object({
+        intervalMs: positiveMs.default(10_000),
+        timeoutMs: positiveMs.default(2_000),
+        retries: z.number().int().min(1).default(3),
+        restartDelayMs: z.number().int().min(0).default(1_000),
+        backoffMaxMs: positiveMs.default(60_000),
+        maxRestarts: z.number().int().min(0).default(5),
+        restartWindowMs: positiveMs.default(600_000),
+      })
+      .strict()
+      .prefault({}),
+    trust: z
+      .object({
+        heartbeatTimeoutMs: positiveMs.default(600_000),
+        pluginCheckIntervalMs: positiveMs.default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    operations: z.object({ timeoutMs: positiveMs.default(30_000) }).strict().prefault({}),
+    executor: z.discriminatedUnion('type', [processExecutor, commandExecutor]).prefault({ type: 'process' }),
+    services: z.array(registrationSchema).default([]),
+    http: z.object({ host: z.string().default('127.0.0.1'), port: port.default(48090) }).strict().prefault({}),
+    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+function defaultAgentId(): string {
+  // Hostnames may hold characters a topic or endpoint name should not.
+  return hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63) || 'sma-bridge';
+}
+
+export const topicRootOf = (config: Config): string => config.mqtt.topicRoot ?? `sma/${config.agent.id}`;
+export const endpointOf = (config: Config): string => config.lwm2m.endpoint ?? config.agent.id;

@@ -1,0 +1,72 @@
+// One typed event union on one bus. Engines and operations emit; fronts format for their protocol.
+import type { Health, ServiceStatus, TrustLevel } from './model.js';
+
+export type ServiceEventType = 'STATUS' | 'HEALTH' | 'RESTART' | 'GAVE_UP' | 'REGISTERED' | 'DEREGISTERED' | 'CONFIG';
+
+export interface ServiceEvent {
+  kind: 'service';
+  type: ServiceEventType;
+  name: string;
+  from?: ServiceStatus | Health;
+  to?: ServiceStatus | Health;
+  attempt?: number;
+  at: number;
+}
+
+export type TrustReason =
+  | 'HEARTBEAT_TIMEOUT'
+  | 'HEARTBEAT'
+  | 'PLUGIN_DOWN'
+  | 'PLUGIN_UP'
+  | 'PLUGIN_REPORT'
+  | 'REREGISTERED'
+  | 'REMOVED';
+
+export interface TrustEvent {
+  kind: 'trust';
+  deviceId: string;
+  from?: TrustLevel;
+  to: TrustLevel;
+  reason: TrustReason;
+  at: number;
+}
+
+/** Asks a plugin to send its device set again (CONTRACT section 8). */
+export interface PluginReregisterEvent {
+  kind: 'plugin-reregister';
+  plugin: string;
+  at: number;
+}
+
+export interface AgentEvent {
+  kind: 'agent';
+  type: 'REGISTRY_CHANGED' | 'STORE_UNAVAILABLE' | 'STORE_AVAILABLE';
+  detail: string;
+  at: number;
+}
+
+export type SmaEvent = ServiceEvent | TrustEvent | PluginReregisterEvent | AgentEvent;
+
+type Listener = (event: SmaEvent) => void;
+
+export class EventBus {
+  private listeners: Listener[] = [];
+
+  on(listener: Listener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  emit(event: SmaEvent): void {
+    // A front's failure to format an event must not stop the others from seeing it.
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        /* listeners log their own failures */
+      }
+    }
+  }
+}

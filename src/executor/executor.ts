@@ -1,0 +1,24 @@
+// The executor port: how a service is started, stopped, restarted and measured.
+import type { ServiceRecord } from '../model.js';
+
+export interface ProcessMetrics {
+  cpuPercent: number;
+  memoryBytes: number;
+  uptimeS: number;
+}
+
+export interface Executor {
+  readonly kind: 'process' | 'command';
+  start(service: ServiceRecord): Promise<void>;
+  stop(service: ServiceRecord): Promise<void>;
+  /** The executor's own restart, not a stop followed by a start. */
+  restart(service: ServiceRecord): Promise<void>;
+  metrics(service: ServiceRecord): Promise<ProcessMetrics | undefined>;
+  /** For `process` checks: true/false when the executor knows, undefined when it cannot tell. */
+  isAlive(name: string): boolean | undefined;
+  /** Reboot of the whole gateway, when configured (LwM2M /3/0/4). */
+  readonly canReboot: boolean;
+  reboot(): Promise<void>;
+  /** Stops what the executor owns (process executor: its children). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,27 @@
+// A command as every front hands it to the inbox, and the reply it gets back.
+import type { ErrorCode } from '../errors.js';
+
+export type Origin = 'mqtt' | 'lwm2m' | 'cli' | 'http';
+
+export interface Command {
+  op: string;
+  body: unknown;
+  correlationId?: string;
+  origin: Origin;
+  /** Where the front will publish the reply; kept in the journal so a recovered answer can be sent. */
+  replyTo?: string;
+}
+
+export type Reply = { ok: true; result: unknown } | { ok: false; error: { code: ErrorCode; message: string } };
+
+export interface Ticket {
+  /** Settles with the reply; never rejects. */
+  readonly done: Promise<Reply>;
+  /** The front calls this once the reply is on the wire; runs work deferred until then. */
+  afterSent(): void;
+}
+
+export interface Intake {
+  /** Validates and journals the command; resolves once it is durably accepted (or refused). */
+  accept(command: Command): Promise<Ticket>;
+}

@@ -1,0 +1,114 @@
+// The contract's data shapes (CONTRACT sections 4 and 6), shared by every layer.
+import { z } from 'zod';
+
+export const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+export const serviceNameSchema = z.string().regex(SERVICE_NAME, 'must match ^[a-z0-9][a-z0-9._-]{0,62}$');
+
+export const checkSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('http'), url: z.string().url() }).strict(),
+  z.object({ type: z.literal('heartbeat') }).strict(),
+  z.object({ type: z.literal('process') }).strict(),
+  z.object({ type: z.literal('none') }).strict(),
+]);
+export type Check = z.infer<typeof checkSchema>;
+
+export const startSpecSchema = z
+  .object({
+    command: z.string().min(1).max(4096),
+    args: z.array(z.string().max(4096)).max(256).optional(),
+    cwd: z.string().max(4096).optional(),
+    env: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+export type StartSpec = z.infer<typeof startSpecSchema>;
+
+export const configObjectSchema = z.record(z.string(), z.unknown());
+export type ServiceConfig = Record<string, unknown>;
+
+export const registrationSchema = z
+  .object({
+    name: serviceNameSchema,
+    host: z.string().max(253).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    check: checkSchema,
+    start: startSpecSchema.optional(),
+    plugin: z.boolean().optional(),
+    config: configObjectSchema.optional(),
+  })
+  .strict();
+export type ServiceRegistration = z.infer<typeof registrationSchema>;
+
+export type ServiceStatus = 'RUNNING' | 'STOPPED' | 'STARTING' | 'STOPPING' | 'FAILED' | 'HALT' | 'UNKNOWN';
+export type Health = 'UP' | 'DOWN' | 'UNKNOWN';
+export type Desired = 'RUNNING' | 'STOPPED';
+export type RegistryKind = 'CONSUL' | 'ETCD' | 'SMA' | 'NONE';
+
+/** What a registry keeps about a service: its registration plus the state that must survive restarts. */
+export interface ServiceRecord {
+  name: string;
+  host?: string;
+  port?: number;
+  check: Check;
+  start?: StartSpec;
+  plugin: boolean;
+  config: ServiceConfig;
+  /** LwM2M 33000 instance id; stays with the name for as long as the registry remembers it. */
+  instanceId: number;
+  desired: Desired;
+  /** A service that gave up stays FAILED until an operator starts it. */
+  failed: boolean;
+  restarts: number;
+  /** Deregistered (EdgeX soft delete): kept for visibility, not checked. */
+  halted: boolean;
+  source: 'REGISTRY' | 'MANIFEST';
+}
+
+export interface ServiceView {
+  name: string;
+  /** LwM2M 33000 instance id (an addition to the contract's ServiceView: fronts need a stable id). */
+  instanceId: number;
+  host?: string;
+  port?: number;
+  status: ServiceStatus;
+  health: Health;
+  restarts: number;
+  lastCheckAt?: string;
+  source: 'REGISTRY' | 'MANIFEST';
+  plugin: boolean;
+}
+
+export interface HealthView {
+  name: string;
+  health: Health;
+  checkedAt?: string;
+  detail?: string;
+}
+
+export interface MetricsView {
+  name: string;
+  cpuPercent: number;
+  memoryBytes: number;
+  uptimeS: number;
+  restarts: number;
+}
+
+export type ItemResult = 'OK' | 'FAILED' | 'TIMEOUT' | 'NOT_FOUND';
+
+export interface BatchItem {
+  name: string;
+  result: ItemResult;
+  status: ServiceStatus;
+  error?: { code: string; message: string };
+}
+
+export type TrustLevel = 'COMPLETE' | 'NONE';
+
+export interface TrustView {
+  id: string;
+  trustLevel: TrustLevel;
+  deviceLevel: TrustLevel;
+  pluginLevel: TrustLevel;
+  plugin?: string;
+  lastHeartbeatAt?: string;
+}

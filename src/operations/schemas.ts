@@ -1,0 +1,46 @@
+// One zod schema per operation's request, shared by every front (CONTRACT section 4).
+import { z } from 'zod';
+import { configObjectSchema, registrationSchema, serviceNameSchema } from '../model.js';
+
+const names = z.array(serviceNameSchema).max(1000);
+const trustLevel = z.enum(['COMPLETE', 'NONE']);
+
+/** Fields every request may carry for correlation; stripped before validation. */
+export const envelopeKeys = ['correlationId', 'replyTo'] as const;
+
+export const batchRequest = z.union([
+  z.object({ names: names.min(1) }).strict(),
+  z.object({ all: z.literal(true) }).strict(),
+]);
+export type BatchRequest = z.infer<typeof batchRequest>;
+
+export const requestSchemas = {
+  'services.list': z.object({ includeDeregistered: z.boolean().optional() }).strict(),
+  'services.health': z.object({ names: names.optional() }).strict(),
+  'services.metrics': z.object({ names: names.optional() }).strict(),
+  'services.start': batchRequest,
+  'services.stop': batchRequest,
+  'services.restart': batchRequest,
+  'config.get': z.object({ name: serviceNameSchema, keys: z.array(z.string().max(256)).max(256).optional() }).strict(),
+  'config.set': z.object({ name: serviceNameSchema, config: configObjectSchema }).strict(),
+  'registry.register': registrationSchema,
+  'registry.deregister': z.object({ name: serviceNameSchema }).strict(),
+  'trust.get': z
+    .object({ ids: z.array(z.string().min(1).max(128)).max(10_000).optional(), level: trustLevel.optional() })
+    .strict(),
+  'agent.info': z.object({}).strict(),
+} as const;
+
+export type OperationName = keyof typeof requestSchemas;
+export type RequestOf<N extends OperationName> = z.infer<(typeof requestSchemas)[N]>;
+
+export const operationNames = Object.keys(requestSchemas) as OperationName[];
+
+export function isOperationName(op: string): op is OperationName {
+  return Object.prototype.hasOwnProperty.call(requestSchemas, op);
+}
+
+/** zod issues as one line: `path: why; path: why`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+}

@@ -1,0 +1,34 @@
+// The one table from operation name to function. Every front reaches operations through it (via the inbox).
+import type { OperationOutcome, Ports } from './ports.js';
+import type { OperationName, RequestOf } from './schemas.js';
+import { agentInfo, trustGet } from './agent.js';
+import { configGet, configSet } from './config.js';
+import { registryDeregister, registryRegister } from './registry.js';
+import { servicesBatch, servicesHealth, servicesList, servicesMetrics } from './services.js';
+
+type Run<N extends OperationName> = (ports: Ports, req: RequestOf<N>) => Promise<OperationOutcome>;
+
+export const operations: { [N in OperationName]: Run<N> } = {
+  'services.list': servicesList,
+  'services.health': servicesHealth,
+  'services.metrics': servicesMetrics,
+  'services.start': (p, r) => servicesBatch(p, 'start', r),
+  'services.stop': (p, r) => servicesBatch(p, 'stop', r),
+  'services.restart': (p, r) => servicesBatch(p, 'restart', r),
+  'config.get': configGet,
+  'config.set': configSet,
+  'registry.register': registryRegister,
+  'registry.deregister': registryDeregister,
+  'trust.get': trustGet,
+  'agent.info': agentInfo,
+};
+
+/** Operations that change nothing: they need no journal entry and take no service lock. */
+export const readOnly: ReadonlySet<OperationName> = new Set([
+  'services.list',
+  'services.health',
+  'services.metrics',
+  'config.get',
+  'trust.get',
+  'agent.info',
+]);

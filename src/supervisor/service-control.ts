@@ -1,0 +1,17 @@
+// What the operations layer asks of the supervisor: runtime state and lifecycle actions per service.
+import type { BatchItem, HealthView, MetricsView, ServiceRecord, ServiceView } from '../model.js';
+
+export interface ServiceControl {
+  view(record: ServiceRecord): ServiceView;
+  health(record: ServiceRecord): HealthView;
+  metrics(record: ServiceRecord): Promise<MetricsView>;
+  start(record: ServiceRecord): Promise<BatchItem>;
+  stop(record: ServiceRecord): Promise<BatchItem>;
+  restart(record: ServiceRecord): Promise<BatchItem>;
+  /** A registration appeared or changed: begin (or keep) checking it. */
+  track(record: ServiceRecord): void;
+  /** Deregistered or removed: stop checking it. */
+  untrack(name: string): void;
+  /** A heartbeat from the service itself (MQTT R/heartbeat/service/{name}). */
+  heartbeat(name: string, at: number): void;
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Real peers and real processes: two cores, so keep files from starving each other.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
