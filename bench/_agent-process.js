@@ -1,0 +1,45 @@
+// Starts dist/main.js as a real process for benchmarks; resolves on its `ready` log line.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export function rssBytes(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+export async function startAgent(config = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sma-bench-'));
+  const full = { agent: { id: 'bench' }, dataDir, http: { port: 0 }, log: { level: 'warn' }, ...config,
+    mqtt: { broker: { host: '127.0.0.1', port: 0 }, ...(config.mqtt ?? {}) } };
+  const configPath = join(dataDir, 'config.json');
+  writeFileSync(configPath, JSON.stringify(full));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [join(ROOT, 'dist/main.js'), 'start', '-c', configPath], {
+    stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SMA_LOG_LEVEL: 'info' } });
+  const ready = await new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (c) => {
+      buf += c;
+      for (const line of buf.split('\n').slice(0, -1)) {
+        try { const j = JSON.parse(line); if (j.msg === 'ready') resolve(j); } catch { /* not JSON */ }
+      }
+      buf = buf.slice(buf.lastIndexOf('\n') + 1);
+    });
+    child.once('exit', (code) => reject(new Error(`agent exited ${code}`)));
+  });
+  const readyMs = performance.now() - t0;
+  child.stdout.resume();
+  return {
+    child, ready, readyMs, topicRoot: 'sma/bench',
+    stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }),
+  };
+}
+
+export function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// A simulated gateway service for tests and the README demo: answers /ping and /health, optionally sends
+// MQTT heartbeats, and can be told to crash, hang or report DOWN.
+//
+//   node firmware-sim/service.js --port P [--name N] [--mqtt URL --topic-root R]
+//                                [--crash-after-ms X] [--health DOWN] [--hang]
+//
+// GET /ping -> 200 "pong"; GET /health -> 200 {"status":"UP"|"DOWN"} (200 even when DOWN, so that a
+// checker must read the body); POST /crash exits 1; POST /hang stops answering; POST /down reports DOWN.
+// Prints `listening <port>` on stdout when ready (--port 0 picks a free port). SIGTERM exits 0.
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+
+const { values: opts } = parseArgs({
+  options: {
+    port: { type: 'string', default: '0' },
+    host: { type: 'string', default: '127.0.0.1' },
+    name: { type: 'string', default: 'sim-service' },
+    mqtt: { type: 'string' },
+    'topic-root': { type: 'string', default: 'sma/sim' },
+    'crash-after-ms': { type: 'string' },
+    health: { type: 'string', default: 'UP' },
+    hang: { type: 'boolean', default: false },
+  },
+});
+
+let health = opts.health.toUpperCase() === 'DOWN' ? 'DOWN' : 'UP';
+let hanging = opts.hang;
+
+const server = createServer((req, res) => {
+  // A hung service accepts the connection and never answers.
+  if (hanging) return;
+  const route = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
+  switch (route) {
+    case 'GET /ping':
+      return send(res, 200, 'text/plain', 'pong');
+    case 'GET /health':
+      return send(res, 200, 'application/json', JSON.stringify({ status: health, name: opts.name }));
+    case 'POST /down':
+      health = 'DOWN';
+      return send(res, 200, 'application/json', JSON.stringify({ status: health }));
+    case 'POST /up':
+      health = 'UP';
+      return send(res, 200, 'application/json', JSON.stringify({ status: health }));
+    case 'POST /hang':
+      send(res, 202, 'text/plain', 'hanging');
+      hanging = true;
+      return;
+    case 'POST /crash':
+      res.writeHead(202, { 'content-type': 'text/plain' });
+      return res.end('crashing', () => process.exit(1));
+    default:
+      return send(res, 404, 'text/plain', 'not found');
+  }
+});
+
+function send(res, status, type, body) {
+  res.writeHead(status, { 'content-type': type });
+  res.end(body);
+}
+
+let mqttClient;
+server.listen(Number(opts.port), opts.host, async () => {
+  const { port } = server.address();
+  if (opts.mqtt) mqttClient = await startHeartbeat(opts.mqtt, `${opts['topic-root']}/heartbeat/service/${opts.name}`);
+  process.stdout.write(`listening ${port}\n`);
+});
+
+if (opts['crash-after-ms'] !== undefined) {
+  setTimeout(() => process.exit(1), Number(opts['crash-after-ms']));
+}
+
+async function startHeartbeat(url, topic) {
+  // Loaded only when asked for, so the plain HTTP service starts fast.
+  const { default: mqtt } = await import('mqtt');
+  const client = mqtt.connect(url, { reconnectPeriod: 1000 });
+  const beat = () => {
+    if (!hanging && client.connected) client.publish(topic, JSON.stringify({ at: new Date().toISOString(), health }));
+  };
+  client.on('connect', beat);
+  client.on('error', () => {}); // reconnects by itself; a missing broker must not kill the service
+  setInterval(beat, 1000).unref();
+  return client;
+}
+
+process.on('SIGTERM', () => {
+  mqttClient?.end(true);
+  server.close();
+  server.closeAllConnections?.();
+  process.exit(0);
+});

@@ -1,0 +1,285 @@
+// The composition root: config -> store -> providers -> engines -> inbox -> fronts, and the stop order.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { freemem, totalmem, hostname } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino, { type Logger } from 'pino';
+import { systemClock, type Clock } from './clock.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { endpointOf, topicRootOf, type Config } from './config/schema.js';
+import { EventBus } from './events.js';
+import type { Executor } from './executor/executor.js';
+import { Inbox } from './inbox/inbox.js';
+import { Journal } from './inbox/journal.js';
+import { HttpFront } from './http/http-front.js';
+import { BrokerAccess } from './mqtt/broker-access.js';
+import { EmbeddedBroker } from './mqtt/embedded-broker.js';
+import { connectExternal } from './mqtt/external-client.js';
+import { MqttFront } from './mqtt/mqtt-front.js';
+import type { MqttTransport } from './mqtt/transport.js';
+import type { Ports, SelfControl } from './operations/ports.js';
+import type { Registry } from './registry/registry.js';
+import { selectRegistry } from './registry/registry-selection.js';
+import { verifyPassword } from './security/password-hash.js';
+import { LevelStore } from './store/level-store.js';
+import { openStoreOrExplain } from './store/store-opening.js';
+import { Supervisor } from './supervisor/supervisor.js';
+import { ProcessExecutor } from './executor/process-executor.js';
+import { CommandExecutor } from './executor/command-executor.js';
+import { TrustTracker } from './trust/trust-tracker.js';
+import { toCloudEvent } from './trust/cloud-event.js';
+import { Lwm2mClient } from './lwm2m/lwm2m-front.js';
+
+const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+const LOOPBACK = /^(127\.|::1$|localhost$)/;
+
+export interface StartedAgent {
+  readonly config: Config;
+  readonly mqttPort?: number;
+  readonly httpPort: number;
+  stop(reason: string): Promise<void>;
+}
+
+export class Agent implements StartedAgent {
+  private readonly stops: Array<[string, () => Promise<void>]> = [];
+  private stopping?: Promise<void>;
+  mqttPort?: number;
+  httpPort = 0;
+
+  constructor(
+    readonly config: Config,
+    private readonly log: Logger,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** Runs `stop` functions in reverse order of `start`. */
+  private onStop(what: string, fn: () => Promise<void>): void {
+    this.stops.push([what, fn]);
+  }
+
+  async start(self: Omit<SelfControl, 'name'>): Promise<void> {
+    const { config, log, clock } = this;
+    const startedAt = clock.now();
+    if (config.mqtt.mode === 'embedded' && !LOOPBACK.test(config.mqtt.broker.host) && !config.mqtt.broker.users?.length) {
+      throw new ConfigError([`mqtt.broker.host: ${config.mqtt.broker.host} is not loopback; configure mqtt.broker.users first`]);
+    }
+    const store = await openStoreOrExplain(config.dataDir, LevelStore.open);
+    this.onStop('store', () => store.close());
+
+    const events = new EventBus();
+    const registry: Registry = await selectRegistry({
+      type: config.registry.type,
+      consul: config.registry.consul,
+      etcd: config.registry.etcd,
+      store,
+      manifest: config.services,
+      events,
+      clock,
+      probeIntervalMs: config.health.intervalMs,
+      log: log.child({ part: 'registry' }),
+    });
+    this.onStop('registry', () => registry.close());
+
+    const executor: Executor =
+      config.executor.type === 'process'
+        ? new ProcessExecutor({ stopGraceMs: config.executor.stopGraceMs, reboot: config.executor.reboot, log: log.child({ part: 'executor' }) })
+        : new CommandExecutor({ ...config.executor, log: log.child({ part: 'executor' }) });
+    this.onStop('executor (owned children)', () => executor.close());
+
+    const supervisor = new Supervisor({ registry, executor, events, clock, health: config.health, log: log.child({ part: 'supervisor' }) });
+    const trust = new TrustTracker({
+      store,
+      events,
+      clock,
+      config: config.trust,
+      log: log.child({ part: 'trust' }),
+      plugins: () => supervisor.pluginHealth(),
+    });
+
+    const ports: Ports = {
+      registry,
+      services: supervisor,
+      trust,
+      events,
+      clock,
+      self: { name: config.agent.id, ...self },
+      agent: { agentId: config.agent.id, version: VERSION, startedAt },
+    };
+    const journal = new Journal(store);
+    await journal.open();
+    const inbox = new Inbox(ports, journal, { timeoutMs: config.operations.timeoutMs }, log.child({ part: 'inbox' }));
+
+    const transport = await this.openMqtt();
+    const mqtt = new MqttFront({
+      transport,
+      topicRoot: topicRootOf(config),
+      intake: inbox,
+      events,
+      serviceBeat: (name, at) => supervisor.heartbeat(name, at),
+      trust,
+      formatTrustEvent: (e) => toCloudEvent(e, config.agent.id),
+      now: () => clock.now(),
+      version: VERSION,
+      log: log.child({ part: 'mqtt' }),
+    });
+
+    await supervisor.start();
+    this.onStop('supervisor', () => supervisor.close());
+    await trust.start();
+    this.onStop('trust tracker (checkpoint)', () => trust.close());
+    await mqtt.start();
+    this.onStop('mqtt front (OFFLINE)', () => mqtt.stop());
+
+    for await (const [key, entry] of journal.unfinished()) {
+      // A crash cut this command short: answer it INTERRUPTED rather than guess how far it got.
+      const reply = { ok: false as const, error: { code: 'INTERRUPTED' as const, message: 'the agent stopped before the command finished' } };
+      await journal.finish(key, reply, clock.now());
+      if (entry.command.origin === 'mqtt') await mqtt.sendRecovered(entry.command.correlationId, entry.command.replyTo, reply);
+    }
+
+    const http = new HttpFront({
+      host: config.http.host,
+      port: config.http.port,
+      intake: inbox,
+      counters: () => ({
+        ...supervisor.counters(),
+        devices: trust.counts().devices,
+        trustedDevices: trust.counts().trusted,
+        uptimeS: Math.floor((clock.now() - startedAt) / 1000),
+      }),
+      health: () => ({ status: 'UP', checks: { store: 'writable', registry: registry.kind } }),
+      log: log.child({ part: 'http' }),
+    });
+    await http.start();
+    this.httpPort = http.port;
+    this.onStop('http', () => http.stop());
+
+    if (config.lwm2m.serverUri) {
+      const lwm2m = new Lwm2mClient({
+        config: { ...config.lwm2m, endpoint: endpointOf(config) },
+        intake: inbox,
+        events,
+        clock,
+        log: log.child({ part: 'lwm2m' }),
+        objectsDir: join(PACKAGE_ROOT, 'objects'),
+        device: deviceFacts(),
+        canReboot: executor.canReboot,
+      });
+      await lwm2m.start();
+      this.onStop('lwm2m (de-register)', () => lwm2m.stop());
+    }
+    log.info(
+      { agentId: config.agent.id, mqttPort: this.mqttPort, httpPort: this.httpPort, registry: registry.kind, version: VERSION, startupMs: clock.now() - startedAt },
+      'ready',
+    );
+  }
+
+  private async openMqtt(): Promise<MqttTransport> {
+    const { config, log } = this;
+    const root = topicRootOf(config);
+    if (config.mqtt.mode === 'external') {
+      const offline = Buffer.from(JSON.stringify({ state: 'OFFLINE', since: null, version: VERSION }));
+      const transport = await connectExternal({
+        url: config.mqtt.url!,
+        clientId: `sma-bridge-${config.agent.id}`,
+        username: config.mqtt.username,
+        password: config.mqtt.password,
+        ca: config.mqtt.ca,
+        cert: config.mqtt.cert,
+        key: config.mqtt.key,
+        protocolVersion: config.mqtt.protocolVersion,
+        will: { topic: `${root}/status`, payload: offline },
+        log: log.child({ part: 'mqtt' }),
+      });
+      this.onStop('mqtt client', () => transport.close());
+      return transport;
+    }
+    const b = config.mqtt.broker;
+    const broker = await EmbeddedBroker.start({
+      host: b.host,
+      port: b.port,
+      tlsPort: b.tlsPort,
+      cert: b.cert,
+      key: b.key,
+      access: new BrokerAccess(b.users ?? [], root, verifyPassword),
+      log: log.child({ part: 'broker' }),
+    });
+    this.mqttPort = broker.port;
+    this.onStop('embedded broker', () => broker.close());
+    return broker.transport();
+  }
+
+  /** Graceful stop in order: intake and fronts first, then engines, children, store. */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info({ reason }, 'stopping');
+      for (const [what, fn] of this.stops.reverse()) {
+        await fn().catch((err) => this.log.warn({ err, what }, 'stop step failed'));
+      }
+      this.log.info('stopped');
+    })();
+    return this.stopping;
+  }
+}
+
+function deviceFacts() {
+  return {
+    manufacturer: 'sma-bridge',
+    model: `${process.platform}-${process.arch}`,
+    serial: hostname(),
+    firmwareVersion: process.version,
+    softwareVersion: VERSION,
+    memoryFree: () => freemem(),
+    memoryTotal: () => totalmem(),
+  };
+}
+
+/** `sma-bridge start`: runs until SIGTERM/SIGINT; exit 2 on bad configuration. */
+export async function runAgent(options: { configPath?: string }): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig(options.configPath);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const line of err.problems) process.stderr.write(`sma-bridge: config: ${line}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = pino({ level: config.log.level, base: { agent: config.agent.id } });
+  const agent = new Agent(config, log);
+  const exit = (code: number) => agent.stop('exit').finally(() => process.exit(code));
+  const self = {
+    stop: async () => {
+      await exit(0);
+    },
+    restart: async () => {
+      await agent.stop('restart requested');
+      // Re-executes itself with the same arguments; the new process takes over once the ports are free.
+      spawn(process.execPath, process.argv.slice(1), { detached: true, stdio: 'inherit' }).unref();
+      process.exit(0);
+    },
+  };
+  try {
+    await agent.start(self);
+  } catch (err) {
+    await agent.stop('start failed');
+    if (err instanceof ConfigError) {
+      for (const line of err.problems) process.stderr.write(`sma-bridge: config: ${line}\n`);
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    log.fatal({ err }, 'start failed');
+    process.stderr.write(`sma-bridge: cannot start: ${message}\n`);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => void agent.stop(signal).then(resolve);
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  });
+  return 0;
+}

@@ -1,0 +1,32 @@
+// `sma-bridge agent info`.
+import { askObject, output, type ClientCommand } from './agent-request.js';
+import { formatDuration } from './cell-format.js';
+import { EXIT_OK } from './io.js';
+import { renderTable, type Cell } from './table.js';
+
+interface AgentInfoView {
+  agentId?: string;
+  version?: string;
+  uptimeS?: number;
+  registry?: string;
+  services?: number;
+  devices?: number;
+}
+
+export async function runAgentInfo(cmd: ClientCommand): Promise<number> {
+  const info = await askObject<AgentInfoView>(cmd.client, 'agent.info', {});
+  const rows: Array<[string, Cell]> = [
+    ['agent', info.agentId],
+    ['version', info.version],
+    ['uptime', formatDuration(info.uptimeS)],
+    ['registry', info.registry],
+    ['services', info.services],
+    ['devices', info.devices],
+  ];
+  output(cmd.io, cmd.values, info, () =>
+    renderTable([{ header: 'FIELD', cell: (r: [string, Cell]) => r[0] }, { header: 'VALUE', cell: (r: [string, Cell]) => r[1] }], rows, {
+      header: false,
+    }),
+  );
+  return EXIT_OK;
+}

@@ -1,0 +1,36 @@
+// The options of commands that ask a running agent, checked once (bad values are usage errors, exit 2).
+import type { OptionValues } from './argv.js';
+import { usageError } from './io.js';
+
+export interface ClientOptions {
+  brokerUrl: string;
+  /** Agent to ask; absent with no topicRoot: discover the one ONLINE agent. */
+  agentId?: string;
+  /** Overrides `sma/{agentId}`. */
+  topicRoot?: string;
+  username?: string;
+  password?: string;
+  timeoutMs: number;
+}
+
+export const DEFAULT_BROKER = 'mqtt://127.0.0.1:1883';
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+export function clientOptionsFrom(values: OptionValues): ClientOptions {
+  const brokerUrl = values.broker ?? DEFAULT_BROKER;
+  if (!/^(mqtts?|wss?):\/\/[^/]/.test(brokerUrl)) throw usageError(`--broker must be an mqtt://, mqtts://, ws:// or wss:// URL, not '${brokerUrl}'`);
+  const timeoutText = values.timeout ?? String(DEFAULT_TIMEOUT_MS);
+  const timeoutMs = Number(timeoutText);
+  if (!/^\d+$/.test(timeoutText) || timeoutMs < 1 || timeoutMs > 3_600_000) {
+    throw usageError(`--timeout must be a whole number of milliseconds (1..3600000), not '${timeoutText}'`);
+  }
+  if (values.agent !== undefined && !AGENT_ID.test(values.agent)) throw usageError(`--agent '${values.agent}' is not an agent id`);
+  const root = values['topic-root'];
+  if (root !== undefined && (root === '' || /[#+]/.test(root) || root.endsWith('/'))) {
+    throw usageError(`--topic-root '${root}' must be a topic without wildcards or a trailing /`);
+  }
+  if (values.password !== undefined && values.username === undefined) throw usageError('--password needs --username');
+  return { brokerUrl, agentId: values.agent, topicRoot: root, username: values.username, password: values.password, timeoutMs };
+}

@@ -1,0 +1,77 @@
+// Every command and option of `sma-bridge` as data: the argv parser checks against it, help is printed from it.
+export const optionConfig = {
+  broker: { type: 'string' },
+  agent: { type: 'string' },
+  'topic-root': { type: 'string' },
+  username: { type: 'string' },
+  password: { type: 'string' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+  all: { type: 'boolean' },
+  'all-registered': { type: 'boolean' },
+  level: { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export type OptionName = keyof typeof optionConfig;
+
+export const optionHelp: Record<OptionName, string> = {
+  broker: '--broker URL       MQTT broker of the agent (default mqtt://127.0.0.1:1883)',
+  agent: '--agent ID         agent to ask (default: the one ONLINE agent under sma/+/status)',
+  'topic-root': '--topic-root R     topic root of the agent, when it is not sma/{ID}',
+  username: '--username USER    MQTT user name',
+  password: '--password PASS    MQTT password',
+  timeout: '--timeout MS       how long to wait for the agent (default 10000)',
+  json: '--json             print the raw result as JSON',
+  all: '--all              every registered service',
+  'all-registered': '--all-registered   include deregistered (HALT) services',
+  level: '--level LEVEL      only devices at this trust level: NONE or COMPLETE',
+  config: '-c, --config FILE  configuration file (JSON)',
+  help: '-h, --help         this help',
+};
+
+/** Options every command that asks a running agent accepts. */
+export const clientOptions: readonly OptionName[] = ['broker', 'agent', 'topic-root', 'username', 'password', 'timeout', 'json'];
+
+export interface CommandSpec {
+  group: string;
+  verb?: string;
+  /** Argument synopsis for help, e.g. `NAME...|--all`. */
+  synopsis: string;
+  summary: string;
+  /** More for the command's own --help. */
+  details?: string;
+  /** Asks a running agent over MQTT (takes the client options). */
+  client: boolean;
+  extraOptions: readonly OptionName[];
+  /** How many positional arguments it takes (maxArgs absent: no upper bound). */
+  minArgs: number;
+  maxArgs?: number;
+}
+
+const spec = (s: CommandSpec): CommandSpec => s;
+
+export const commands: readonly CommandSpec[] = [
+  spec({ group: 'start', synopsis: '[-c FILE]', summary: 'run the agent', client: false, extraOptions: ['config'], minArgs: 0, maxArgs: 0 }),
+  spec({ group: 'services', verb: 'list', synopsis: '[NAME...]', summary: 'services, their status and health', client: true, extraOptions: ['all-registered'], minArgs: 0 }),
+  spec({ group: 'services', verb: 'health', synopsis: '[NAME...]', summary: 'last health check of services', client: true, extraOptions: [], minArgs: 0 }),
+  spec({ group: 'services', verb: 'metrics', synopsis: '[NAME...]', summary: 'CPU, memory, uptime and restarts', client: true, extraOptions: [], minArgs: 0 }),
+  spec({ group: 'services', verb: 'start', synopsis: 'NAME...|--all', summary: 'start services', client: true, extraOptions: ['all'], minArgs: 0 }),
+  spec({ group: 'services', verb: 'stop', synopsis: 'NAME...|--all', summary: 'stop services (they stay stopped)', client: true, extraOptions: ['all'], minArgs: 0 }),
+  spec({ group: 'services', verb: 'restart', synopsis: 'NAME...|--all', summary: 'restart services through the executor', client: true, extraOptions: ['all'], minArgs: 0 }),
+  spec({ group: 'config', verb: 'get', synopsis: 'NAME [KEY...]', summary: "a service's configuration (dotted keys reach inside)", client: true, extraOptions: [], minArgs: 1 }),
+  spec({ group: 'config', verb: 'set', synopsis: 'NAME KEY=VALUE...', summary: "merge values into a service's configuration", details: 'VALUE is read as JSON when it parses, else as a string; a dotted KEY (a.b=1) builds nested objects; null removes a key.', client: true, extraOptions: [], minArgs: 2 }),
+  spec({ group: 'trust', verb: 'list', synopsis: '[--level NONE|COMPLETE] [ID...]', summary: 'trust levels of the devices behind the gateway', client: true, extraOptions: ['level'], minArgs: 0 }),
+  spec({ group: 'agent', verb: 'info', synopsis: '', summary: 'the agent: id, version, uptime, registry, counts', client: true, extraOptions: [], minArgs: 0, maxArgs: 0 }),
+  spec({ group: 'sim', synopsis: '...', summary: 'the firmware simulator (arguments go to firmware-sim/sim.js)', client: false, extraOptions: [], minArgs: 0 }),
+  spec({ group: 'passwd', synopsis: '', summary: 'read a password on stdin, print its scrypt hash for mqtt.broker.users', client: false, extraOptions: [], minArgs: 0, maxArgs: 0 }),
+];
+
+export const groups: readonly string[] = [...new Set(commands.map((c) => c.group))];
+
+export const commandsOf = (group: string): CommandSpec[] => commands.filter((c) => c.group === group);
+
+export const hasVerbs = (group: string): boolean => commandsOf(group).some((c) => c.verb !== undefined);
+
+export const allowedOptions = (c: CommandSpec): OptionName[] => [...(c.client ? clientOptions : []), ...c.extraOptions, 'help'];

@@ -1,0 +1,184 @@
+// The `process` executor: the agent spawns each service's `start` command (never through a shell) and owns the child.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../clock.js';
+import { executorFailed, timeoutError } from '../errors.js';
+import type { ServiceRecord } from '../model.js';
+import type { Executor, ProcessMetrics } from './executor.js';
+import { cpuPercent, readProc } from './proc-stat.js';
+import { runArgv } from './run-argv.js';
+
+export interface ProcessExecutorOptions {
+  /** SIGTERM, then SIGKILL after this long. */
+  stopGraceMs: number;
+  /** argv of the gateway's reboot command, when there is one. */
+  reboot?: string[];
+  log: Logger;
+  clock?: Clock;
+}
+
+interface Child {
+  proc: ChildProcess;
+  pid: number;
+  startedAt: number;
+  running: boolean;
+  stopping: boolean;
+  exited: Promise<void>;
+  /** The last CPU sample, so that cpuPercent is the use since the previous metrics call. */
+  sample: { ticks: number; at: number };
+}
+
+/** How long a SIGKILLed child may take to be reaped before stop() gives up with TIMEOUT. */
+const REAP_MS = 5_000;
+const REBOOT_TIMEOUT_MS = 60_000;
+
+export class ProcessExecutor implements Executor {
+  readonly kind = 'process';
+  private readonly children = new Map<string, Child>();
+  private readonly spawning = new Map<string, Promise<void>>();
+  private readonly clock: Clock;
+
+  constructor(private readonly o: ProcessExecutorOptions) {
+    this.clock = o.clock ?? systemClock;
+  }
+
+  get canReboot(): boolean {
+    return this.o.reboot !== undefined;
+  }
+
+  /** Spawns the service unless its child is already running (or being spawned). */
+  start(service: ServiceRecord): Promise<void> {
+    const pending = this.spawning.get(service.name);
+    if (pending) return pending;
+    const spawned = this.spawnChild(service).finally(() => this.spawning.delete(service.name));
+    this.spawning.set(service.name, spawned);
+    return spawned;
+  }
+
+  private async spawnChild(service: ServiceRecord): Promise<void> {
+    if (!service.start) throw executorFailed('no start command');
+    if (this.children.get(service.name)?.running) return;
+    const { command, args = [], cwd, env } = service.start;
+    // Its own process group, so that stop reaches whatever the service itself started.
+    const proc = spawn(command, args, { cwd, env: { ...process.env, ...env }, shell: false, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        proc.once('spawn', resolve);
+        proc.once('error', reject);
+      });
+    } catch (err) {
+      throw executorFailed(`cannot start ${service.name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.adopt(service.name, proc);
+  }
+
+  /** SIGTERM to the child's group, SIGKILL after `stopGraceMs`; a service not running is already stopped. */
+  stop(service: ServiceRecord): Promise<void> {
+    return this.stopChild(service.name);
+  }
+
+  private async stopChild(name: string): Promise<void> {
+    const child = this.children.get(name);
+    if (!child?.running) return;
+    child.stopping = true;
+    signal(child, 'SIGTERM');
+    if (await this.exitWithin(child, this.o.stopGraceMs)) return;
+    this.o.log.warn({ service: name, pid: child.pid, graceMs: this.o.stopGraceMs }, 'no exit after SIGTERM; sending SIGKILL');
+    signal(child, 'SIGKILL');
+    if (!(await this.exitWithin(child, REAP_MS))) throw timeoutError(`${name} (pid ${child.pid}) did not exit after SIGKILL`);
+  }
+
+  /** The executor's own restart: stop the child it owns, then start a new one. */
+  async restart(service: ServiceRecord): Promise<void> {
+    if (!service.start) throw executorFailed('no start command');
+    await this.stop(service);
+    await this.start(service);
+  }
+
+  async metrics(service: ServiceRecord): Promise<ProcessMetrics | undefined> {
+    const child = this.children.get(service.name);
+    if (!child?.running) return undefined;
+    const now = this.clock.now();
+    const uptimeS = Math.floor((now - child.startedAt) / 1000);
+    const proc = await readProc(child.pid);
+    if (!proc) return { cpuPercent: 0, memoryBytes: 0, uptimeS };
+    const cpu = cpuPercent(child.sample.ticks, proc.cpuTicks, now - child.sample.at);
+    child.sample = { ticks: proc.cpuTicks, at: now };
+    return { cpuPercent: cpu, memoryBytes: proc.rssBytes, uptimeS };
+  }
+
+  isAlive(name: string): boolean {
+    return this.children.get(name)?.running ?? false;
+  }
+
+  /** The pid of the running child, for diagnostics. */
+  pidOf(name: string): number | undefined {
+    const child = this.children.get(name);
+    return child?.running ? child.pid : undefined;
+  }
+
+  async reboot(): Promise<void> {
+    if (!this.o.reboot) throw executorFailed('no reboot command configured');
+    this.o.log.warn({ argv: this.o.reboot }, 'rebooting the gateway');
+    await runArgv(this.o.reboot, REBOOT_TIMEOUT_MS);
+  }
+
+  /** Stops every child this executor owns. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.children.keys()].map((name) => this.stopChild(name)));
+  }
+
+  private adopt(name: string, proc: ChildProcess): void {
+    const log = this.o.log;
+    const pid = proc.pid!;
+    const startedAt = this.clock.now();
+    let markExited!: () => void;
+    const child: Child = {
+      proc,
+      pid,
+      startedAt,
+      running: true,
+      stopping: false,
+      exited: new Promise<void>((resolve) => (markExited = resolve)),
+      sample: { ticks: 0, at: startedAt },
+    };
+    proc.once('exit', (code, sig) => {
+      child.running = false;
+      markExited();
+      // Said once, when it happens: a stop we asked for is routine, any other exit is news.
+      if (child.stopping) log.debug({ service: name, pid, code, signal: sig }, 'service process stopped');
+      else log.warn({ service: name, pid, code, signal: sig }, 'service process exited');
+    });
+    proc.on('error', (err) => log.warn({ service: name, pid, err: err.message }, 'service process error'));
+    // The children's output belongs in the agent's log (at debug), not on the agent's stdout.
+    for (const [stream, input] of [['stdout', proc.stdout], ['stderr', proc.stderr]] as const) {
+      if (input) createInterface({ input }).on('line', (line) => log.debug({ service: name, stream }, line));
+    }
+    this.children.set(name, child);
+  }
+
+  private async exitWithin(child: Child, ms: number): Promise<boolean> {
+    if (!child.running) return true;
+    let cancel = (): void => {};
+    const timedOut = new Promise<boolean>((resolve) => {
+      cancel = this.clock.setTimeout(() => resolve(false), ms);
+    });
+    const exited = await Promise.race([child.exited.then(() => true), timedOut]);
+    cancel();
+    return exited;
+  }
+}
+
+function signal(child: Child, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    // The group is gone (or was never ours): signal the child itself.
+    try {
+      child.proc.kill(sig);
+    } catch {
+      /* already gone */
+    }
+  }
+}

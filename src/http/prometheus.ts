@@ -1,0 +1,40 @@
+// Prometheus text exposition of the agent's state.
+import type { ServiceView } from '../model.js';
+
+export interface MetricsSnapshot {
+  services: ServiceView[];
+  checksRun: number;
+  checksFailed: number;
+  devices: number;
+  trustedDevices: number;
+  uptimeS: number;
+}
+
+const STATUSES = ['RUNNING', 'STOPPED', 'STARTING', 'STOPPING', 'FAILED', 'HALT', 'UNKNOWN'] as const;
+const HEALTHS = ['UP', 'DOWN', 'UNKNOWN'] as const;
+
+const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+export function renderPrometheus(s: MetricsSnapshot): string {
+  const lines: string[] = [];
+  const metric = (name: string, type: string, help: string): void => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  };
+  metric('sma_services', 'gauge', 'Registered services by status.');
+  for (const status of STATUSES) lines.push(`sma_services{status="${status}"} ${s.services.filter((v) => v.status === status).length}`);
+  metric('sma_services_health', 'gauge', 'Registered services by health.');
+  for (const health of HEALTHS) lines.push(`sma_services_health{health="${health}"} ${s.services.filter((v) => v.health === health).length}`);
+  metric('sma_service_up', 'gauge', '1 when the service is healthy.');
+  for (const v of s.services) lines.push(`sma_service_up{service="${esc(v.name)}"} ${v.health === 'UP' ? 1 : 0}`);
+  metric('sma_service_restarts_total', 'counter', 'Automatic restarts per service.');
+  for (const v of s.services) lines.push(`sma_service_restarts_total{service="${esc(v.name)}"} ${v.restarts}`);
+  metric('sma_health_checks_total', 'counter', 'Health checks run.');
+  lines.push(`sma_health_checks_total ${s.checksRun}`);
+  metric('sma_health_checks_failed_total', 'counter', 'Health checks that failed.');
+  lines.push(`sma_health_checks_failed_total ${s.checksFailed}`);
+  metric('sma_devices', 'gauge', 'Tracked devices by trust level.');
+  lines.push(`sma_devices{level="COMPLETE"} ${s.trustedDevices}`, `sma_devices{level="NONE"} ${s.devices - s.trustedDevices}`);
+  metric('sma_uptime_seconds', 'gauge', 'Seconds since the agent started.');
+  lines.push(`sma_uptime_seconds ${s.uptimeS}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,67 @@
+// Hands each server request to its handler by method and path shape; errors become CoAP codes here.
+import type { Logger } from 'pino';
+import { LINK_FORMAT } from './content/link-format.js';
+import { coapCodeOf } from './coap-codes.js';
+import { handleCreate, handleDelete, handleExecute } from './handlers/execute-create-delete.js';
+import type { HandlerContext } from './handlers/handler-context.js';
+import { handleDiscover, handleObserve, handleRead } from './handlers/read-handlers.js';
+import { handleWrite, handleWriteAttributes } from './handlers/write-handlers.js';
+import { CoapFailure } from './objects/coap-failure.js';
+import type { DownlinkReceiver } from './transport/coap-endpoint.js';
+import { respond, type DownlinkRequest, type DownlinkResponse } from './transport/downlink.js';
+import type { ObserveChannel } from './transport/observe-channel.js';
+
+/** NoSec mode: whether a request from this peer may be served. */
+export type SourceFilter = (source: { address: string; port: number }) => boolean;
+
+export class DownlinkDispatcher implements DownlinkReceiver {
+  private readonly refused = new Set<string>();
+
+  constructor(
+    private readonly ctx: HandlerContext,
+    private readonly accepts: SourceFilter,
+    private readonly log: Logger,
+  ) {}
+
+  async receive(req: DownlinkRequest, channel?: ObserveChannel): Promise<DownlinkResponse> {
+    if (!this.accepts(req.source)) {
+      const peer = `${req.source.address}:${req.source.port}`;
+      if (!this.refused.has(peer)) {
+        this.refused.add(peer);
+        this.log.warn({ peer }, 'request from a peer that is not the registered server refused (NoSec)');
+      }
+      return respond('4.01');
+    }
+    try {
+      return await this.route(req, channel);
+    } catch (err) {
+      const code = coapCodeOf(err);
+      if (code === '5.00') this.log.error({ err, method: req.method, path: req.path }, 'LwM2M request failed');
+      else this.log.debug({ code, method: req.method, path: req.path, why: (err as Error).message }, 'LwM2M request refused');
+      return respond(code, (err as Error).message);
+    }
+  }
+
+  private route(req: DownlinkRequest, channel?: ObserveChannel): Promise<DownlinkResponse> {
+    const ctx = this.ctx;
+    const depth = req.path.length;
+    switch (req.method) {
+      case 'GET':
+        if (req.accept === LINK_FORMAT) return handleDiscover(ctx, req);
+        if (req.observe === 0 && channel) return handleObserve(ctx, req, channel);
+        return handleRead(ctx, req);
+      case 'PUT':
+        if (req.contentFormat === undefined && req.payload.length === 0) return handleWriteAttributes(ctx, req);
+        return handleWrite(ctx, req, 'replace');
+      case 'POST':
+        if (depth === 1) return handleCreate(ctx, req);
+        if (depth === 2) return handleWrite(ctx, req, 'update');
+        if (depth === 3) return handleExecute(ctx, req);
+        throw new CoapFailure('4.05', 'POST takes an object, instance or resource path');
+      case 'DELETE':
+        return handleDelete(ctx, req);
+      default:
+        throw new CoapFailure('4.05', `${req.method} is not supported`);
+    }
+  }
+}

@@ -1,0 +1,34 @@
+// Which LwM2M paths an agent event changes, and whether it changes the set of instances.
+import type { SmaEvent } from '../events.js';
+import type { Lwm2mPath } from './content/node.js';
+
+export interface EventEffect {
+  paths: Lwm2mPath[];
+  /** Instances may have appeared or gone: the registration needs an Update. */
+  instancesChanged: boolean;
+}
+
+const SERVICE_RESOURCE: Record<string, number[]> = {
+  STATUS: [1],
+  HEALTH: [2],
+  RESTART: [1, 9],
+  GAVE_UP: [1],
+  CONFIG: [8],
+};
+
+export function effectOf(
+  event: SmaEvent,
+  ids: { service(name: string): number | undefined; device(deviceId: string): number },
+): EventEffect | undefined {
+  if (event.kind === 'service') {
+    if (event.type === 'REGISTERED' || event.type === 'DEREGISTERED') return { paths: [[33000], [33001, 0]], instancesChanged: true };
+    const iid = ids.service(event.name);
+    const rids = SERVICE_RESOURCE[event.type] ?? [];
+    return { paths: iid === undefined ? [[33000]] : rids.map((r) => [33000, iid, r]), instancesChanged: iid === undefined };
+  }
+  if (event.kind === 'trust') {
+    const appeared = event.from === undefined || event.reason === 'REMOVED' || event.reason === 'REREGISTERED';
+    return { paths: [[33002, ids.device(event.deviceId)], [33001, 0]], instancesChanged: appeared };
+  }
+  return undefined;
+}

@@ -1,0 +1,29 @@
+// The LwM2M front's only door into the agent: commands through the intake, replies back as values.
+import { SmaError } from '../errors.js';
+import type { Intake, Reply } from '../inbox/command.js';
+import type { OperationName } from '../operations/schemas.js';
+import type { Ask } from './objects/object-source.js';
+
+export interface Outcome {
+  reply: Reply;
+  /** Call once the CoAP response is sent (runs work the operation deferred). */
+  afterSent(): void;
+}
+
+export class IntakeClient {
+  constructor(private readonly intake: Intake) {}
+
+  async run(op: OperationName, body: Record<string, unknown>): Promise<Outcome> {
+    const ticket = await this.intake.accept({ op, body, origin: 'lwm2m' });
+    const reply = await ticket.done;
+    return { reply, afterSent: () => ticket.afterSent() };
+  }
+
+  /** Read-only operations: the result, or the reply's error thrown as an SmaError. */
+  readonly ask: Ask = async (op, body) => {
+    const { reply, afterSent } = await this.run(op, body);
+    afterSent();
+    if (!reply.ok) throw new SmaError(reply.error.code, reply.error.message);
+    return reply.result;
+  };
+}

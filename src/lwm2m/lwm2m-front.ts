@@ -1,0 +1,153 @@
+// The LwM2M front: an LwM2M 1.1 client over CoAP/UDP that only translates to operations and events.
+import { lookup } from 'node:dns/promises';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import type { EventBus } from '../events.js';
+import type { Intake } from '../inbox/command.js';
+import { TLV } from './content/tlv-format.js';
+import { SENML_JSON } from './content/senml-json-format.js';
+import { DownlinkDispatcher } from './downlink-dispatcher.js';
+import { effectOf } from './event-paths.js';
+import type { HandlerContext } from './handlers/handler-context.js';
+import { IntakeClient } from './intake-client.js';
+import { loadObjectModels } from './model/ddf-loader.js';
+import { ObjectTree } from './object-tree.js';
+import type { DeviceFacts } from './objects/device-facts.js';
+import { AgentSource, DeviceSource, ServiceSource, TrustSource } from './objects/object-sources.js';
+import type { ObjectSource } from './objects/object-source.js';
+import { AttributeStore } from './observe/attribute-store.js';
+import { ObservationRegistry } from './observe/observation-registry.js';
+import { defaultParameters, type Lwm2mParameters } from './parameters.js';
+import { RegistrationSession } from './registration-session.js';
+import { CoapEndpoint } from './transport/coap-endpoint.js';
+
+export type { DeviceFacts } from './objects/device-facts.js';
+
+export interface Lwm2mClientOptions {
+  config: Config['lwm2m'] & { endpoint: string };
+  intake: Intake;
+  events: EventBus;
+  clock: Clock;
+  log: Logger;
+  objectsDir: string;
+  device: DeviceFacts;
+  /** Whether /3/0/4 Reboot exists (the executor has a reboot command). */
+  canReboot: boolean;
+  /** What Reboot runs, after the response is sent; without it Reboot answers 5.01. */
+  reboot?: () => Promise<void>;
+  /** Shown as 33002/x/5 (trust.heartbeatTimeoutMs / 1000). */
+  heartbeatTimeoutS?: number;
+  parameters?: Partial<Lwm2mParameters>;
+}
+
+export function parseServerUri(uri: string): { host: string; port: number } {
+  const url = new URL(uri);
+  if (url.protocol !== 'coap:') throw new Error(`LwM2M server URI must be coap:// (NoSec), not ${url.protocol}`);
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port ? Number(url.port) : 5683 };
+}
+
+export class Lwm2mClient {
+  private endpoint?: CoapEndpoint;
+  private session?: RegistrationSession;
+  private observations?: ObservationRegistry;
+  private unsubscribe: () => void = () => {};
+  private refreshPending = false;
+  private readonly params: Lwm2mParameters;
+
+  constructor(private readonly o: Lwm2mClientOptions) {
+    this.params = { ...defaultParameters, ...o.parameters };
+  }
+
+  /** Local UDP port (0 before start). */
+  get port(): number {
+    return this.endpoint?.port ?? 0;
+  }
+
+  get registrationState(): string {
+    return this.session?.state ?? 'stopped';
+  }
+
+  /** Notifications sent so far. */
+  get notificationsSent(): number {
+    return this.observations?.sent ?? 0;
+  }
+
+  async start(): Promise<void> {
+    const { config, log, clock } = this.o;
+    if (!config.serverUri) throw new Error('lwm2m.serverUri is not set');
+    if (config.bootstrapUri) log.warn({ bootstrapUri: config.bootstrapUri }, 'bootstrap is not supported; registering with serverUri directly');
+    const server = parseServerUri(config.serverUri);
+    const serverAddress = (await lookup(server.host, { family: 4 })).address;
+    if (config.acceptFrom === 'any') log.warn('lwm2m.acceptFrom is "any": requests from any peer are served (debugging only)');
+
+    const models = await loadObjectModels(this.o.objectsDir);
+    const services = new ServiceSource();
+    const trust = new TrustSource(this.o.heartbeatTimeoutS);
+    const sources: ObjectSource<unknown>[] = [
+      new DeviceSource(this.o.device, () => clock.now(), this.o.canReboot, this.o.reboot) as ObjectSource<unknown>,
+      services as ObjectSource<unknown>,
+      new AgentSource() as ObjectSource<unknown>,
+      trust as ObjectSource<unknown>,
+    ];
+    const tree = new ObjectTree(models, sources);
+    const intake = new IntakeClient(this.o.intake);
+    const attributes = new AttributeStore();
+    const observations = new ObservationRegistry({ tree, ask: intake.ask, attributes, clock, log, coalesceMs: this.params.coalesceMs });
+    this.observations = observations;
+    const ctx: HandlerContext = {
+      tree,
+      intake,
+      attributes,
+      observations,
+      clock,
+      log,
+      multiValueFormat: () => (this.session?.version === '1.0' ? TLV : SENML_JSON),
+      recordResult: (name, text) => services.lastResults.set(name, text),
+    };
+    const dispatcher = new DownlinkDispatcher(
+      ctx,
+      (src) => config.acceptFrom === 'any' || (src.address === serverAddress && src.port === server.port),
+      log,
+    );
+    this.endpoint = new CoapEndpoint({ localPort: config.localPort, params: this.params, clock, log, receiver: dispatcher });
+    await this.endpoint.open();
+    const endpoint = this.endpoint;
+    this.session = new RegistrationSession({
+      endpoint: config.endpoint,
+      lifetimeS: config.lifetimeS,
+      server: { host: serverAddress, port: server.port },
+      params: this.params,
+      clock,
+      log,
+      send: (up) => endpoint.request(up),
+      links: () => tree.links(intake.ask),
+    });
+    this.unsubscribe = this.o.events.on((event) => {
+      const effect = effectOf(event, { service: (n) => services.idOf(n), device: (d) => trust.idOf(d) });
+      if (!effect) return;
+      for (const p of effect.paths) observations.changed(p);
+      if (effect.instancesChanged) this.scheduleRefresh();
+    });
+    log.info({ server: config.serverUri, endpoint: config.endpoint, localPort: endpoint.port, objects: tree.objectIds() }, 'lwm2m client started');
+    this.session.start();
+  }
+
+  /** De-registers, ends observations and closes the socket. */
+  async stop(): Promise<void> {
+    this.unsubscribe();
+    this.observations?.cancelAll();
+    await this.session?.stop();
+    await this.endpoint?.close();
+    this.endpoint = undefined;
+  }
+
+  private scheduleRefresh(): void {
+    if (this.refreshPending) return;
+    this.refreshPending = true;
+    this.o.clock.setTimeout(() => {
+      this.refreshPending = false;
+      this.session?.refresh();
+    }, this.params.coalesceMs);
+  }
+}

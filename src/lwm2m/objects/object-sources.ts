@@ -1,0 +1,141 @@
+// The instance sources of objects 3, 33000, 33001 and 33002: each reads through operations only.
+import type { MetricsView, ServiceConfig, ServiceView, TrustView } from '../../model.js';
+import type { ResourceValue } from '../content/node.js';
+import { DecodeError } from '../content/node.js';
+import type { DeviceFacts } from './device-facts.js';
+import type { Ask, Effect, InstanceQuery, ObjectSource } from './object-source.js';
+import {
+  agentBindings,
+  deviceBindings,
+  serviceBindings,
+  trustBindings,
+  type AgentInstance,
+  type DeviceInstance,
+  type ServiceInstance,
+  type TrustInstance,
+} from './resource-bindings.js';
+
+export class DeviceSource implements ObjectSource<DeviceInstance> {
+  readonly objectId = 3;
+  readonly bindings = deviceBindings;
+  private offsetS = 0;
+
+  constructor(
+    private readonly facts: DeviceFacts,
+    private readonly nowMs: () => number,
+    private readonly canReboot: boolean,
+    private readonly reboot?: () => Promise<void>,
+  ) {}
+
+  async read(_ask: Ask, query: InstanceQuery): Promise<Map<number, DeviceInstance>> {
+    if (query.instanceId !== undefined && query.instanceId !== 0) return new Map();
+    const nowS = Math.floor(this.nowMs() / 1000) + this.offsetS;
+    const instance: DeviceInstance = {
+      facts: this.facts,
+      nowS,
+      canReboot: this.canReboot,
+      reboot: this.reboot,
+      setTimeOffset: (s) => (this.offsetS += s),
+    };
+    return new Map([[0, instance]]);
+  }
+}
+
+/** 33000: instances follow services.list; the instance id is the registry's, stable per name. */
+export class ServiceSource implements ObjectSource<ServiceInstance> {
+  readonly objectId = 33000;
+  readonly bindings = serviceBindings;
+  private readonly ids = new Map<string, number>();
+  /** Result of the last start/stop/restart per service, as this front saw it. */
+  readonly lastResults = new Map<string, string>();
+
+  idOf(name: string): number | undefined {
+    return this.ids.get(name);
+  }
+
+  async read(ask: Ask, query: InstanceQuery): Promise<Map<number, ServiceInstance>> {
+    const views = (await ask('services.list', {})) as ServiceView[];
+    for (const v of views) this.ids.set(v.name, v.instanceId);
+    const chosen = query.instanceId === undefined ? views : views.filter((v) => v.instanceId === query.instanceId);
+    const out = new Map<number, ServiceInstance>(chosen.map((v) => [v.instanceId, { view: v, lastResult: this.lastResults.get(v.name) }]));
+    if (out.size === 0) return out;
+    const names = chosen.map((v) => v.name);
+    if (query.needs.has('metrics')) {
+      const metrics = (await ask('services.metrics', { names })) as MetricsView[];
+      const byName = new Map(metrics.map((m) => [m.name, m]));
+      for (const inst of out.values()) inst.metrics = byName.get(inst.view.name);
+    }
+    if (query.needs.has('config')) {
+      for (const inst of out.values()) inst.config = ((await ask('config.get', { name: inst.view.name })) as { config: ServiceConfig }).config;
+    }
+    return out;
+  }
+
+  /** Create: Name (0) is required; Address (11) "host:port" and Config (8) JSON are optional. */
+  create(values: ReadonlyMap<number, ResourceValue>): Effect {
+    const name = values.get(0);
+    if (typeof name !== 'string') throw new DecodeError('Create on 33000 needs the Name resource (0)');
+    const body: Record<string, unknown> = { name, check: { type: 'none' } };
+    const address = values.get(11);
+    if (typeof address === 'string' && address !== '') {
+      const m = /^(.*?)(?::(\d{1,5}))?$/.exec(address)!;
+      body.host = m[1];
+      if (m[2]) body.port = Number(m[2]);
+    }
+    const config = values.get(8);
+    if (config !== undefined) {
+      try {
+        body.config = JSON.parse(String(config));
+      } catch {
+        throw new DecodeError('Config must be JSON');
+      }
+    }
+    return { op: 'registry.register', body };
+  }
+
+  delete(instance: ServiceInstance): Effect {
+    return { op: 'registry.deregister', body: { name: instance.view.name } };
+  }
+}
+
+export class AgentSource implements ObjectSource<AgentInstance> {
+  readonly objectId = 33001;
+  readonly bindings = agentBindings;
+
+  async read(ask: Ask, query: InstanceQuery): Promise<Map<number, AgentInstance>> {
+    if (query.instanceId !== undefined && query.instanceId !== 0) return new Map();
+    const info = (await ask('agent.info', {})) as AgentInstance['info'];
+    const instance: AgentInstance = { info };
+    if (query.needs.has('trusted')) instance.trusted = ((await ask('trust.get', { level: 'COMPLETE' })) as TrustView[]).length;
+    return new Map([[0, instance]]);
+  }
+}
+
+/** 33002: one instance per tracked device; ids are handed out in order of first sight and kept. */
+export class TrustSource implements ObjectSource<TrustInstance> {
+  readonly objectId = 33002;
+  readonly bindings = trustBindings;
+  private readonly ids = new Map<string, number>();
+  private nextId = 0;
+
+  constructor(private readonly heartbeatTimeoutS?: number) {}
+
+  idOf(deviceId: string): number {
+    let id = this.ids.get(deviceId);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(deviceId, id);
+    }
+    return id;
+  }
+
+  async read(ask: Ask, query: InstanceQuery): Promise<Map<number, TrustInstance>> {
+    const views = ((await ask('trust.get', {})) as TrustView[]).slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const out = new Map<number, TrustInstance>();
+    for (const view of views) {
+      const id = this.idOf(view.id);
+      if (query.instanceId === undefined || query.instanceId === id) out.set(id, { view, heartbeatTimeoutS: this.heartbeatTimeoutS });
+    }
+    return out;
+  }
+}

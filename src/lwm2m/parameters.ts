@@ -1,0 +1,46 @@
+// Protocol timing and size constants of the LwM2M client, in one place (tests may pass overrides).
+
+export interface Lwm2mParameters {
+  /** Give up on one uplink request (Register/Update/De-register) after this long (RFC 7252 MAX_TRANSMIT_WAIT). */
+  requestTimeoutMs: number;
+  /** De-register on shutdown gives up sooner: a dead server must not hold the agent's stop. */
+  deregisterTimeoutMs: number;
+  /** Send the Update this long before the lifetime runs out, at most half the lifetime. */
+  updateMarginMs: number;
+  /** Back-off between registration attempts while the server is unreachable: first delay, cap, factor. */
+  retryMinMs: number;
+  retryMaxMs: number;
+  retryFactor: number;
+  /** Answer within this long in the ACK itself (piggybacked) before switching to a separate response. */
+  piggybackReplyMs: number;
+  /** Largest payload in one datagram; larger ones go block-wise (RFC 7959, SZX 6). */
+  blockSize: number;
+  /** Inbound payloads over this are refused (CONTRACT section 10). */
+  maxPayloadBytes: number;
+  /** Events arriving within this window are coalesced into one notification sweep / one Update. */
+  coalesceMs: number;
+}
+
+export const defaultParameters: Lwm2mParameters = {
+  requestTimeoutMs: 93_000,
+  deregisterTimeoutMs: 5_000,
+  updateMarginMs: 103_000,
+  retryMinMs: 1_000,
+  retryMaxMs: 300_000,
+  retryFactor: 2,
+  piggybackReplyMs: 1_000,
+  blockSize: 1024,
+  maxPayloadBytes: 64 * 1024,
+  coalesceMs: 0,
+};
+
+/** Delay before the next Update for a lifetime in seconds. */
+export function updateDelayMs(lifetimeS: number, p: Lwm2mParameters): number {
+  const lifetimeMs = lifetimeS * 1000;
+  return Math.max(lifetimeMs / 2, lifetimeMs - p.updateMarginMs);
+}
+
+/** Back-off delay before attempt number `attempt` (0-based) of a failed registration. */
+export function retryDelayMs(attempt: number, p: Lwm2mParameters): number {
+  return Math.min(p.retryMaxMs, p.retryMinMs * Math.pow(p.retryFactor, attempt));
+}

@@ -1,0 +1,35 @@
+// A server-to-client request as the handlers see it, free of the coap package's types.
+import type { Lwm2mPath } from '../content/node.js';
+
+export type Method = 'GET' | 'PUT' | 'POST' | 'DELETE' | 'FETCH' | 'IPATCH' | 'PATCH';
+
+export interface DownlinkRequest {
+  method: Method;
+  path: Lwm2mPath;
+  /** Uri-Query options as name/value pairs; a name without `=` has value undefined. */
+  query: Array<[string, string | undefined]>;
+  /** Accept option as a content-format number (-1 when the name is unknown). */
+  accept?: number;
+  contentFormat?: number;
+  payload: Buffer;
+  /** Observe option: 0 registers, 1 cancels. */
+  observe?: number;
+  /** Token as hex; identifies an observation. */
+  token: string;
+  source: { address: string; port: number };
+}
+
+export interface DownlinkResponse {
+  code: string;
+  format?: number;
+  payload?: Buffer;
+  locationPath?: string[];
+  /** Runs once the response is sent. */
+  afterSent?: () => void;
+}
+
+export const respond = (code: string, payload?: Buffer | string, format?: number): DownlinkResponse => ({
+  code,
+  payload: typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload,
+  format,
+});

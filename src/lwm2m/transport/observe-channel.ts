@@ -1,0 +1,84 @@
+// The notification side of one observation: the coap package's ObserveWriteStream, plus Block2 for a
+// notification larger than one block (RFC 7959 2.6: first block only; the server GETs the rest).
+import type { DownlinkResponse } from './downlink.js';
+
+/** The parts of the coap package's ObserveWriteStream this channel uses. */
+export interface ObserveStream {
+  statusCode: string;
+  setOption(name: string, value: unknown): unknown;
+  write(chunk: Buffer): boolean;
+  end(): unknown;
+  on(event: 'finish' | 'close' | 'error', listener: () => void): unknown;
+  /** The packet template the stream sends; only its options are touched (to drop a stale Block2). */
+  _packet: { options?: Array<{ name: string | number }> };
+}
+
+const BLOCK2_FIRST_OF_MANY = Buffer.of(0x0e); // num 0, more 1, SZX 6 (1024 bytes)
+
+export class ObserveChannel {
+  private closed = false;
+  private readonly closeListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly stream: ObserveStream,
+    private readonly blockSize: number,
+  ) {
+    const ended = (): void => {
+      if (this.closed) return;
+      this.closed = true;
+      for (const l of this.closeListeners) l();
+    };
+    stream.on('finish', ended);
+    stream.on('close', ended);
+    stream.on('error', ended);
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  onClose(listener: () => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  /** The response to the Observe request itself: 2.05 opens the stream, anything else ends it. */
+  first(r: DownlinkResponse): void {
+    if (r.code !== '2.05') {
+      this.stream.statusCode = r.code;
+      this.closed = true;
+      this.stream.end();
+      return;
+    }
+    this.stream.statusCode = '2.05';
+    this.notify(r.payload ?? Buffer.alloc(0), r.format);
+  }
+
+  notify(payload: Buffer, format?: number): void {
+    if (this.closed) return;
+    if (format !== undefined) this.stream.setOption('Content-Format', format);
+    const options = this.stream._packet.options;
+    if (options) this.stream._packet.options = options.filter((o) => o.name !== 'Block2' && o.name !== 'ETag');
+    if (payload.length > this.blockSize) {
+      this.stream.setOption('Block2', BLOCK2_FIRST_OF_MANY);
+      this.stream.setOption('ETag', etagOf(payload));
+      this.stream.write(payload.subarray(0, this.blockSize));
+    } else {
+      this.stream.write(payload);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stream.end();
+    for (const l of this.closeListeners) l();
+  }
+}
+
+function etagOf(payload: Buffer): Buffer {
+  let h = 0x811c9dc5;
+  for (const b of payload) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(h);
+  return out;
+}

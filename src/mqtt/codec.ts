@@ -1,0 +1,27 @@
+// Payload codecs chosen by the MQTT 5 content type: JSON by default, CBOR (cbor-x) when asked.
+import { decode as cborDecode, encode as cborEncode } from 'cbor-x';
+
+export const CBOR = 'application/cbor';
+export const JSON_TYPE = 'application/json';
+
+export type Codec = { contentType: string; decode(payload: Buffer): unknown; encode(value: unknown): Buffer };
+
+const json: Codec = {
+  contentType: JSON_TYPE,
+  decode: (payload) => (payload.length === 0 ? {} : JSON.parse(payload.toString('utf8'))),
+  encode: (value) => Buffer.from(JSON.stringify(value)),
+};
+
+const cbor: Codec = {
+  contentType: CBOR,
+  decode: (payload) => (payload.length === 0 ? {} : cborDecode(payload)),
+  encode: (value) => Buffer.from(cborEncode(value)),
+};
+
+export function codecFor(contentType: string | undefined): Codec | undefined {
+  if (!contentType || contentType === JSON_TYPE || contentType.startsWith('application/json;')) return json;
+  if (contentType === CBOR) return cbor;
+  return undefined;
+}
+
+export const jsonCodec = json;

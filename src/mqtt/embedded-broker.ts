@@ -1,0 +1,105 @@
+// The embedded MQTT broker (aedes, MQTT 3.1.1). The agent talks to it in-process: no loopback client hop.
+import { createServer, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { Aedes, type AedesPublishPacket } from 'aedes';
+import type { Logger } from 'pino';
+import type { BrokerAccess } from './broker-access.js';
+import type { MessageHandler, MqttTransport, PublishOptions } from './transport.js';
+
+export interface EmbeddedBrokerOptions {
+  host: string;
+  port: number;
+  tlsPort?: number;
+  cert?: string;
+  key?: string;
+  access?: BrokerAccess;
+  log: Logger;
+}
+
+const listen = (server: Server, port: number, host: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+
+export class EmbeddedBroker {
+  private constructor(
+    private readonly aedes: Aedes,
+    private readonly servers: Server[],
+    readonly port: number,
+    readonly tlsPort: number | undefined,
+  ) {}
+
+  static async start(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+    const aedes = await Aedes.createBroker();
+    options.access?.install(aedes);
+    aedes.on('clientError', (client, err) => options.log.debug({ client: client.id, err: err.message }, 'mqtt client error'));
+    const servers: Server[] = [];
+    try {
+      const plain = createServer(aedes.handle);
+      servers.push(plain);
+      const port = await listen(plain, options.port, options.host);
+      let tlsPort: number | undefined;
+      if (options.tlsPort !== undefined && options.cert && options.key) {
+        const secure = createTlsServer({ cert: readFileSync(options.cert), key: readFileSync(options.key) }, aedes.handle);
+        servers.push(secure);
+        tlsPort = await listen(secure, options.tlsPort, options.host);
+      }
+      options.log.info({ host: options.host, port, tlsPort }, 'embedded MQTT broker listening');
+      return new EmbeddedBroker(aedes, servers, port, tlsPort);
+    } catch (err) {
+      for (const s of servers) s.close();
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      throw err;
+    }
+  }
+
+  transport(): MqttTransport {
+    const aedes = this.aedes;
+    return {
+      speaksV5: false,
+      async subscribe(filters: string[], handler: MessageHandler) {
+        for (const filter of filters) {
+          await new Promise<void>((resolve) =>
+            aedes.subscribe(
+              filter,
+              (packet: AedesPublishPacket, done: () => void) => {
+                // Calling done only once the handler has taken the message makes aedes send
+                // the publisher's PUBACK after that (the journal write, for a request).
+                const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+                handler({ topic: packet.topic, payload }).then(done, done);
+              },
+              () => resolve(),
+            ),
+          );
+        }
+      },
+      publish(topic: string, payload: Buffer | string, options: PublishOptions = {}) {
+        return new Promise<void>((resolve, reject) =>
+          aedes.publish(
+            {
+              cmd: 'publish',
+              topic,
+              payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+              qos: options.qos ?? 1,
+              retain: options.retain ?? false,
+              dup: false,
+            },
+            (err?: Error) => (err ? reject(err) : resolve()),
+          ),
+        );
+      },
+      close: async () => {},
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+  }
+}

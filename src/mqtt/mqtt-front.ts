@@ -1,0 +1,105 @@
+// The MQTT front: topics in -> inbox / engines; events out -> topics. It translates and holds no rule.
+import type { Logger } from 'pino';
+import type { EventBus, ServiceEvent, SmaEvent, TrustEvent } from '../events.js';
+import type { Intake, Reply } from '../inbox/command.js';
+import type { TrustInput } from '../trust/trust-query.js';
+import { RequestHandler } from './request-handler.js';
+import { Topics } from './topics.js';
+import type { InboundMessage, MqttTransport } from './transport.js';
+import { PluginMessages } from './plugin-messages.js';
+
+export interface MqttFrontOptions {
+  transport: MqttTransport;
+  topicRoot: string;
+  intake: Intake;
+  events: EventBus;
+  /** Service heartbeats go to the supervisor. */
+  serviceBeat: (name: string, at: number) => void;
+  trust: TrustInput;
+  formatTrustEvent: (event: TrustEvent) => unknown;
+  now: () => number;
+  version: string;
+  log: Logger;
+}
+
+export class MqttFront {
+  readonly topics: Topics;
+  private readonly requests: RequestHandler;
+  private readonly plugins: PluginMessages;
+  private unsubscribeEvents?: () => void;
+
+  constructor(private readonly o: MqttFrontOptions) {
+    this.topics = new Topics(o.topicRoot);
+    this.requests = new RequestHandler(o.intake, o.transport, this.topics, o.log);
+    this.plugins = new PluginMessages(o.trust, o.now, o.log);
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribeEvents = this.o.events.on((event) => this.publishEvent(event));
+    await this.o.transport.subscribe(this.topics.subscriptions, (m) => this.route(m));
+    await this.publishStatus('ONLINE');
+  }
+
+  /** Stops taking messages' effects out: publishes OFFLINE; the transport is closed by its owner. */
+  async stop(): Promise<void> {
+    this.unsubscribeEvents?.();
+    await this.publishStatus('OFFLINE').catch(() => {});
+  }
+
+  sendRecovered(correlationId: string | undefined, replyTo: string | undefined, reply: Reply): Promise<void> {
+    return this.requests.sendRecovered(correlationId, replyTo, reply);
+  }
+
+  private async route(message: InboundMessage): Promise<void> {
+    const topic = this.topics.parse(message.topic);
+    switch (topic.kind) {
+      case 'request':
+        return this.requests.handle(topic.op, message);
+      case 'service-heartbeat':
+        return this.o.serviceBeat(topic.name, this.o.now());
+      case 'device-heartbeat':
+        return this.plugins.deviceBeat(topic.deviceId, message.payload);
+      case 'plugin-devices':
+        return this.plugins.deviceSet(topic.plugin, message.payload);
+      case 'plugin-trust':
+        return this.plugins.trustReport(topic.plugin, message.payload);
+      default:
+        return;
+    }
+  }
+
+  private publishStatus(state: 'ONLINE' | 'OFFLINE'): Promise<void> {
+    const body = { state, since: new Date(this.o.now()).toISOString(), version: this.o.version };
+    return this.o.transport.publish(this.topics.status, JSON.stringify(body), { qos: 1, retain: true });
+  }
+
+  private publishEvent(event: SmaEvent): void {
+    const out = this.format(event);
+    if (!out) return;
+    this.o.transport
+      .publish(out.topic, JSON.stringify(out.body), { qos: 1 })
+      .catch((err) => this.o.log.warn({ err, topic: out.topic }, 'event not published'));
+  }
+
+  private format(event: SmaEvent): { topic: string; body: unknown } | undefined {
+    switch (event.kind) {
+      case 'service':
+        return { topic: this.topics.serviceEvent(event.name), body: serviceEventBody(event) };
+      case 'trust':
+        return { topic: this.topics.trustEvent(event.deviceId), body: this.o.formatTrustEvent(event) };
+      case 'plugin-reregister':
+        return { topic: this.topics.reregister(event.plugin), body: {} };
+      case 'agent':
+        return { topic: this.topics.agentEvent(), body: { type: event.type, detail: event.detail, at: new Date(event.at).toISOString() } };
+    }
+  }
+}
+
+function serviceEventBody(e: ServiceEvent): Record<string, unknown> {
+  const body: Record<string, unknown> = { type: e.type, name: e.name };
+  if (e.from !== undefined) body.from = e.from;
+  if (e.to !== undefined) body.to = e.to;
+  if (e.attempt !== undefined) body.attempt = e.attempt;
+  body.at = new Date(e.at).toISOString();
+  return body;
+}

@@ -1,0 +1,98 @@
+// R/request/{op}: decode, find the correlation, hand the command to the inbox, publish the reply.
+import type { Logger } from 'pino';
+import type { Intake, Reply } from '../inbox/command.js';
+import { codecFor, jsonCodec, type Codec } from './codec.js';
+import type { Topics } from './topics.js';
+import type { InboundMessage, MqttTransport } from './transport.js';
+
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** Where a reply goes when the request carried no usable correlation (e.g. its JSON did not parse). */
+export const UNCORRELATED = 'unknown';
+
+interface Correlation {
+  correlationId?: string;
+  replyTo?: string;
+  correlationData?: Buffer;
+}
+
+export class RequestHandler {
+  constructor(
+    private readonly intake: Intake,
+    private readonly transport: MqttTransport,
+    private readonly topics: Topics,
+    private readonly log: Logger,
+  ) {}
+
+  /** Resolves once the command is accepted (journaled): the caller's PUBACK waits for it. */
+  async handle(op: string, message: InboundMessage): Promise<void> {
+    const correlation: Correlation = {
+      replyTo: message.responseTopic,
+      correlationData: message.correlationData,
+      correlationId: message.correlationData ? correlationText(message.correlationData) : undefined,
+    };
+    const codec = codecFor(message.contentType);
+    if (!codec) return this.refuse(correlation, jsonCodec, `unsupported content type ${message.contentType}`);
+    if (message.payload.length > MAX_PAYLOAD_BYTES) {
+      return this.refuse(correlation, codec, `payload of ${message.payload.length} bytes is over the 64 KiB limit`);
+    }
+    let body: unknown;
+    try {
+      body = codec.decode(message.payload);
+    } catch {
+      return this.refuse(correlation, codec, 'payload does not decode');
+    }
+    if (isObject(body)) {
+      if (typeof body.correlationId === 'string' && !correlation.correlationId) correlation.correlationId = body.correlationId.slice(0, 256);
+      if (typeof body.replyTo === 'string' && !correlation.replyTo && validReplyTopic(body.replyTo)) correlation.replyTo = body.replyTo;
+    }
+    const ticket = await this.intake.accept({
+      op,
+      body,
+      origin: 'mqtt',
+      correlationId: correlation.correlationId,
+      replyTo: correlation.replyTo,
+    });
+    void ticket.done.then(async (reply) => {
+      await this.send(correlation, codec, reply);
+      ticket.afterSent();
+    });
+  }
+
+  /** Publishes a reply for a command recovered from the journal after a restart. */
+  sendRecovered(correlationId: string | undefined, replyTo: string | undefined, reply: Reply): Promise<void> {
+    return this.send({ correlationId, replyTo }, jsonCodec, reply);
+  }
+
+  private async refuse(correlation: Correlation, codec: Codec, message: string): Promise<void> {
+    this.log.warn({ reason: message }, 'mqtt request refused');
+    await this.send(correlation, codec, { ok: false, error: { code: 'INVALID_REQUEST', message } });
+  }
+
+  private async send(correlation: Correlation, codec: Codec, reply: Reply): Promise<void> {
+    const topic = correlation.replyTo ?? this.topics.response(correlation.correlationId ?? UNCORRELATED);
+    const body = { correlationId: correlation.correlationId ?? null, ...reply };
+    try {
+      await this.transport.publish(topic, codec.encode(body), {
+        qos: 1,
+        contentType: codec.contentType,
+        correlationData: correlation.correlationData,
+      });
+    } catch (err) {
+      this.log.warn({ err, topic }, 'reply not published');
+    }
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function correlationText(data: Buffer): string {
+  const text = data.toString('utf8');
+  // Binary correlation data stays unambiguous as hex.
+  return Buffer.from(text, 'utf8').equals(data) ? text.slice(0, 256) : data.toString('hex').slice(0, 256);
+}
+
+function validReplyTopic(topic: string): boolean {
+  return topic.length > 0 && topic.length <= 1024 && !/[+#\u0000]/.test(topic);
+}

@@ -1,0 +1,27 @@
+// What the MQTT front needs of a broker connection; the embedded broker and an external client both provide it.
+export interface InboundMessage {
+  topic: string;
+  payload: Buffer;
+  /** MQTT 5 properties, when the sender used them. */
+  contentType?: string;
+  responseTopic?: string;
+  correlationData?: Buffer;
+}
+
+export interface PublishOptions {
+  qos?: 0 | 1;
+  retain?: boolean;
+  contentType?: string;
+  correlationData?: Buffer;
+}
+
+/** Resolving means the message is taken; for QoS 1 the PUBACK follows. */
+export type MessageHandler = (message: InboundMessage) => Promise<void>;
+
+export interface MqttTransport {
+  /** Whether publishes can carry MQTT 5 properties to their receivers. */
+  readonly speaksV5: boolean;
+  subscribe(filters: string[], handler: MessageHandler): Promise<void>;
+  publish(topic: string, payload: Buffer | string, options?: PublishOptions): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,132 @@
+// registry.type -> one Registry (CONTRACT section 7; seeds: Consul first, then the SMA, then none).
+// auto: Consul when registry.consul.url answers, else etcd when configured and answering, else the
+// embedded registry. An external registry comes wrapped in FallbackRegistry (static manifest behind it);
+// an explicit consul/etcd that does not answer at start-up starts in fallback and is probed until it does.
+// The composition root passes everything in; provider construction is injectable for tests.
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { invalidRequest } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { ServiceRegistration } from '../model.js';
+import type { Store } from '../store/store.js';
+import { ConsulRegistry } from './consul-registry.js';
+import { EmbeddedRegistry } from './embedded-registry.js';
+import { EtcdRegistry } from './etcd-registry.js';
+import type { ExternalRegistry } from './external-registry.js';
+import { FallbackRegistry } from './fallback-registry.js';
+import { ManifestRegistry } from './manifest-registry.js';
+import type { Registry } from './registry.js';
+
+export type RegistryType = 'auto' | 'consul' | 'etcd' | 'sma' | 'none';
+
+export interface RegistryProviders {
+  embedded(store: Store): Promise<Registry>;
+  manifest(store: Store, manifest: readonly ServiceRegistration[]): Promise<Registry>;
+  consul(url: string): ExternalRegistry;
+  etcd(hosts: string[], prefix: string | undefined): ExternalRegistry;
+}
+
+export interface RegistrySelectionOptions {
+  type: RegistryType;
+  consul?: { url: string };
+  etcd?: { hosts: string[]; prefix?: string };
+  store: Store;
+  /** The config's `services`: served when the type is none, and as the fallback of an external registry. */
+  manifest: readonly ServiceRegistration[];
+  events: EventBus;
+  clock: Clock;
+  /** How often an external registry is probed (health.intervalMs); also Consul's HTTP check interval. */
+  probeIntervalMs: number;
+  /** Consul's HTTP check timeout (health.timeoutMs, default 2000). */
+  checkTimeoutMs?: number;
+  /** Written into etcd presence keys (agent.id). */
+  agentId?: string;
+  log: Logger;
+  /** Replaces how providers are built (tests). */
+  providers?: Partial<RegistryProviders>;
+}
+
+export async function selectRegistry(options: RegistrySelectionOptions): Promise<Registry> {
+  const { type, store, manifest, log } = options;
+  const providers = { ...defaultProviders(options), ...options.providers };
+  const chose = (registry: string, why: string) => log.info({ registry, type }, `registry: ${registry} (${why})`);
+
+  if (type === 'none') {
+    chose('NONE', 'registry.type none: the static manifest');
+    return providers.manifest(store, manifest);
+  }
+  if (type === 'sma') {
+    chose('SMA', 'registry.type sma: the embedded registry');
+    return providers.embedded(store);
+  }
+  if (type === 'consul' || type === 'etcd') {
+    const external = type === 'consul' ? consulOf(options, providers) : etcdOf(options, providers);
+    const answered = await answers(external);
+    chose(answered ? external.kind : 'NONE', answered ? `registry.type ${type}` : `registry.type ${type}, not answering: static manifest until it does`);
+    return wrap(external, options, providers, !answered);
+  }
+  // auto: the seeds' order of precedence.
+  const tried: string[] = [];
+  if (options.consul) {
+    const consul = providers.consul(options.consul.url);
+    if (await answers(consul)) {
+      chose('CONSUL', `auto: ${options.consul.url} answers`);
+      return wrap(consul, options, providers, false);
+    }
+    tried.push(`consul ${options.consul.url} does not answer`);
+    await consul.close();
+  }
+  if (options.etcd) {
+    const etcd = providers.etcd(options.etcd.hosts, options.etcd.prefix);
+    if (await answers(etcd)) {
+      chose('ETCD', `auto: ${options.etcd.hosts.join(',')} answers${tried.length ? `; ${tried.join('; ')}` : ''}`);
+      return wrap(etcd, options, providers, false);
+    }
+    tried.push(`etcd ${options.etcd.hosts.join(',')} does not answer`);
+    await etcd.close();
+  }
+  chose('SMA', `auto: ${tried.length ? tried.join('; ') : 'no external registry configured'}; the embedded registry`);
+  return providers.embedded(store);
+}
+
+function defaultProviders(options: RegistrySelectionOptions): RegistryProviders {
+  const log = options.log;
+  return {
+    embedded: (store) => EmbeddedRegistry.open(store),
+    manifest: (store, manifest) => ManifestRegistry.open(store, manifest),
+    consul: (url) =>
+      new ConsulRegistry({ url, log, clock: options.clock, checkIntervalMs: options.probeIntervalMs, checkTimeoutMs: options.checkTimeoutMs }),
+    etcd: (hosts, prefix) => EtcdRegistry.open({ hosts, prefix, log, agentId: options.agentId }),
+  };
+}
+
+function consulOf(options: RegistrySelectionOptions, providers: RegistryProviders): ExternalRegistry {
+  if (!options.consul) throw invalidRequest('registry.consul.url: needed when registry.type is consul');
+  return providers.consul(options.consul.url);
+}
+
+function etcdOf(options: RegistrySelectionOptions, providers: RegistryProviders): ExternalRegistry {
+  if (!options.etcd) throw invalidRequest('registry.etcd.hosts: needed when registry.type is etcd');
+  return providers.etcd(options.etcd.hosts, options.etcd.prefix);
+}
+
+async function answers(external: ExternalRegistry): Promise<boolean> {
+  try {
+    await external.ping();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function wrap(external: ExternalRegistry, options: RegistrySelectionOptions, providers: RegistryProviders, startInFallback: boolean): Promise<Registry> {
+  return new FallbackRegistry({
+    external,
+    manifest: await providers.manifest(options.store, options.manifest),
+    events: options.events,
+    clock: options.clock,
+    probeIntervalMs: options.probeIntervalMs,
+    log: options.log,
+    startInFallback,
+  });
+}

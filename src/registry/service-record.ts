@@ -1,0 +1,90 @@
+// How a registration becomes a record, and how records change: one set of rules for every provider.
+import type { ServiceConfig, ServiceRecord, ServiceRegistration } from '../model.js';
+import type { RecordPatch } from './registry.js';
+
+/** A first registration: meant to run, never restarted yet. */
+export function newRecord(reg: ServiceRegistration, instanceId: number, source: ServiceRecord['source']): ServiceRecord {
+  return {
+    ...registrationPart(reg),
+    config: structuredClone(reg.config ?? {}),
+    instanceId,
+    desired: 'RUNNING',
+    failed: false,
+    restarts: 0,
+    halted: false,
+    source,
+  };
+}
+
+/**
+ * A registration of a name already known: the registration's own fields (address, check, start,
+ * plugin) are replaced, a halted record is revived, and the state the agent owns (instanceId,
+ * restarts, desired, failed) is kept. The registration's config fills only keys the stored config
+ * lacks: a value an operator set with config.set outlives the service re-registering on each boot.
+ */
+export function reRegistered(existing: ServiceRecord, reg: ServiceRegistration): ServiceRecord {
+  return {
+    ...registrationPart(reg),
+    config: withDefaults(existing.config, reg.config ?? {}),
+    instanceId: existing.instanceId,
+    desired: existing.desired,
+    failed: existing.failed,
+    restarts: existing.restarts,
+    halted: false,
+    source: existing.source,
+  };
+}
+
+export function patched(record: ServiceRecord, patch: RecordPatch): ServiceRecord {
+  const next: ServiceRecord = { ...record };
+  if (patch.config !== undefined) next.config = structuredClone(patch.config);
+  if (patch.desired !== undefined) next.desired = patch.desired;
+  if (patch.failed !== undefined) next.failed = patch.failed;
+  if (patch.restarts !== undefined) next.restarts = patch.restarts;
+  if (patch.halted !== undefined) next.halted = patch.halted;
+  return next;
+}
+
+/** Deep merge where `stored` wins; `defaults` only add keys that are missing (recursively for objects). */
+export function withDefaults(stored: ServiceConfig, defaults: ServiceConfig): ServiceConfig {
+  const out: ServiceConfig = structuredClone(defaults);
+  for (const [key, value] of Object.entries(stored)) {
+    const base = out[key];
+    out[key] = isPlain(value) && isPlain(base) ? withDefaults(value, base) : structuredClone(value);
+  }
+  return out;
+}
+
+/** The keys of `now` that `before` lacked (recursively): what a newer manifest adds to an older one. */
+export function addedKeys(now: ServiceConfig, before: ServiceConfig): ServiceConfig {
+  const out: ServiceConfig = {};
+  for (const [key, value] of Object.entries(now)) {
+    const old = before[key];
+    if (!(key in before)) out[key] = structuredClone(value);
+    else if (isPlain(value) && isPlain(old)) {
+      const inner = addedKeys(value, old);
+      if (Object.keys(inner).length > 0) out[key] = inner;
+    }
+  }
+  return out;
+}
+
+export function copyRecord(record: ServiceRecord): ServiceRecord {
+  return structuredClone(record);
+}
+
+function registrationPart(reg: ServiceRegistration): Pick<ServiceRecord, 'name' | 'host' | 'port' | 'check' | 'start' | 'plugin'> {
+  const part: Pick<ServiceRecord, 'name' | 'host' | 'port' | 'check' | 'start' | 'plugin'> = {
+    name: reg.name,
+    check: structuredClone(reg.check),
+    plugin: reg.plugin ?? false,
+  };
+  if (reg.host !== undefined) part.host = reg.host;
+  if (reg.port !== undefined) part.port = reg.port;
+  if (reg.start !== undefined) part.start = structuredClone(reg.start);
+  return part;
+}
+
+function isPlain(v: unknown): v is ServiceConfig {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

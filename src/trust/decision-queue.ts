@@ -1,0 +1,72 @@
+// Level changes decided but not yet published, kept as typed rows (device index, reason, level, time):
+// a plugin sweep over a million devices queues a million decisions without a million objects.
+import type { TrustReason } from '../events.js';
+
+export const REASONS: readonly TrustReason[] = [
+  'HEARTBEAT_TIMEOUT',
+  'HEARTBEAT',
+  'PLUGIN_DOWN',
+  'PLUGIN_UP',
+  'PLUGIN_REPORT',
+  'REREGISTERED',
+  'REMOVED',
+];
+const REASON_CODE = new Map<TrustReason, number>(REASONS.map((r, k) => [r, k]));
+const TO_COMPLETE = 0x80;
+
+export interface Decision {
+  index: number;
+  reason: TrustReason;
+  complete: boolean;
+  at: number;
+}
+
+export class DecisionQueue {
+  length = 0;
+  private index = new Int32Array(256);
+  private code = new Uint8Array(256);
+  private at = new Float64Array(256);
+
+  push(index: number, reason: TrustReason, complete: boolean, at: number): void {
+    if (this.length === this.index.length) this.grow();
+    const k = this.length++;
+    this.index[k] = index;
+    this.code[k] = (REASON_CODE.get(reason) ?? 0) | (complete ? TO_COMPLETE : 0);
+    this.at[k] = at;
+  }
+
+  /** Calls `fn` for each decision in order (reusing one object: copy what you keep). */
+  forEach(fn: (decision: Decision) => void): void {
+    const d: Decision = { index: 0, reason: 'HEARTBEAT', complete: false, at: 0 };
+    for (let k = 0; k < this.length; k++) {
+      d.index = this.index[k];
+      d.reason = REASONS[this.code[k] & 0x7f];
+      d.complete = (this.code[k] & TO_COMPLETE) !== 0;
+      d.at = this.at[k];
+      fn(d);
+    }
+  }
+
+  clear(): void {
+    this.length = 0;
+    // A sweep may have grown the arrays to millions of rows: give that memory back.
+    if (this.index.length > 65_536) {
+      this.index = new Int32Array(256);
+      this.code = new Uint8Array(256);
+      this.at = new Float64Array(256);
+    }
+  }
+
+  private grow(): void {
+    const size = this.index.length * 2;
+    const index = new Int32Array(size);
+    index.set(this.index);
+    const code = new Uint8Array(size);
+    code.set(this.code);
+    const at = new Float64Array(size);
+    at.set(this.at);
+    this.index = index;
+    this.code = code;
+    this.at = at;
+  }
+}

@@ -1,0 +1,229 @@
+// The trust-level engine (CONTRACT section 8): device heartbeats, plugin device sets and reports, and plugin
+// health become device levels; a change of a device's effective level (the lower of device and plugin)
+// becomes one TrustEvent, written to the store before it is published.
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import type { EventBus } from '../events.js';
+import type { TrustView } from '../model.js';
+import type { Store } from '../store/store.js';
+import { DecisionPublisher } from './decision-publisher.js';
+import {
+  F_DEVICE_COMPLETE as DEV,
+  F_HAS_BEATEN as BEATEN,
+  F_HOLDS as HOLDS,
+  F_REPORTED as REPORTED,
+} from './device-table.js';
+import { D_FLAGS, D_TIMES } from './dirty-chunks.js';
+import { applyReport, endAwaiting, pluginCameBack, pluginWentDown, replaceDeviceSet, type DeviceEntry, type ReportEntry } from './plugin-rules.js';
+import { PluginWatchdog, type PluginHealthSource } from './plugin-watchdog.js';
+import { TrustCheckpoint } from './trust-checkpoint.js';
+import type { TrustFilter, TrustInput, TrustQuery } from './trust-query.js';
+import { TIMED_MASK, TrustState } from './trust-state.js';
+import { queryViews } from './trust-views.js';
+
+export interface TrustTrackerOptions {
+  /** Wheel slot width: an event comes at most this long after its deadline (plus timer lag). */
+  tickMs: number;
+  /** How often heartbeat times that changed no level are written. */
+  checkpointIntervalMs: number;
+  /** How long a plugin that came back up may take to re-register before its devices get their own levels back. */
+  reregisterGraceMs: number;
+  /** Devices beyond this are refused (logged once). */
+  maxDevices: number;
+}
+
+export interface TrustTrackerDeps {
+  store: Store;
+  events: EventBus;
+  clock: Clock;
+  config: Config['trust'];
+  log: Logger;
+  /** Registered services with `plugin: true` and their health. */
+  plugins: PluginHealthSource;
+  options?: Partial<TrustTrackerOptions>;
+}
+
+const STEADY_MASK = DEV | REPORTED | HOLDS | BEATEN;
+const STEADY = DEV | BEATEN;
+
+export class TrustTracker implements TrustQuery, TrustInput {
+  private readonly s: TrustState;
+  private readonly checkpoint: TrustCheckpoint;
+  private readonly publisher: DecisionPublisher;
+  private readonly watchdog: PluginWatchdog;
+  private readonly options: TrustTrackerOptions;
+  private readonly timeoutMs: number;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private tickNow = 0;
+  private stops: Array<() => void> = [];
+
+  constructor(private readonly deps: TrustTrackerDeps) {
+    const { clock, log, config } = deps;
+    this.clock = clock;
+    this.log = log;
+    this.timeoutMs = config.heartbeatTimeoutMs;
+    this.options = {
+      tickMs: 100,
+      checkpointIntervalMs: Math.min(10_000, Math.max(1_000, Math.round(this.timeoutMs / 10))),
+      reregisterGraceMs: Math.max(60_000, 2 * config.pluginCheckIntervalMs),
+      maxDevices: 2_000_000,
+      ...deps.options,
+    };
+    this.s = new TrustState(this.timeoutMs, this.options.tickMs, clock.now(), this.options.maxDevices, log);
+    this.checkpoint = new TrustCheckpoint(deps.store);
+    const { table, plugins, dirty } = this.s;
+    this.publisher = new DecisionPublisher({ ...deps, checkpoint: this.checkpoint, table, plugins, dirty });
+    this.s.publisher = this.publisher;
+    this.watchdog = new PluginWatchdog(deps.plugins, plugins, log);
+  }
+
+  /** Loads the last checkpoint, resumes deadlines from the remembered times, starts the wheel and the watchdog. */
+  async start(): Promise<void> {
+    const savedAt = await this.checkpoint.load(this.s.table, this.s.plugins);
+    this.s.resume();
+    const { devices, trusted } = this.counts();
+    this.log.info({ devices, trusted, plugins: this.s.plugins.count, savedAt }, 'trust tracker started');
+    this.checkPlugins();
+    this.tick();
+    const { tickMs, checkpointIntervalMs } = this.options;
+    this.stops.push(
+      this.clock.setInterval(this.tick, tickMs),
+      this.clock.setInterval(() => void this.publisher.request(true), checkpointIntervalMs),
+      this.clock.setInterval(this.checkPlugins, this.deps.config.pluginCheckIntervalMs),
+    );
+  }
+
+  /** Stops the timers and writes a final checkpoint. */
+  async close(): Promise<void> {
+    for (const stop of this.stops.splice(0)) stop();
+    await this.publisher.request(true);
+  }
+
+  /** Writes pending decisions and publishes their events; resolves once that is done. */
+  sync(): Promise<void> {
+    return this.publisher.request(false);
+  }
+
+  beat(deviceId: string, at: number, plugin?: string): void {
+    const t = this.s.table;
+    const i = t.indexOf(deviceId);
+    if (i < 0) {
+      this.firstBeat(deviceId, at, plugin);
+      return;
+    }
+    if (at > t.lastBeat[i]) t.lastBeat[i] = at;
+    if (at > t.ref[i]) t.ref[i] = at;
+    // The hot path: a COMPLETE device beating again only moves its time (its wheel entry follows lazily).
+    if ((t.flags[i] & STEADY_MASK) === STEADY && (plugin === undefined || this.s.plugins.names[t.plugin[i]] === plugin)) {
+      this.s.dirty.markLazy(i, D_TIMES);
+      return;
+    }
+    this.slowBeat(i, at, plugin);
+  }
+
+  pluginDevices(plugin: string, devices: DeviceEntry[], at: number): void {
+    const p = this.s.pluginIndex(plugin);
+    if (p <= 0) return;
+    replaceDeviceSet(this.s, p, devices, at);
+    this.log.info({ plugin, devices: devices.length }, 'plugin device set replaced');
+    this.publishSoon();
+  }
+
+  pluginReport(plugin: string, entries: ReportEntry[], at: number): void {
+    const p = this.s.pluginIndex(plugin);
+    if (p <= 0) return;
+    const foreign = applyReport(this.s, p, entries, at);
+    if (foreign > 0) this.log.warn({ plugin, foreign }, 'plugin reported on devices tied to another plugin; ignored');
+    this.publishSoon();
+  }
+
+  query(filter: TrustFilter): TrustView[] {
+    return queryViews(this.s.table, this.s.plugins, filter);
+  }
+
+  counts(): { devices: number; trusted: number } {
+    return { devices: this.s.table.size, trusted: this.s.trusted };
+  }
+
+  /** A small integer that stays with the device for the life of the data directory (LwM2M 33002 instance id). */
+  deviceIndex(deviceId: string): number | undefined {
+    const i = this.s.table.indexOf(deviceId);
+    return i < 0 ? undefined : i;
+  }
+
+  /** The properties from the device's last device set, if any. */
+  propertiesOf(deviceId: string): Record<string, unknown> | undefined {
+    const i = this.s.table.indexOf(deviceId);
+    return i < 0 ? undefined : this.s.table.properties.get(i);
+  }
+
+  private readonly tick = (): void => {
+    this.tickNow = this.clock.now();
+    this.s.wheel.advance(this.tickNow, this.onDue);
+    this.publishSoon();
+  };
+
+  private readonly onDue = (i: number): void => {
+    const t = this.s.table;
+    const f = t.flags[i];
+    if ((f & TIMED_MASK) !== DEV) return; // no longer waits on a heartbeat: it leaves the wheel
+    const deadline = t.ref[i] + this.timeoutMs;
+    if (deadline > this.tickNow) {
+      this.s.wheel.schedule(i, deadline);
+      return;
+    }
+    t.flags[i] = f & ~DEV;
+    this.s.dirty.mark(i, D_FLAGS);
+    this.s.settle(i, 'HEARTBEAT_TIMEOUT', this.tickNow);
+  };
+
+  private readonly checkPlugins = (): void => {
+    const at = this.clock.now();
+    for (const { plugin, name, complete } of this.watchdog.check()) {
+      if (complete) pluginCameBack(this.s, plugin, name, at, this.options.reregisterGraceMs);
+      else pluginWentDown(this.s, plugin, at);
+    }
+    for (const [plugin, until] of this.s.plugins.awaiting) {
+      if (until > at) continue;
+      this.log.info({ plugin: this.s.plugins.names[plugin] }, 'plugin did not re-register in time; its devices keep their own levels');
+      endAwaiting(this.s, plugin, at);
+    }
+    this.publishSoon();
+  };
+
+  private firstBeat(deviceId: string, at: number, plugin?: string): void {
+    const p = plugin === undefined ? 0 : Math.max(0, this.s.pluginIndex(plugin));
+    const fresh = at + this.timeoutMs > this.clock.now();
+    const i = this.s.addDevice(deviceId, p, at, (fresh ? DEV : 0) | BEATEN);
+    if (i >= 0) this.s.table.lastBeat[i] = at;
+  }
+
+  private slowBeat(i: number, at: number, plugin?: string): void {
+    const t = this.s.table;
+    let f = t.flags[i] | BEATEN;
+    if (plugin !== undefined) {
+      const p = this.s.pluginIndex(plugin);
+      // Tied to another plugin now: what the old plugin held no longer holds.
+      if (p > 0 && p !== t.plugin[i]) {
+        this.s.tie(i, p);
+        f &= ~HOLDS;
+      }
+    }
+    if (t.ref[i] + this.timeoutMs <= this.clock.now()) {
+      t.flags[i] = f; // a stale beat raises nothing
+      this.s.dirty.markLazy(i, D_FLAGS | D_TIMES);
+      return;
+    }
+    // A held device keeps counting its heartbeats; the hold masks the level until it is lifted.
+    t.flags[i] = (f | DEV) & ~REPORTED;
+    this.s.dirty.mark(i, D_FLAGS | D_TIMES);
+    this.s.scheduleIfTimed(i);
+    this.s.settle(i, this.s.plugins.isComplete(t.plugin[i]) ? 'HEARTBEAT' : 'PLUGIN_DOWN', at);
+  }
+
+  private publishSoon(): void {
+    if (this.publisher.pending) void this.publisher.request(false);
+  }
+}

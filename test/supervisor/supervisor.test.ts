@@ -1,0 +1,369 @@
+// The supervisor engine's logic under a FakeClock, with the doubles from ./doubles.ts (see there for why).
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/clock.js';
+import type { Config } from '../../src/config/schema.js';
+import { SmaError } from '../../src/errors.js';
+import { EventBus } from '../../src/events.js';
+import type { ServiceRecord } from '../../src/model.js';
+import { Supervisor } from '../../src/supervisor/supervisor.js';
+import { capturingLogger, EventLog, FakeExecutor, MemoryRegistry, settle } from './doubles.js';
+
+const health: Config['health'] = {
+  intervalMs: 1000,
+  timeoutMs: 500,
+  retries: 3,
+  restartDelayMs: 2000,
+  backoffMaxMs: 5000,
+  maxRestarts: 3,
+  restartWindowMs: 60_000,
+};
+
+interface Rig {
+  clock: FakeClock;
+  t0: number;
+  registry: MemoryRegistry;
+  executor: FakeExecutor;
+  events: EventLog;
+  sup: Supervisor;
+  lines: Array<Record<string, unknown>>;
+  /** Moves fake time forward in small steps, letting async checks finish in between. */
+  tick(ms: number): Promise<void>;
+  rec(name: string): ServiceRecord;
+}
+
+const rigs: Rig[] = [];
+afterEach(async () => {
+  for (const r of rigs.splice(0)) await r.sup.close();
+});
+
+async function rig(records: Array<Partial<ServiceRecord> & { name: string }>, alive: Record<string, boolean> = {}, h = health): Promise<Rig> {
+  const clock = new FakeClock();
+  const registry = new MemoryRegistry(records);
+  const executor = new FakeExecutor(() => clock.now());
+  for (const [name, a] of Object.entries(alive)) executor.alive.set(name, a);
+  const bus = new EventBus();
+  const events = new EventLog(bus);
+  const { log, lines } = capturingLogger();
+  const sup = new Supervisor({ registry, executor, events: bus, clock, health: h, log });
+  const r: Rig = {
+    clock,
+    t0: clock.now(),
+    registry,
+    executor,
+    events,
+    sup,
+    lines,
+    async tick(ms) {
+      for (let done = 0; done < ms; done += 100) {
+        clock.advance(Math.min(100, ms - done));
+        await settle();
+      }
+      if (ms === 0) {
+        clock.advance(0);
+        await settle();
+      }
+    },
+    rec: (name) => registry.records.get(name)!,
+  };
+  rigs.push(r);
+  await sup.start();
+  return r;
+}
+
+describe('Supervisor checks', () => {
+  it('reports UNKNOWN until the first check, then follows it', async () => {
+    const r = await rig([{ name: 'a' }], { a: true });
+    expect(r.sup.view(r.rec('a'))).toMatchObject({ status: 'UNKNOWN', health: 'UNKNOWN' });
+    await r.tick(0);
+    expect(r.sup.view(r.rec('a'))).toMatchObject({ status: 'RUNNING', health: 'UP', lastCheckAt: new Date(r.t0).toISOString() });
+    expect(r.events.service('STATUS', 'a')).toEqual([expect.objectContaining({ from: 'UNKNOWN', to: 'RUNNING' })]);
+    expect(r.sup.counters().checksRun).toBe(1);
+  });
+
+  it('is DOWN after `retries` misses in a row, with one HEALTH event', async () => {
+    const r = await rig([{ name: 'a', desired: 'STOPPED' }], { a: true });
+    await r.tick(0);
+    r.executor.alive.set('a', false);
+    await r.tick(2000); // misses at +1000, +2000
+    expect(r.sup.health(r.rec('a')).health).toBe('UP');
+    await r.tick(1000); // third miss
+    expect(r.sup.health(r.rec('a'))).toMatchObject({ health: 'DOWN', detail: 'process not running' });
+    expect(r.sup.view(r.rec('a')).status).toBe('STOPPED');
+    await r.tick(10_000);
+    expect(r.events.service('HEALTH', 'a').map((e) => e.to)).toEqual(['UP', 'DOWN']);
+    expect(r.sup.counters().checksFailed).toBe(13);
+  });
+
+  it('does not check halted records, and stops checking an untracked one', async () => {
+    const r = await rig([{ name: 'gone', halted: true }, { name: 'b' }], { gone: false, b: true });
+    await r.tick(3000);
+    expect(r.executor.isAliveAsked).not.toContain('gone');
+    expect(r.sup.view(r.rec('gone')).status).toBe('HALT');
+    const asked = r.executor.isAliveAsked.length;
+    r.sup.untrack('b');
+    await r.tick(5000);
+    expect(r.executor.isAliveAsked.length).toBe(asked);
+  });
+
+  it('never checks (nor restarts) a service with check none', async () => {
+    const r = await rig([{ name: 'n', check: { type: 'none' } }]);
+    await r.tick(20_000);
+    expect(r.sup.view(r.rec('n'))).toMatchObject({ status: 'UNKNOWN', health: 'UNKNOWN' });
+    expect(r.sup.counters().checksRun).toBe(0);
+    expect(r.executor.calls).toEqual([]);
+  });
+
+  it('heartbeat: a beat is UP at once; silence for `retries` intervals is DOWN', async () => {
+    const r = await rig([{ name: 'hb', check: { type: 'heartbeat' }, desired: 'STOPPED' }]);
+    await r.tick(500);
+    r.sup.heartbeat('hb', r.clock.now());
+    expect(r.sup.health(r.rec('hb')).health).toBe('UP');
+    for (let i = 0; i < 5; i += 1) {
+      await r.tick(900);
+      r.sup.heartbeat('hb', r.clock.now());
+    }
+    expect(r.sup.health(r.rec('hb')).health).toBe('UP');
+    await r.tick(2900);
+    expect(r.sup.health(r.rec('hb')).health).toBe('UP');
+    await r.tick(1100);
+    expect(r.sup.health(r.rec('hb'))).toMatchObject({ health: 'DOWN' });
+    r.sup.heartbeat('unknown-service', r.clock.now()); // ignored, no throw
+  });
+});
+
+describe('Supervisor restarts', () => {
+  it('restarts after restartDelayMs, counts it, persists it and says RESTART', async () => {
+    const r = await rig([{ name: 'a' }], { a: false });
+    await r.tick(2000); // misses at 0, 1000, 2000: DOWN at +2000
+    expect(r.sup.health(r.rec('a')).health).toBe('DOWN');
+    await r.tick(1900);
+    expect(r.executor.callsOf('restart')).toEqual([]);
+    await r.tick(100);
+    expect(r.executor.callsOf('restart')).toEqual([r.t0 + 4000]);
+    expect(r.events.service('RESTART', 'a')).toEqual([expect.objectContaining({ attempt: 1, at: r.t0 + 4000 })]);
+    expect(r.rec('a').restarts).toBe(1);
+    expect(r.sup.view(r.rec('a')).restarts).toBe(1);
+    expect(r.sup.counters().restarts).toBe(1);
+    await r.tick(1000); // the restart brought it back
+    expect(r.sup.view(r.rec('a'))).toMatchObject({ status: 'RUNNING', health: 'UP' });
+    expect(r.events.service('STATUS', 'a').map((e) => e.to)).toEqual(['STOPPED', 'STARTING', 'RUNNING']);
+  });
+
+  it('backs off exponentially, then gives up: FAILED, GAVE_UP, no more restarts', async () => {
+    const r = await rig([{ name: 'a' }], { a: false });
+    r.executor.effect.restart = undefined; // restarts do not help
+    await r.tick(30_000);
+    // DOWN at +2000 -> restart +2000 later; each later DOWN needs `retries` misses again, then waits 4000, then 5000 (cap).
+    expect(r.executor.callsOf('restart').map((t) => t - r.t0)).toEqual([4000, 10_000, 17_000]);
+    expect(r.events.service('RESTART').map((e) => e.attempt)).toEqual([1, 2, 3]);
+    expect(r.events.service('GAVE_UP', 'a')).toEqual([expect.objectContaining({ at: r.t0 + 19_000, attempt: 3 })]);
+    expect(r.sup.view(r.rec('a')).status).toBe('FAILED');
+    expect(r.rec('a')).toMatchObject({ failed: true, restarts: 3 });
+    await r.tick(120_000);
+    expect(r.executor.callsOf('restart')).toHaveLength(3);
+    expect(r.lines.filter((l) => l.msg === 'gave up restarting; FAILED until an operator starts it')).toHaveLength(1);
+  });
+
+  it('an operator start clears FAILED and lets it be restarted again', async () => {
+    const r = await rig([{ name: 'a', failed: true, restarts: 7 }], { a: false });
+    await r.tick(10_000);
+    expect(r.sup.view(r.rec('a'))).toMatchObject({ status: 'FAILED', health: 'DOWN', restarts: 7 });
+    expect(r.executor.calls).toEqual([]);
+    const item = await r.sup.start(r.rec('a'));
+    expect(item).toEqual({ name: 'a', result: 'OK', status: 'STARTING' });
+    expect(r.rec('a')).toMatchObject({ failed: false, desired: 'RUNNING' });
+    expect(r.executor.callsOf('start', 'a')).toHaveLength(1);
+    await r.tick(0); // a process check can tell at once
+    expect(r.sup.view(r.rec('a'))).toMatchObject({ status: 'RUNNING', health: 'UP' });
+    r.executor.alive.set('a', false);
+    await r.tick(6000);
+    expect(r.executor.callsOf('restart', 'a')).toHaveLength(1);
+  });
+
+  it('a new registration nobody has started is not restarted into life; once it has run, it is', async () => {
+    const r = await rig([]);
+    r.sup.track(await r.registry.register({ name: 'fresh', check: { type: 'process' } }));
+    r.executor.alive.set('fresh', false);
+    await r.tick(20_000);
+    expect(r.sup.view(r.rec('fresh'))).toMatchObject({ status: 'STOPPED', health: 'DOWN' });
+    expect(r.executor.calls).toEqual([]);
+    r.executor.alive.set('fresh', true); // it came up by itself
+    await r.tick(1000);
+    expect(r.sup.health(r.rec('fresh')).health).toBe('UP');
+    r.executor.alive.set('fresh', false);
+    await r.tick(6000);
+    expect(r.executor.callsOf('restart', 'fresh')).toHaveLength(1);
+  });
+
+  it('a check that passes before the delay is over cancels the restart', async () => {
+    const r = await rig([{ name: 'a' }], { a: false });
+    await r.tick(2000);
+    expect(r.sup.health(r.rec('a')).health).toBe('DOWN');
+    r.executor.alive.set('a', true);
+    await r.tick(10_000);
+    expect(r.executor.callsOf('restart')).toEqual([]);
+    expect(r.sup.view(r.rec('a'))).toMatchObject({ status: 'RUNNING', health: 'UP', restarts: 0 });
+  });
+
+  it('never restarts a service whose desired state is STOPPED', async () => {
+    const r = await rig([{ name: 'a', desired: 'STOPPED' }], { a: false });
+    await r.tick(60_000);
+    expect(r.executor.calls).toEqual([]);
+    expect(r.sup.view(r.rec('a'))).toMatchObject({ status: 'STOPPED', health: 'DOWN' });
+  });
+
+  it('an operator stop makes it STOPPED, persists the desire, and it is not restarted', async () => {
+    const r = await rig([{ name: 'a' }], { a: true });
+    await r.tick(0);
+    const item = await r.sup.stop(r.rec('a'));
+    expect(item).toEqual({ name: 'a', result: 'OK', status: 'STOPPED' });
+    expect(r.rec('a').desired).toBe('STOPPED');
+    expect(r.events.service('STATUS', 'a').map((e) => `${e.from}>${e.to}`)).toEqual(['UNKNOWN>RUNNING', 'RUNNING>STOPPING', 'STOPPING>STOPPED']);
+    await r.tick(60_000);
+    expect(r.sup.health(r.rec('a')).health).toBe('DOWN');
+    expect(r.executor.callsOf('restart')).toEqual([]);
+    expect(r.executor.callsOf('start')).toEqual([]);
+  });
+
+  it('a service that stays down says so once in the log, not at every check', async () => {
+    const r = await rig([{ name: 'a', desired: 'STOPPED' }], { a: true });
+    await r.tick(0);
+    r.executor.alive.set('a', false);
+    await r.tick(100_000);
+    const atInfoOrAbove = r.lines.filter((l) => (l.level as number) >= 30 && l.service === 'a');
+    expect(atInfoOrAbove.map((l) => l.msg)).toEqual(['service health changed', 'service status changed', 'service is down', 'service status changed']);
+  });
+
+  it('operator restart uses the executor restart and clears FAILED', async () => {
+    const r = await rig([{ name: 'a', failed: true }], { a: true });
+    await r.tick(0);
+    const item = await r.sup.restart(r.rec('a'));
+    expect(item.result).toBe('OK');
+    expect(r.executor.calls.map((c) => c.action)).toEqual(['restart']);
+    expect(r.rec('a').failed).toBe(false);
+    expect(r.events.service('RESTART')).toEqual([]); // only automatic restarts are RESTART events
+  });
+});
+
+describe('Supervisor operator actions', () => {
+  it('maps executor failures to FAILED/EXECUTOR_FAILED and time-outs to TIMEOUT', async () => {
+    const r = await rig([{ name: 'a' }], { a: true });
+    await r.tick(0);
+    r.executor.failNext.set('stop', new SmaError('EXECUTOR_FAILED', 'docker says no'));
+    expect(await r.sup.stop(r.rec('a'))).toEqual({
+      name: 'a',
+      result: 'FAILED',
+      status: 'RUNNING',
+      error: { code: 'EXECUTOR_FAILED', message: 'docker says no' },
+    });
+    r.executor.failNext.set('restart', new SmaError('TIMEOUT', 'took too long'));
+    expect(await r.sup.restart(r.rec('a'))).toMatchObject({ result: 'TIMEOUT', error: { code: 'TIMEOUT', message: 'took too long' } });
+    r.executor.failNext.set('start', new Error('spawn ENOENT'));
+    expect(await r.sup.start(r.rec('a'))).toMatchObject({ result: 'FAILED', error: { code: 'EXECUTOR_FAILED', message: 'spawn ENOENT' } });
+  });
+
+  it('a halted record is NOT_FOUND, not acted on', async () => {
+    const r = await rig([{ name: 'h', halted: true }]);
+    expect(await r.sup.start(r.rec('h'))).toMatchObject({ result: 'NOT_FOUND', status: 'HALT' });
+    expect(r.executor.calls).toEqual([]);
+  });
+
+  it('check none: status comes from the actions', async () => {
+    const r = await rig([{ name: 'n', check: { type: 'none' } }]);
+    expect((await r.sup.start(r.rec('n'))).status).toBe('RUNNING');
+    expect((await r.sup.stop(r.rec('n'))).status).toBe('STOPPED');
+    await r.tick(30_000);
+    expect(r.sup.view(r.rec('n')).status).toBe('STOPPED');
+  });
+
+  it('metrics: the executor figures, or zeros; restarts from the record', async () => {
+    const r = await rig([{ name: 'a', restarts: 4 }], { a: true });
+    expect(await r.sup.metrics(r.rec('a'))).toEqual({ name: 'a', cpuPercent: 0, memoryBytes: 0, uptimeS: 0, restarts: 4 });
+    r.executor.metricsAnswer = { cpuPercent: 1.5, memoryBytes: 4096, uptimeS: 9 };
+    expect(await r.sup.metrics(r.rec('a'))).toEqual({ name: 'a', cpuPercent: 1.5, memoryBytes: 4096, uptimeS: 9, restarts: 4 });
+    r.executor.metricsAnswer = new Error('boom');
+    expect(await r.sup.metrics(r.rec('a'))).toMatchObject({ cpuPercent: 0, restarts: 4 });
+  });
+
+  it('view carries instanceId, address and source; pluginHealth lists plugins', async () => {
+    const r = await rig([{ name: 'a' }, { name: 'p', plugin: true, host: 'h', port: 81, source: 'MANIFEST' }], { a: true, p: true });
+    await r.tick(0);
+    expect(r.sup.view(r.rec('p'))).toEqual({
+      name: 'p',
+      instanceId: 1,
+      host: 'h',
+      port: 81,
+      status: 'RUNNING',
+      health: 'UP',
+      restarts: 0,
+      lastCheckAt: new Date(r.t0).toISOString(),
+      source: 'MANIFEST',
+      plugin: true,
+    });
+    expect(r.sup.pluginHealth()).toEqual([{ name: 'p', health: 'UP' }]);
+  });
+
+  it('track picks up a new registration and a changed check; resync drops what the registry lost', async () => {
+    const r = await rig([{ name: 'a' }], { a: true, b: true });
+    await r.tick(0);
+    const b = await r.registry.register({ name: 'b', check: { type: 'process' } });
+    r.sup.track(b);
+    await r.tick(0);
+    expect(r.sup.view(b).health).toBe('UP');
+    r.registry.records.delete('a');
+    await r.sup.resync();
+    expect(r.sup.view({ ...b, name: 'a' }).status).toBe('UNKNOWN');
+    const askedForA = r.executor.isAliveAsked.filter((n) => n === 'a').length;
+    await r.tick(3000);
+    expect(r.executor.isAliveAsked.filter((n) => n === 'a').length).toBe(askedForA);
+    expect(r.executor.isAliveAsked.filter((n) => n === 'b').length).toBeGreaterThan(1);
+  });
+});
+
+describe('Supervisor at start-up', () => {
+  const start = { command: '/usr/bin/true' };
+
+  it('starts a service remembered as running that its first check finds down: a start, not a restart', async () => {
+    const r = await rig([{ name: 'a', start, restarts: 2 }], { a: false });
+    await r.tick(0);
+    expect(r.executor.calls.map((c) => [c.action, c.at - r.t0])).toEqual([['start', 0]]);
+    await r.tick(100); // a process check can tell at once
+    expect(r.sup.view(r.rec('a'))).toMatchObject({ status: 'RUNNING', health: 'UP', restarts: 2 });
+    expect(r.events.service('RESTART')).toEqual([]);
+    expect(r.events.service('STATUS', 'a').map((e) => e.to)).toEqual(['STARTING', 'RUNNING']);
+  });
+
+  it('leaves alone what is UP, stopped, failed, without a start command, or registered later', async () => {
+    const r = await rig(
+      [
+        { name: 'up', start },
+        { name: 'stopped', start, desired: 'STOPPED' },
+        { name: 'failed', start, failed: true },
+        { name: 'nostart' },
+      ],
+      { up: true, stopped: false, failed: false, nostart: false, later: false },
+    );
+    await r.tick(0);
+    r.sup.track(await r.registry.register({ name: 'later', check: { type: 'process' }, start }));
+    await r.tick(1000);
+    expect(r.executor.calls).toEqual([]);
+  });
+
+  it('a start that does not help falls back to the usual restarts', async () => {
+    const r = await rig([{ name: 'a', start }], { a: false });
+    r.executor.effect.start = undefined;
+    await r.tick(0);
+    expect(r.executor.callsOf('start')).toHaveLength(1);
+    await r.tick(5000);
+    expect(r.executor.callsOf('restart')).toHaveLength(1);
+    expect(r.events.service('RESTART')).toEqual([expect.objectContaining({ attempt: 1 })]);
+  });
+
+  it('does not start what the executor cannot see (command executor: isAlive undefined); restarts it as usual', async () => {
+    const r = await rig([{ name: 'a', start, check: { type: 'heartbeat' } }]);
+    await r.tick(5000);
+    expect(r.executor.isAliveAsked).toContain('a');
+    expect(r.executor.callsOf('start')).toEqual([]);
+    expect(r.executor.callsOf('restart')).toEqual([r.t0 + 4000]);
+  });
+});

@@ -1,0 +1,96 @@
+// The agent as a real process started from its bin (dist/main.js), on a temporary data directory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { waitFor } from './wait-for.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const BIN = join(ROOT, 'dist/main.js');
+
+export interface AgentProcess {
+  child: ChildProcess;
+  dataDir: string;
+  configPath: string;
+  mqttPort: number;
+  httpPort: number;
+  agentId: string;
+  topicRoot: string;
+  logs: () => Array<Record<string, unknown>>;
+  stderr: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function tempDir(prefix = 'sma-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Starts `sma-bridge start -c <config>`; resolves once the agent logs `ready`. */
+export async function startAgent(config: Record<string, unknown>, options: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<AgentProcess> {
+  const dataDir = options.dataDir ?? tempDir();
+  const agentId = ((config.agent as { id?: string } | undefined)?.id ?? 'test-agent') as string;
+  const full = {
+    agent: { id: agentId },
+    dataDir,
+    http: { host: '127.0.0.1', port: 0 },
+    log: { level: 'info' },
+    ...config,
+    mqtt: { broker: { host: '127.0.0.1', port: 0 }, ...(config.mqtt as object | undefined) },
+  };
+  const configPath = join(dataDir, `config-${Date.now()}.json`);
+  writeFileSync(configPath, JSON.stringify(full, null, 2));
+  const child = spawn(process.execPath, [BIN, 'start', '-c', configPath], {
+    cwd: dataDir,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  let buffer = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        lines.push({ raw: line });
+      }
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  const ready = await waitFor(
+    'agent ready',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode}: ${stderr}`);
+      return lines.find((l) => l.msg === 'ready');
+    },
+    20_000,
+  ).catch((err) => {
+    child.kill('SIGKILL');
+    throw new Error(`${String(err)}\nstderr: ${stderr}\nlogs: ${lines.map((l) => JSON.stringify(l)).join('\n')}`);
+  });
+  const mqttConfig = full.mqtt as { topicRoot?: string };
+  return {
+    child,
+    dataDir,
+    configPath,
+    agentId,
+    topicRoot: mqttConfig.topicRoot ?? `sma/${agentId}`,
+    mqttPort: ready.mqttPort as number,
+    httpPort: ready.httpPort as number,
+    logs: () => lines,
+    stderr: () => stderr,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}

@@ -1,0 +1,154 @@
+// The inbox: validation, journal before acceptance, idempotency by correlationId, one command per service,
+// time-outs, and work deferred until the reply is sent. The service control here is a recording double:
+// the inbox is what is under test; the real supervisor is driven end to end in test/e2e.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { FakeClock } from '../../src/clock.js';
+import { EventBus } from '../../src/events.js';
+import { Inbox } from '../../src/inbox/inbox.js';
+import { Journal } from '../../src/inbox/journal.js';
+import type { BatchItem, ServiceRecord } from '../../src/model.js';
+import type { Ports } from '../../src/operations/ports.js';
+import { EmbeddedRegistry } from '../../src/registry/embedded-registry.js';
+import type { ServiceControl } from '../../src/supervisor/service-control.js';
+import { LevelStore } from '../../src/store/level-store.js';
+import { noDevices } from '../../src/trust/trust-query.js';
+import { tempDir } from '../support/agent-process.js';
+
+const log = pino({ level: 'silent' });
+
+class RecordingControl implements ServiceControl {
+  calls: string[] = [];
+  gate?: Promise<void>;
+  view = (r: ServiceRecord) => ({ name: r.name, instanceId: r.instanceId, status: 'RUNNING' as const, health: 'UP' as const, restarts: r.restarts, source: r.source, plugin: r.plugin });
+  health = (r: ServiceRecord) => ({ name: r.name, health: 'UP' as const });
+  metrics = async (r: ServiceRecord) => ({ name: r.name, cpuPercent: 0, memoryBytes: 0, uptimeS: 0, restarts: 0 });
+  private act = async (action: string, r: ServiceRecord): Promise<BatchItem> => {
+    this.calls.push(`${action}:${r.name}:begin`);
+    await this.gate;
+    this.calls.push(`${action}:${r.name}:end`);
+    return { name: r.name, result: 'OK', status: 'RUNNING' };
+  };
+  start = (r: ServiceRecord) => this.act('start', r);
+  stop = (r: ServiceRecord) => this.act('stop', r);
+  restart = (r: ServiceRecord) => this.act('restart', r);
+  track = () => {};
+  untrack = () => {};
+  heartbeat = () => {};
+}
+
+describe('Inbox', () => {
+  let store: LevelStore;
+  let inbox: Inbox;
+  let journal: Journal;
+  let control: RecordingControl;
+  let clock: FakeClock;
+  let selfActions: string[];
+
+  beforeEach(async () => {
+    store = await LevelStore.open(tempDir('sma-inbox-'));
+    const registry = await EmbeddedRegistry.open(store);
+    for (const name of ['a', 'b']) await registry.register({ name, check: { type: 'none' } });
+    control = new RecordingControl();
+    clock = new FakeClock();
+    selfActions = [];
+    const ports: Ports = {
+      registry,
+      services: control,
+      trust: noDevices,
+      events: new EventBus(),
+      clock,
+      self: { name: 'agent-x', stop: async () => void selfActions.push('stop'), restart: async () => void selfActions.push('restart') },
+      agent: { agentId: 'agent-x', version: '0', startedAt: clock.now() },
+    };
+    journal = new Journal(store);
+    await journal.open();
+    inbox = new Inbox(ports, journal, { timeoutMs: 1_000 }, log);
+  });
+
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('refuses unknown operations and invalid bodies with INVALID_REQUEST', async () => {
+    for (const [op, body] of [
+      ['nope', {}],
+      ['services.start', { names: ['UPPER'] }],
+      ['services.start', {}],
+      ['config.set', { name: 'a' }],
+      ['services.list', 'text'],
+    ] as const) {
+      const reply = await (await inbox.accept({ op, body, origin: 'mqtt' })).done;
+      expect(reply.ok).toBe(false);
+      if (!reply.ok) expect(reply.error.code).toBe('INVALID_REQUEST');
+    }
+    expect(control.calls).toEqual([]);
+  });
+
+  it('journals a command before accepting it, and its reply when done', async () => {
+    let release!: () => void;
+    control.gate = new Promise((r) => (release = r));
+    const ticket = await inbox.accept({ op: 'services.start', body: { names: ['a'] }, correlationId: 'c-1', origin: 'mqtt' });
+    const pending = [];
+    for await (const entry of journal.unfinished()) pending.push(entry[1].command.correlationId);
+    expect(pending).toEqual(['c-1']);
+    release();
+    const reply = await ticket.done;
+    expect(reply.ok).toBe(true);
+    const left = [];
+    for await (const entry of journal.unfinished()) left.push(entry);
+    expect(left).toEqual([]);
+  });
+
+  it('answers a repeated correlationId from the journal without running it again', async () => {
+    const first = await (await inbox.accept({ op: 'services.restart', body: { names: ['a'] }, correlationId: 'same', origin: 'mqtt' })).done;
+    const again = await (await inbox.accept({ op: 'services.restart', body: { names: ['a'] }, correlationId: 'same', origin: 'mqtt' })).done;
+    expect(again).toEqual(first);
+    expect(control.calls.filter((c) => c.endsWith(':begin'))).toEqual(['restart:a:begin']);
+  });
+
+  it('runs one command per service at a time, and different services side by side', async () => {
+    let release!: () => void;
+    control.gate = new Promise((r) => (release = r));
+    const t1 = await inbox.accept({ op: 'services.stop', body: { names: ['a'] }, origin: 'mqtt' });
+    const t2 = await inbox.accept({ op: 'services.start', body: { names: ['a'] }, origin: 'mqtt' });
+    const t3 = await inbox.accept({ op: 'services.start', body: { names: ['b'] }, origin: 'mqtt' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(control.calls).toEqual(['stop:a:begin', 'start:b:begin']);
+    release();
+    await Promise.all([t1.done, t2.done, t3.done]);
+    expect(control.calls.indexOf('start:a:begin')).toBeGreaterThan(control.calls.indexOf('stop:a:end'));
+  });
+
+  it('ends a command TIMEOUT after operations.timeoutMs', async () => {
+    control.gate = new Promise(() => {});
+    const ticket = await inbox.accept({ op: 'services.restart', body: { names: ['b'] }, origin: 'mqtt' });
+    await new Promise((r) => setTimeout(r, 10));
+    clock.advance(1_001);
+    const reply = await ticket.done;
+    expect(reply.ok).toBe(false);
+    if (!reply.ok) expect(reply.error.code).toBe('TIMEOUT');
+  });
+
+  it('answers NOT_FOUND per item and runs the agent itself last, only after the reply is sent', async () => {
+    const ticket = await inbox.accept({ op: 'services.restart', body: { names: ['agent-x', 'a', 'ghost'] }, origin: 'mqtt' });
+    const reply = await ticket.done;
+    expect(reply.ok).toBe(true);
+    const items = (reply as { result: BatchItem[] }).result;
+    expect(items.map((i) => [i.name, i.result])).toEqual([
+      ['agent-x', 'OK'],
+      ['a', 'OK'],
+      ['ghost', 'NOT_FOUND'],
+    ]);
+    expect(selfActions).toEqual([]);
+    ticket.afterSent();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(selfActions).toEqual(['restart']);
+  });
+
+  it('needs no journal entry for reads', async () => {
+    const reply = await (await inbox.accept({ op: 'services.list', body: {}, correlationId: 'r-1', origin: 'mqtt' })).done;
+    expect(reply.ok).toBe(true);
+    expect(await journal.findByCorrelation('r-1', clock.now(), 1e9)).toBeUndefined();
+  });
+});
