@@ -15,6 +15,7 @@ const freePort = () => new Promise((resolve) => { const s = createServer(); s.li
 
 async function requester(url, root) {
   const client = await mqtt.connectAsync(url, { protocolVersion: 4 });
+  client.stream.setNoDelay(true); // a latency-minded client turns Nagle off, as the agent does
   const waiting = new Map();
   client.on('message', (topic, payload) => {
     const body = JSON.parse(payload.toString());
@@ -83,7 +84,7 @@ const results = {};
   if (haveMosquitto) {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'sma-bench-mosq-'));
-    writeFileSync(join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\n`);
+    writeFileSync(join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n`);
     const mosq = spawn('mosquitto', ['-c', join(dir, 'm.conf')], { stdio: 'ignore' });
     await sleep(300);
     const b = await startAgent({ mqtt: { mode: 'external', url: `mqtt://127.0.0.1:${port}` } });

@@ -12,10 +12,11 @@ import { EventBus } from './events.js';
 import type { Executor } from './executor/executor.js';
 import { Inbox } from './inbox/inbox.js';
 import { Journal } from './inbox/journal.js';
+import { JournalCompaction } from './inbox/journal-compaction.js';
+import { IDEMPOTENCY_WINDOW_MS } from './inbox/inbox.js';
 import { HttpFront } from './http/http-front.js';
 import { BrokerAccess } from './mqtt/broker-access.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
-import { connectExternal } from './mqtt/external-client.js';
 import { MqttFront } from './mqtt/mqtt-front.js';
 import type { MqttTransport } from './mqtt/transport.js';
 import type { Ports, SelfControl } from './operations/ports.js';
@@ -24,12 +25,12 @@ import { selectRegistry } from './registry/registry-selection.js';
 import { verifyPassword } from './security/password-hash.js';
 import { LevelStore } from './store/level-store.js';
 import { openStoreOrExplain } from './store/store-opening.js';
+import { GuardedStore } from './store/guarded-store.js';
 import { Supervisor } from './supervisor/supervisor.js';
 import { ProcessExecutor } from './executor/process-executor.js';
 import { CommandExecutor } from './executor/command-executor.js';
 import { TrustTracker } from './trust/trust-tracker.js';
 import { toCloudEvent } from './trust/cloud-event.js';
-import { Lwm2mClient } from './lwm2m/lwm2m-front.js';
 
 const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -66,7 +67,8 @@ export class Agent implements StartedAgent {
     if (config.mqtt.mode === 'embedded' && !LOOPBACK.test(config.mqtt.broker.host) && !config.mqtt.broker.users?.length) {
       throw new ConfigError([`mqtt.broker.host: ${config.mqtt.broker.host} is not loopback; configure mqtt.broker.users first`]);
     }
-    const store = await openStoreOrExplain(config.dataDir, LevelStore.open);
+    // Writes through the guard: a full or read-only disk turns into UNAVAILABLE answers and a DEGRADED /health.
+    const store = new GuardedStore(await openStoreOrExplain(config.dataDir, LevelStore.open), { clock, log: log.child({ part: 'store' }) });
     this.onStop('store', () => store.close());
 
     const events = new EventBus();
@@ -110,7 +112,11 @@ export class Agent implements StartedAgent {
     };
     const journal = new Journal(store);
     await journal.open();
-    const inbox = new Inbox(ports, journal, { timeoutMs: config.operations.timeoutMs }, log.child({ part: 'inbox' }));
+    // Before any front takes a command: what a crash cut short is answered INTERRUPTED, never run again.
+    const interrupted = await journal.interruptUnfinished(clock.now());
+    const compaction = new JournalCompaction(journal, clock, { keepMs: IDEMPOTENCY_WINDOW_MS, everyMs: 3_600_000 }, log.child({ part: 'journal' }));
+    await compaction.start();
+    const inbox = new Inbox(ports, journal, { timeoutMs: config.operations.timeoutMs, refuseWrites: () => store.refusal() }, log.child({ part: 'inbox' }));
 
     const transport = await this.openMqtt();
     const mqtt = new MqttFront({
@@ -133,11 +139,8 @@ export class Agent implements StartedAgent {
     await mqtt.start();
     this.onStop('mqtt front (OFFLINE)', () => mqtt.stop());
 
-    for await (const [key, entry] of journal.unfinished()) {
-      // A crash cut this command short: answer it INTERRUPTED rather than guess how far it got.
-      const reply = { ok: false as const, error: { code: 'INTERRUPTED' as const, message: 'the agent stopped before the command finished' } };
-      await journal.finish(key, reply, clock.now());
-      if (entry.command.origin === 'mqtt') await mqtt.sendRecovered(entry.command.correlationId, entry.command.replyTo, reply);
+    for (const entry of interrupted) {
+      if (entry.command.origin === 'mqtt') await mqtt.sendRecovered(entry.command.correlationId, entry.command.replyTo, entry.reply!);
     }
 
     const http = new HttpFront({
@@ -150,7 +153,10 @@ export class Agent implements StartedAgent {
         trustedDevices: trust.counts().trusted,
         uptimeS: Math.floor((clock.now() - startedAt) / 1000),
       }),
-      health: () => ({ status: 'UP', checks: { store: 'writable', registry: registry.kind } }),
+      health: () => {
+        const { writable, reason } = store.condition();
+        return { status: writable ? 'UP' : 'DEGRADED', checks: { store: writable ? 'writable' : `not writable: ${reason}`, registry: registry.kind } };
+      },
       log: log.child({ part: 'http' }),
     });
     await http.start();
@@ -158,6 +164,7 @@ export class Agent implements StartedAgent {
     this.onStop('http', () => http.stop());
 
     if (config.lwm2m.serverUri) {
+      const { Lwm2mClient } = await import('./lwm2m/lwm2m-front.js');
       const lwm2m = new Lwm2mClient({
         config: { ...config.lwm2m, endpoint: endpointOf(config) },
         intake: inbox,
@@ -167,10 +174,18 @@ export class Agent implements StartedAgent {
         objectsDir: join(PACKAGE_ROOT, 'objects'),
         device: deviceFacts(),
         canReboot: executor.canReboot,
+        reboot: () => executor.reboot(),
+        heartbeatTimeoutS: Math.round(config.trust.heartbeatTimeoutMs / 1000),
       });
       await lwm2m.start();
       this.onStop('lwm2m (de-register)', () => lwm2m.stop());
     }
+    // Registered last, so it runs first on stop: no new commands, in-flight ones finish or stay journaled.
+    this.onStop('intake (drain in-flight commands)', async () => {
+      const left = await inbox.drain(Math.min(config.operations.timeoutMs, 10_000));
+      if (left) log.warn({ left }, 'commands still running at stop: journaled, answered INTERRUPTED at the next start');
+      await compaction.stop();
+    });
     log.info(
       { agentId: config.agent.id, mqttPort: this.mqttPort, httpPort: this.httpPort, registry: registry.kind, version: VERSION, startupMs: clock.now() - startedAt },
       'ready',
@@ -182,6 +197,8 @@ export class Agent implements StartedAgent {
     const root = topicRootOf(config);
     if (config.mqtt.mode === 'external') {
       const offline = Buffer.from(JSON.stringify({ state: 'OFFLINE', since: null, version: VERSION }));
+      // Loaded only when used: the MQTT client and CoAP stacks are memory a gateway may not need.
+      const { connectExternal } = await import('./mqtt/external-client.js');
       const transport = await connectExternal({
         url: config.mqtt.url!,
         clientId: `sma-bridge-${config.agent.id}`,
@@ -217,6 +234,7 @@ export class Agent implements StartedAgent {
     this.stopping ??= (async () => {
       this.log.info({ reason }, 'stopping');
       for (const [what, fn] of this.stops.reverse()) {
+        this.log.debug({ what }, 'stopping part');
         await fn().catch((err) => this.log.warn({ err, what }, 'stop step failed'));
       }
       this.log.info('stopped');
@@ -281,5 +299,6 @@ export async function runAgent(options: { configPath?: string }): Promise<number
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));
   });
-  return 0;
+  // Everything was closed in order; a library handle left open must not keep a stopped agent alive.
+  process.exit(0);
 }

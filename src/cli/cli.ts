@@ -8,6 +8,7 @@ import { keyPath, parseAssignments } from './config-assignments.js';
 import { runConfig } from './config-command.js';
 import { CliError, EXIT_FAILED, EXIT_OK, usageError, writeLine, type CliIo } from './io.js';
 import { runPasswd } from './passwd-command.js';
+import { runRepairStore } from './repair-command.js';
 import { runServices } from './services-command.js';
 import { runSim } from './sim-command.js';
 import { runStart } from './start-command.js';
@@ -38,6 +39,7 @@ export async function main(argv: readonly string[], io: CliIo, settings: CliSett
     const { spec, args, values } = line;
     if (spec.group === 'start') return await runStart(values.config);
     if (spec.group === 'passwd') return await runPasswd(io);
+    if (spec.group === 'repair-store') return await runRepairStore(values, io);
     checkArguments(spec, args, values);
     const runner = clientRunners[spec.group];
     const verb = spec.verb ?? spec.group;

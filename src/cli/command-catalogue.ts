@@ -11,6 +11,7 @@ export const optionConfig = {
   'all-registered': { type: 'boolean' },
   level: { type: 'string' },
   config: { type: 'string', short: 'c' },
+  'data-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -28,6 +29,7 @@ export const optionHelp: Record<OptionName, string> = {
   'all-registered': '--all-registered   include deregistered (HALT) services',
   level: '--level LEVEL      only devices at this trust level: NONE or COMPLETE',
   config: '-c, --config FILE  configuration file (JSON)',
+  'data-dir': '--data-dir DIR     the agent\'s dataDir (default: the one in -c FILE)',
   help: '-h, --help         this help',
 };
 
@@ -65,6 +67,7 @@ export const commands: readonly CommandSpec[] = [
   spec({ group: 'trust', verb: 'list', synopsis: '[--level NONE|COMPLETE] [ID...]', summary: 'trust levels of the devices behind the gateway', client: true, extraOptions: ['level'], minArgs: 0 }),
   spec({ group: 'agent', verb: 'info', synopsis: '', summary: 'the agent: id, version, uptime, registry, counts', client: true, extraOptions: [], minArgs: 0, maxArgs: 0 }),
   spec({ group: 'sim', synopsis: '...', summary: 'the firmware simulator (arguments go to firmware-sim/sim.js)', client: false, extraOptions: [], minArgs: 0 }),
+  spec({ group: 'repair-store', synopsis: '--data-dir DIR|-c FILE', summary: "repair a stopped agent's damaged store (a copy is kept first)", client: false, extraOptions: ['data-dir', 'config'], minArgs: 0, maxArgs: 0 }),
   spec({ group: 'passwd', synopsis: '', summary: 'read a password on stdin, print its scrypt hash for mqtt.broker.users', client: false, extraOptions: [], minArgs: 0, maxArgs: 0 }),
 ];
 

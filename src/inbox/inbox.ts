@@ -6,7 +6,7 @@ import { batchNames } from '../operations/services.js';
 import { describeIssues, envelopeKeys, isOperationName, requestSchemas, type OperationName } from '../operations/schemas.js';
 import { operations, readOnly } from '../operations/table.js';
 import type { Command, Intake, Reply, Ticket } from './command.js';
-import type { Journal } from './journal.js';
+import { interruptedReply, type Journal } from './journal.js';
 import { KeyedLock } from './keyed-lock.js';
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -22,7 +22,10 @@ const noop = (): void => {};
 
 export class Inbox implements Intake {
   private readonly lock = new KeyedLock();
+  /** Commands by correlationId from the moment they arrive until they are answered. */
   private readonly running = new Map<string, Promise<Reply>>();
+  private readonly inFlight = new Set<Promise<Reply>>();
+  private stopping = false;
 
   constructor(
     private readonly ports: Ports,
@@ -32,38 +35,83 @@ export class Inbox implements Intake {
   ) {}
 
   async accept(command: Command): Promise<Ticket> {
+    if (this.stopping) return settled(failure(new SmaError('UNAVAILABLE', 'the agent is stopping')));
     const parsed = this.parse(command);
     if (parsed instanceof SmaError) {
       this.log.warn({ op: command.op, origin: command.origin, err: parsed.message }, 'request refused');
       return settled(failure(parsed));
     }
     const { op, body } = parsed;
-    if (readOnly.has(op)) return this.run(op, body);
+    if (readOnly.has(op)) return this.track(this.run(op, body));
+    const cid = command.correlationId;
+    if (!cid) return this.journaled({ ...command, body }, op, body);
 
+    const inFlight = this.running.get(cid);
+    if (inFlight) return { done: inFlight, afterSent: noop };
+    // Reserved before the first await: a duplicate arriving meanwhile (a QoS 1 resend) joins this one.
+    let answer!: (reply: Reply) => void;
+    const reserved = new Promise<Reply>((resolve) => (answer = resolve));
+    this.running.set(cid, reserved);
+    let ticket: Ticket;
+    try {
+      ticket = await this.once({ ...command, body }, op, body, cid);
+    } catch (err) {
+      ticket = settled(failure(storeTrouble(err)));
+    }
+    void ticket.done.then((reply) => {
+      answer(reply);
+      this.running.delete(cid);
+    });
+    return ticket;
+  }
+
+  /**
+   * Stops taking commands and waits (at most `maxWaitMs`) for those in flight. Any still running stay
+   * unfinished in the journal and are answered INTERRUPTED at the next start. Returns how many that is.
+   */
+  async drain(maxWaitMs: number): Promise<number> {
+    this.stopping = true;
+    if (this.inFlight.size === 0) return 0;
+    let cancel = noop;
+    const timedOut = new Promise<void>((resolve) => (cancel = this.ports.clock.setTimeout(resolve, maxWaitMs)));
+    await Promise.race([Promise.allSettled([...this.inFlight]), timedOut]);
+    cancel();
+    return this.inFlight.size;
+  }
+
+  private async once(command: Command, op: OperationName, body: unknown, cid: string): Promise<Ticket> {
+    const now = this.ports.clock.now();
+    const seen = await this.journal.findByCorrelation(cid, now, IDEMPOTENCY_WINDOW_MS);
+    if (seen?.entry.reply) return settled(seen.entry.reply);
+    if (seen) {
+      // Accepted by an earlier run of the agent and never finished (the start-up pass missed it): interrupted.
+      await this.journal.finish(seen.key, interruptedReply, now).catch((err) => this.log.error({ err }, 'journal finish failed'));
+      return settled(interruptedReply);
+    }
+    return this.journaled(command, op, body);
+  }
+
+  private async journaled(command: Command, op: OperationName, body: unknown): Promise<Ticket> {
     const refusal = this.options.refuseWrites?.();
     if (refusal) return settled(failure(new SmaError('UNAVAILABLE', refusal)));
-
-    const cid = command.correlationId;
-    if (cid) {
-      const inFlight = this.running.get(cid);
-      if (inFlight) return { done: inFlight, afterSent: noop };
-      const seen = await this.journal.findByCorrelation(cid, this.ports.clock.now(), IDEMPOTENCY_WINDOW_MS);
-      if (seen?.entry.reply) return settled(seen.entry.reply);
-    }
     let key: string;
     try {
-      key = await this.journal.append({ ...command, body }, this.ports.clock.now());
+      key = await this.journal.append(command, this.ports.clock.now());
     } catch (err) {
       this.log.error({ err }, 'journal write failed');
-      return settled(failure(new SmaError('UNAVAILABLE', 'cannot journal the command: store not writable')));
+      const reason = err instanceof SmaError ? err.message : `store not writable: ${(err as Error).message}`;
+      return settled(failure(new SmaError('UNAVAILABLE', `cannot journal the command: ${reason}`)));
     }
-    const ticket = this.run(op, body, async (reply) => {
-      await this.journal.finish(key, reply, this.ports.clock.now()).catch((err) => this.log.error({ err }, 'journal finish failed'));
-    });
-    if (cid) {
-      this.running.set(cid, ticket.done);
-      void ticket.done.finally(() => this.running.delete(cid));
-    }
+    return this.track(
+      this.run(op, body, async (reply) => {
+        await this.journal.finish(key, reply, this.ports.clock.now()).catch((err) => this.log.error({ err }, 'journal finish failed'));
+      }),
+    );
+  }
+
+  private track(ticket: Ticket): Ticket {
+    this.inFlight.add(ticket.done);
+    void ticket.done.finally(() => this.inFlight.delete(ticket.done));
     return ticket;
   }
 
@@ -117,6 +165,11 @@ export class Inbox implements Intake {
     if (b.all) return batchNames(this.ports, { all: true });
     return [];
   }
+}
+
+/** A store that cannot be read is a passing condition for the caller, not an internal fault. */
+function storeTrouble(err: unknown): SmaError {
+  return err instanceof SmaError ? err : new SmaError('UNAVAILABLE', `the store cannot be read: ${(err as Error).message}`);
 }
 
 function settled(reply: Reply): Ticket {

@@ -1,5 +1,6 @@
 // The command journal: every mutating command is written before it is acknowledged, and its reply with it.
-import type { Section, Store } from '../store/store.js';
+// Entry and correlation index go in one atomic, synced batch, so a crash leaves both or neither.
+import { atomicWrite, type Section, type SectionOp, type Store } from '../store/store.js';
 import type { Command, Reply } from './command.js';
 
 export interface JournalEntry {
@@ -9,17 +10,25 @@ export interface JournalEntry {
   finishedAt?: number;
 }
 
+const ENTRIES = 'journal';
+const BY_CORRELATION = 'journal-by-correlation';
+
 /** Keys sort by acceptance order: a zero-padded sequence number. */
 const seqKey = (seq: number): string => seq.toString(36).padStart(11, '0');
+
+export const interruptedReply: Reply = {
+  ok: false,
+  error: { code: 'INTERRUPTED', message: 'the agent stopped before the command finished' },
+};
 
 export class Journal {
   private readonly entries: Section<JournalEntry>;
   private readonly byCorrelation: Section<string>;
   private seq = 0;
 
-  constructor(store: Store) {
-    this.entries = store.section<JournalEntry>('journal');
-    this.byCorrelation = store.section<string>('journal-by-correlation');
+  constructor(private readonly store: Store) {
+    this.entries = store.section<JournalEntry>(ENTRIES);
+    this.byCorrelation = store.section<string>(BY_CORRELATION);
   }
 
   async open(): Promise<void> {
@@ -28,25 +37,17 @@ export class Journal {
 
   async append(command: Command, at: number): Promise<string> {
     const key = seqKey(++this.seq);
-    const entry: JournalEntry = { command, acceptedAt: at };
-    if (command.correlationId) {
-      await this.entriesBatch(key, entry, command.correlationId);
-    } else {
-      await this.entries.put(key, entry);
-    }
+    const ops: SectionOp[] = [{ section: ENTRIES, type: 'put', key, value: { command, acceptedAt: at } satisfies JournalEntry }];
+    if (command.correlationId) ops.push({ section: BY_CORRELATION, type: 'put', key: command.correlationId, value: key });
+    await atomicWrite(this.store, ops, { sync: true });
     return key;
   }
 
-  private async entriesBatch(key: string, entry: JournalEntry, correlationId: string): Promise<void> {
-    // Two sections, one atomic write would be nicer; the entry goes first so a crash between leaves no dangling index.
-    await this.entries.put(key, entry);
-    await this.byCorrelation.put(correlationId, key);
-  }
-
+  /** Stores the reply; synced, because the reply goes out only after this and must never differ after a crash. */
   async finish(key: string, reply: Reply, at: number): Promise<void> {
     const entry = await this.entries.get(key);
     if (!entry) return;
-    await this.entries.put(key, { ...entry, reply, finishedAt: at });
+    await atomicWrite(this.store, [{ section: ENTRIES, type: 'put', key, value: { ...entry, reply, finishedAt: at } }], { sync: true });
   }
 
   /** The entry a correlationId was accepted under, if it is younger than `maxAgeMs`. */
@@ -63,15 +64,37 @@ export class Journal {
     for await (const [key, entry] of this.entries.entries()) if (!entry.reply) yield [key, entry];
   }
 
-  /** Drops finished entries older than `maxAgeMs`, with their correlation index. */
-  async compact(now: number, maxAgeMs: number): Promise<number> {
+  /**
+   * At start-up, before any front takes commands: every unfinished entry is answered INTERRUPTED (we cannot
+   * know how far an executor got, so nothing is run again). Returns them so fronts can send the answer.
+   */
+  async interruptUnfinished(at: number): Promise<JournalEntry[]> {
+    const done: JournalEntry[] = [];
+    for await (const [key, entry] of this.unfinished()) {
+      await this.finish(key, interruptedReply, at);
+      done.push({ ...entry, reply: interruptedReply, finishedAt: at });
+    }
+    return done;
+  }
+
+  /** Drops finished entries accepted more than `maxAgeMs` ago, with their correlation index. */
+  async compact(now: number, maxAgeMs: number, chunk = 500): Promise<number> {
     let dropped = 0;
+    let ops: SectionOp[] = [];
+    const flush = async (): Promise<void> => {
+      if (ops.length) await atomicWrite(this.store, ops);
+      ops = [];
+    };
     for await (const [key, entry] of this.entries.entries()) {
       if (!entry.reply || now - entry.acceptedAt <= maxAgeMs) continue;
-      await this.entries.del(key);
-      if (entry.command.correlationId) await this.byCorrelation.del(entry.command.correlationId);
+      ops.push({ section: ENTRIES, type: 'del', key });
+      const cid = entry.command.correlationId;
+      // The id may have been used again later (after the window): keep the index of the newer entry.
+      if (cid && (await this.byCorrelation.get(cid)) === key) ops.push({ section: BY_CORRELATION, type: 'del', key: cid });
       dropped++;
+      if (ops.length >= chunk) await flush();
     }
+    await flush();
     return dropped;
   }
 }

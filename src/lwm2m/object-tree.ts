@@ -71,8 +71,9 @@ export class ObjectTree {
       const need = source.bindings.get(rid)?.needs;
       if (need) needs.add(need);
     }
-    const query = { instanceId: path[1], needs };
-    const key = `${source.objectId}|${path[1] ?? '*'}|${[...needs].sort().join(',')}`;
+    // Within a shared round every reader asks for the whole object once, whatever instance it wants.
+    const query = { instanceId: cache ? undefined : path[1], needs };
+    const key = `${source.objectId}|${[...needs].sort().join(',')}`;
     let pending = cache?.get(key);
     if (!pending) {
       pending = source.read(ask, query);

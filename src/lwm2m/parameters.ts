@@ -17,6 +17,9 @@ export interface Lwm2mParameters {
   blockSize: number;
   /** Inbound payloads over this are refused (CONTRACT section 10). */
   maxPayloadBytes: number;
+  /** UDP receive buffer asked of the OS (best effort, capped by net.core.rmem_max): a server's ACKs
+   *  to a burst of notifications must not overflow it. */
+  socketReceiveBufferBytes: number;
   /** Events arriving within this window are coalesced into one notification sweep / one Update. */
   coalesceMs: number;
 }
@@ -32,6 +35,7 @@ export const defaultParameters: Lwm2mParameters = {
   blockSize: 1024,
   maxPayloadBytes: 64 * 1024,
   coalesceMs: 0,
+  socketReceiveBufferBytes: 1 << 20,
 };
 
 /** Delay before the next Update for a lifetime in seconds. */

@@ -1,5 +1,10 @@
 // Payload codecs chosen by the MQTT 5 content type: JSON by default, CBOR (cbor-x) when asked.
-import { decode as cborDecode, encode as cborEncode } from 'cbor-x';
+import { createRequire } from 'node:module';
+
+type CborX = { decode(b: Buffer): unknown; encode(v: unknown): Buffer };
+let cborX: CborX | undefined;
+// cbor-x costs ~7 MB resident; most gateways only ever see JSON, so it loads on the first CBOR message.
+const cborLib = (): CborX => (cborX ??= createRequire(import.meta.url)('cbor-x') as CborX);
 
 export const CBOR = 'application/cbor';
 export const JSON_TYPE = 'application/json';
@@ -14,8 +19,8 @@ const json: Codec = {
 
 const cbor: Codec = {
   contentType: CBOR,
-  decode: (payload) => (payload.length === 0 ? {} : cborDecode(payload)),
-  encode: (value) => Buffer.from(cborEncode(value)),
+  decode: (payload) => (payload.length === 0 ? {} : cborLib().decode(payload)),
+  encode: (value) => Buffer.from(cborLib().encode(value)),
 };
 
 export function codecFor(contentType: string | undefined): Codec | undefined {

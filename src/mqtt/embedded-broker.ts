@@ -41,12 +41,19 @@ export class EmbeddedBroker {
     aedes.on('clientError', (client, err) => options.log.debug({ client: client.id, err: err.message }, 'mqtt client error'));
     const servers: Server[] = [];
     try {
-      const plain = createServer(aedes.handle);
+      // Replies can span several TCP segments; Nagle plus delayed ACKs would hold each one ~40 ms.
+      const plain = createServer((socket) => {
+        socket.setNoDelay(true);
+        aedes.handle(socket);
+      });
       servers.push(plain);
       const port = await listen(plain, options.port, options.host);
       let tlsPort: number | undefined;
       if (options.tlsPort !== undefined && options.cert && options.key) {
-        const secure = createTlsServer({ cert: readFileSync(options.cert), key: readFileSync(options.key) }, aedes.handle);
+        const secure = createTlsServer({ cert: readFileSync(options.cert), key: readFileSync(options.key) }, (socket) => {
+          socket.setNoDelay(true);
+          aedes.handle(socket);
+        });
         servers.push(secure);
         tlsPort = await listen(secure, options.tlsPort, options.host);
       }
@@ -99,7 +106,9 @@ export class EmbeddedBroker {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    // Stop accepting first, then let aedes close its clients: a server's close callback waits for every socket.
+    const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+    await Promise.all(closed);
   }
 }

@@ -9,9 +9,7 @@ import { invalidRequest } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { ServiceRegistration } from '../model.js';
 import type { Store } from '../store/store.js';
-import { ConsulRegistry } from './consul-registry.js';
 import { EmbeddedRegistry } from './embedded-registry.js';
-import { EtcdRegistry } from './etcd-registry.js';
 import type { ExternalRegistry } from './external-registry.js';
 import { FallbackRegistry } from './fallback-registry.js';
 import { ManifestRegistry } from './manifest-registry.js';
@@ -22,8 +20,8 @@ export type RegistryType = 'auto' | 'consul' | 'etcd' | 'sma' | 'none';
 export interface RegistryProviders {
   embedded(store: Store): Promise<Registry>;
   manifest(store: Store, manifest: readonly ServiceRegistration[]): Promise<Registry>;
-  consul(url: string): ExternalRegistry;
-  etcd(hosts: string[], prefix: string | undefined): ExternalRegistry;
+  consul(url: string): ExternalRegistry | Promise<ExternalRegistry>;
+  etcd(hosts: string[], prefix: string | undefined): ExternalRegistry | Promise<ExternalRegistry>;
 }
 
 export interface RegistrySelectionOptions {
@@ -60,7 +58,7 @@ export async function selectRegistry(options: RegistrySelectionOptions): Promise
     return providers.embedded(store);
   }
   if (type === 'consul' || type === 'etcd') {
-    const external = type === 'consul' ? consulOf(options, providers) : etcdOf(options, providers);
+    const external = await (type === 'consul' ? consulOf(options, providers) : etcdOf(options, providers));
     const answered = await answers(external);
     chose(answered ? external.kind : 'NONE', answered ? `registry.type ${type}` : `registry.type ${type}, not answering: static manifest until it does`);
     return wrap(external, options, providers, !answered);
@@ -68,7 +66,7 @@ export async function selectRegistry(options: RegistrySelectionOptions): Promise
   // auto: the seeds' order of precedence.
   const tried: string[] = [];
   if (options.consul) {
-    const consul = providers.consul(options.consul.url);
+    const consul = await providers.consul(options.consul.url);
     if (await answers(consul)) {
       chose('CONSUL', `auto: ${options.consul.url} answers`);
       return wrap(consul, options, providers, false);
@@ -77,7 +75,7 @@ export async function selectRegistry(options: RegistrySelectionOptions): Promise
     await consul.close();
   }
   if (options.etcd) {
-    const etcd = providers.etcd(options.etcd.hosts, options.etcd.prefix);
+    const etcd = await providers.etcd(options.etcd.hosts, options.etcd.prefix);
     if (await answers(etcd)) {
       chose('ETCD', `auto: ${options.etcd.hosts.join(',')} answers${tried.length ? `; ${tried.join('; ')}` : ''}`);
       return wrap(etcd, options, providers, false);
@@ -94,18 +92,19 @@ function defaultProviders(options: RegistrySelectionOptions): RegistryProviders 
   return {
     embedded: (store) => EmbeddedRegistry.open(store),
     manifest: (store, manifest) => ManifestRegistry.open(store, manifest),
-    consul: (url) =>
-      new ConsulRegistry({ url, log, clock: options.clock, checkIntervalMs: options.probeIntervalMs, checkTimeoutMs: options.checkTimeoutMs }),
-    etcd: (hosts, prefix) => EtcdRegistry.open({ hosts, prefix, log, agentId: options.agentId }),
+    // External providers load on demand: etcd3 and its gRPC stack cost ~25 MB that a gateway without etcd should not pay.
+    consul: async (url) =>
+      new (await import('./consul-registry.js')).ConsulRegistry({ url, log, clock: options.clock, checkIntervalMs: options.probeIntervalMs, checkTimeoutMs: options.checkTimeoutMs }),
+    etcd: async (hosts, prefix) => (await import('./etcd-registry.js')).EtcdRegistry.open({ hosts, prefix, log, agentId: options.agentId }),
   };
 }
 
-function consulOf(options: RegistrySelectionOptions, providers: RegistryProviders): ExternalRegistry {
+function consulOf(options: RegistrySelectionOptions, providers: RegistryProviders): ExternalRegistry | Promise<ExternalRegistry> {
   if (!options.consul) throw invalidRequest('registry.consul.url: needed when registry.type is consul');
   return providers.consul(options.consul.url);
 }
 
-function etcdOf(options: RegistrySelectionOptions, providers: RegistryProviders): ExternalRegistry {
+function etcdOf(options: RegistrySelectionOptions, providers: RegistryProviders): ExternalRegistry | Promise<ExternalRegistry> {
   if (!options.etcd) throw invalidRequest('registry.etcd.hosts: needed when registry.type is etcd');
   return providers.etcd(options.etcd.hosts, options.etcd.prefix);
 }

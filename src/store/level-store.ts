@@ -1,16 +1,42 @@
 // The store on LevelDB (`level`): one sublevel per concern, JSON values.
 import { mkdirSync } from 'node:fs';
 import { Level } from 'level';
-import type { BatchOp, Section, Store } from './store.js';
+import type { BatchOp, Section, SectionOp, Store, WriteOptions } from './store.js';
+
+type Sublevel = ReturnType<typeof sublevelOf>;
+
+const sublevelOf = (db: Level<string, unknown>, name: string) => db.sublevel<string, unknown>(name, { valueEncoding: 'json' });
 
 export class LevelStore implements Store {
-  private constructor(private readonly db: Level<string, unknown>) {}
+  private readonly sublevels = new Map<string, Sublevel>();
+
+  private constructor(
+    private readonly db: Level<string, unknown>,
+    readonly location: string,
+  ) {}
 
   static async open(location: string): Promise<LevelStore> {
     mkdirSync(location, { recursive: true });
     const db = new Level<string, unknown>(location, { valueEncoding: 'json' });
     await db.open();
-    return new LevelStore(db);
+    return new LevelStore(db, location);
+  }
+
+  /** LevelDB's own salvage: rebuilds the table index from whatever files are readable. */
+  static async repair(location: string): Promise<void> {
+    // `level` is classic-level on Node, whose static repair its types do not declare.
+    const repair = (Level as unknown as { repair?: (location: string) => Promise<void> }).repair;
+    if (typeof repair !== 'function') throw new Error('this LevelDB binding has no repair');
+    await repair.call(Level, location);
+  }
+
+  private sub(name: string): Sublevel {
+    let sub = this.sublevels.get(name);
+    if (!sub) {
+      sub = sublevelOf(this.db, name);
+      this.sublevels.set(name, sub);
+    }
+    return sub;
   }
 
   section<V>(name: string): Section<V> {
@@ -27,6 +53,43 @@ export class LevelStore implements Store {
         ),
       entries: (range = {}) => sub.iterator(range),
     };
+  }
+
+  async atomic(ops: SectionOp[], options: WriteOptions = {}): Promise<void> {
+    // One LevelDB write batch across sublevels: LevelDB applies it whole or not at all.
+    await this.db.batch(
+      ops.map((op) =>
+        op.type === 'put'
+          ? { type: 'put' as const, sublevel: this.sub(op.section), key: op.key, value: op.value }
+          : { type: 'del' as const, sublevel: this.sub(op.section), key: op.key },
+      ),
+      { sync: options.sync ?? false },
+    );
+  }
+
+  /** Reads every entry once, decoding each value: a damaged table or value shows up here, not later. */
+  async verify(): Promise<number> {
+    let count = 0;
+    for await (const entry of this.db.iterator({ fillCache: false })) if (entry) count++;
+    return count;
+  }
+
+  /** Entries per section (sublevel), for reports. */
+  async census(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for await (const key of this.db.keys({ fillCache: false })) {
+      // abstract-level prefixes sublevel keys as `!name!key`.
+      const m = /^!([^!]*)!/.exec(key);
+      const name = m ? m[1] : '(root)';
+      counts[name] = (counts[name] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  /** Closes and opens the same database again: LevelDB starts a fresh log, dropping a torn tail. */
+  async reopen(): Promise<void> {
+    await this.db.close();
+    await this.db.open();
   }
 
   async close(): Promise<void> {

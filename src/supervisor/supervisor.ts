@@ -65,8 +65,21 @@ export class Supervisor implements ServiceControl {
       try {
         const records = await this.o.registry.list();
         const live = new Set(records.filter((r) => !r.halted).map((r) => r.name));
-        for (const name of this.board.names()) if (!live.has(name)) this.untrack(name);
-        for (const record of records) if (!record.halted) this.follow(record, remembered);
+        const known = new Set(this.board.names());
+        // Changes others made to an external registry reach the fronts (MQTT events, LwM2M 33000 instances) as events.
+        const announce = (type: 'REGISTERED' | 'DEREGISTERED', name: string): void => {
+          if (!remembered) this.o.events.emit({ kind: 'service', type, name, at: this.o.clock.now() });
+        };
+        for (const name of known) {
+          if (live.has(name)) continue;
+          this.untrack(name);
+          announce('DEREGISTERED', name);
+        }
+        for (const record of records) {
+          if (record.halted) continue;
+          this.follow(record, remembered);
+          if (!known.has(record.name)) announce('REGISTERED', record.name);
+        }
       } catch (err) {
         this.o.log.warn({ err: errorMessage(err) }, 'cannot list the registry; keeping the services already tracked');
       } finally {

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { EventBus, TrustEvent } from '../events.js';
-import { DecisionQueue } from './decision-queue.js';
+import { DecisionQueue, type Decision } from './decision-queue.js';
 import type { DeviceTable } from './device-table.js';
 import { D_FLAGS, type DirtyChunks } from './dirty-chunks.js';
 import type { PluginTable } from './plugin-table.js';
@@ -14,6 +14,8 @@ import type { TrustCheckpoint } from './trust-checkpoint.js';
 
 /** Chunks per batch: keeps each LevelDB write (and its memory) small, about 3 MB at most. */
 const GROUP = 16;
+/** Events published between two turns of the event loop. */
+const PUBLISH_SLICE = 10_000;
 
 export interface PublisherDeps {
   checkpoint: TrustCheckpoint;
@@ -100,7 +102,7 @@ export class DecisionPublisher {
       if (!this.failing) log.error({ err }, 'cannot write trust state to the store; events are published without it');
       this.failing = true;
     }
-    this.publish(decided, reregisters);
+    await this.publish(decided, reregisters);
     decided.clear();
     this.spare = decided;
   }
@@ -119,20 +121,23 @@ export class DecisionPublisher {
     return true;
   }
 
-  private publish(decided: DecisionQueue, reregisters: Array<{ plugin: string; at: number }>): void {
+  private async publish(decided: DecisionQueue, reregisters: Array<{ plugin: string; at: number }>): Promise<void> {
     const { events, table } = this.deps;
-    decided.forEach((d) => {
-      const to = d.complete ? 'COMPLETE' : 'NONE';
+    const d: Decision = { index: 0, reason: 'HEARTBEAT', complete: false, at: 0 };
+    for (let k = 0; k < decided.length; k++) {
+      // A plugin sweep can publish a million events: let the fronts' sockets and timers breathe.
+      if (k > 0 && k % PUBLISH_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+      decided.read(k, d);
       const event: TrustEvent = {
         kind: 'trust',
         deviceId: table.ids[d.index],
         from: d.complete ? 'NONE' : 'COMPLETE',
-        to,
+        to: d.complete ? 'COMPLETE' : 'NONE',
         reason: d.reason,
         at: d.at,
       };
       events.emit(event);
-    });
+    }
     for (const { plugin, at } of reregisters) events.emit({ kind: 'plugin-reregister', plugin, at });
   }
 }

@@ -35,16 +35,13 @@ export class DecisionQueue {
     this.at[k] = at;
   }
 
-  /** Calls `fn` for each decision in order (reusing one object: copy what you keep). */
-  forEach(fn: (decision: Decision) => void): void {
-    const d: Decision = { index: 0, reason: 'HEARTBEAT', complete: false, at: 0 };
-    for (let k = 0; k < this.length; k++) {
-      d.index = this.index[k];
-      d.reason = REASONS[this.code[k] & 0x7f];
-      d.complete = (this.code[k] & TO_COMPLETE) !== 0;
-      d.at = this.at[k];
-      fn(d);
-    }
+  /** Reads decision `k` into `into` (one object reused by the caller, so a sweep allocates nothing here). */
+  read(k: number, into: Decision): Decision {
+    into.index = this.index[k];
+    into.reason = REASONS[this.code[k] & 0x7f];
+    into.complete = (this.code[k] & TO_COMPLETE) !== 0;
+    into.at = this.at[k];
+    return into;
   }
 
   clear(): void {

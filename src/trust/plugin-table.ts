@@ -1,7 +1,8 @@
 // The plugins devices are tied to, by a small index (0 = no plugin), with each plugin's trust level.
 import type { TrustLevel } from '../model.js';
 
-export const MAX_PLUGINS = 65_535;
+/** Plugins are registered services: a few per gateway. The cap keeps a device naming garbage plugins harmless. */
+export const MAX_PLUGINS = 1_024;
 
 export interface SavedPlugin {
   name: string;

@@ -8,18 +8,14 @@ import type { EventBus } from '../events.js';
 import type { TrustView } from '../model.js';
 import type { Store } from '../store/store.js';
 import { DecisionPublisher } from './decision-publisher.js';
-import {
-  F_DEVICE_COMPLETE as DEV,
-  F_HAS_BEATEN as BEATEN,
-  F_HOLDS as HOLDS,
-  F_REPORTED as REPORTED,
-} from './device-table.js';
-import { D_FLAGS, D_TIMES } from './dirty-chunks.js';
+import { F_DEVICE_COMPLETE as DEV, F_HAS_BEATEN as BEATEN, F_HOLDS as HOLDS, F_REPORTED as REPORTED } from './device-table.js';
+import { D_TIMES } from './dirty-chunks.js';
+import { beatAgain, deadlineReached, firstBeat } from './heartbeat-rules.js';
 import { applyReport, endAwaiting, pluginCameBack, pluginWentDown, replaceDeviceSet, type DeviceEntry, type ReportEntry } from './plugin-rules.js';
 import { PluginWatchdog, type PluginHealthSource } from './plugin-watchdog.js';
 import { TrustCheckpoint } from './trust-checkpoint.js';
 import type { TrustFilter, TrustInput, TrustQuery } from './trust-query.js';
-import { TIMED_MASK, TrustState } from './trust-state.js';
+import { TrustState } from './trust-state.js';
 import { queryViews } from './trust-views.js';
 
 export interface TrustTrackerOptions {
@@ -110,7 +106,7 @@ export class TrustTracker implements TrustQuery, TrustInput {
     const t = this.s.table;
     const i = t.indexOf(deviceId);
     if (i < 0) {
-      this.firstBeat(deviceId, at, plugin);
+      firstBeat(this.s, deviceId, at, this.clock.now(), plugin);
       return;
     }
     if (at > t.lastBeat[i]) t.lastBeat[i] = at;
@@ -120,7 +116,7 @@ export class TrustTracker implements TrustQuery, TrustInput {
       this.s.dirty.markLazy(i, D_TIMES);
       return;
     }
-    this.slowBeat(i, at, plugin);
+    beatAgain(this.s, i, at, this.clock.now(), plugin);
   }
 
   pluginDevices(plugin: string, devices: DeviceEntry[], at: number): void {
@@ -165,19 +161,7 @@ export class TrustTracker implements TrustQuery, TrustInput {
     this.publishSoon();
   };
 
-  private readonly onDue = (i: number): void => {
-    const t = this.s.table;
-    const f = t.flags[i];
-    if ((f & TIMED_MASK) !== DEV) return; // no longer waits on a heartbeat: it leaves the wheel
-    const deadline = t.ref[i] + this.timeoutMs;
-    if (deadline > this.tickNow) {
-      this.s.wheel.schedule(i, deadline);
-      return;
-    }
-    t.flags[i] = f & ~DEV;
-    this.s.dirty.mark(i, D_FLAGS);
-    this.s.settle(i, 'HEARTBEAT_TIMEOUT', this.tickNow);
-  };
+  private readonly onDue = (i: number): void => deadlineReached(this.s, i, this.tickNow);
 
   private readonly checkPlugins = (): void => {
     const at = this.clock.now();
@@ -192,36 +176,6 @@ export class TrustTracker implements TrustQuery, TrustInput {
     }
     this.publishSoon();
   };
-
-  private firstBeat(deviceId: string, at: number, plugin?: string): void {
-    const p = plugin === undefined ? 0 : Math.max(0, this.s.pluginIndex(plugin));
-    const fresh = at + this.timeoutMs > this.clock.now();
-    const i = this.s.addDevice(deviceId, p, at, (fresh ? DEV : 0) | BEATEN);
-    if (i >= 0) this.s.table.lastBeat[i] = at;
-  }
-
-  private slowBeat(i: number, at: number, plugin?: string): void {
-    const t = this.s.table;
-    let f = t.flags[i] | BEATEN;
-    if (plugin !== undefined) {
-      const p = this.s.pluginIndex(plugin);
-      // Tied to another plugin now: what the old plugin held no longer holds.
-      if (p > 0 && p !== t.plugin[i]) {
-        this.s.tie(i, p);
-        f &= ~HOLDS;
-      }
-    }
-    if (t.ref[i] + this.timeoutMs <= this.clock.now()) {
-      t.flags[i] = f; // a stale beat raises nothing
-      this.s.dirty.markLazy(i, D_FLAGS | D_TIMES);
-      return;
-    }
-    // A held device keeps counting its heartbeats; the hold masks the level until it is lifted.
-    t.flags[i] = (f | DEV) & ~REPORTED;
-    this.s.dirty.mark(i, D_FLAGS | D_TIMES);
-    this.s.scheduleIfTimed(i);
-    this.s.settle(i, this.s.plugins.isComplete(t.plugin[i]) ? 'HEARTBEAT' : 'PLUGIN_DOWN', at);
-  }
 
   private publishSoon(): void {
     if (this.publisher.pending) void this.publisher.request(false);

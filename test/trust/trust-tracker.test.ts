@@ -167,3 +167,64 @@ describe('TrustTracker: plugins', () => {
     expect(h.trust()).toEqual([]);
   });
 });
+
+describe('TrustTracker: scale and failures', () => {
+  it('publishes a sweep over 25 000 devices once per device', async () => {
+    const health = new Map([['dmi', 'UP' as const]]);
+    const h = await harness({ health });
+    const ids = Array.from({ length: 25_000 }, (_, k) => `dev-${k}`);
+    h.tracker.pluginDevices('dmi', ids.map((id) => ({ id })), h.clock.now());
+    await h.advance(1_000);
+    health.set('dmi', 'DOWN');
+    await h.advance(1_000);
+    const events = h.trust();
+    expect(events).toHaveLength(25_000);
+    expect(new Set(events.map((e) => e.deviceId)).size).toBe(25_000);
+    expect(h.tracker.counts()).toEqual({ devices: 25_000, trusted: 0 });
+  });
+
+  it('still publishes its events while the store cannot be written, and writes them once it can again', async () => {
+    const { FakeClock } = await import('../../src/clock.js');
+    const { EventBus } = await import('../../src/events.js');
+    const { TrustTracker } = await import('../../src/trust/trust-tracker.js');
+    const { pino } = await import('pino');
+    const written = new Map<string, unknown>();
+    let broken = true;
+    const store = {
+      section: () => ({
+        get: async (key: string) => written.get(key),
+        put: async () => {},
+        del: async () => {},
+        batch: async (ops: Array<{ type: string; key: string; value?: unknown }>) => {
+          if (broken) throw new Error('disk full');
+          for (const op of ops) written.set(op.key, op.value);
+        },
+        entries: async function* () {},
+      }),
+      close: async () => {},
+    };
+    const clock = new FakeClock();
+    const bus = new EventBus();
+    const seen: string[] = [];
+    bus.on((e) => e.kind === 'trust' && seen.push(`${e.deviceId}:${e.to}`));
+    const tracker = new TrustTracker({
+      store,
+      events: bus,
+      clock,
+      config: { heartbeatTimeoutMs: TIMEOUT_MS, pluginCheckIntervalMs: 1_000 },
+      log: pino({ level: 'silent' }),
+      plugins: () => [],
+    });
+    await tracker.start();
+    tracker.beat('d', clock.now());
+    clock.advance(TIMEOUT_MS + 200);
+    await tracker.sync();
+    expect(seen).toEqual(['d:NONE']);
+    expect(written.size).toBe(0);
+    broken = false;
+    clock.advance(10_000);
+    await tracker.close();
+    expect(written.get('meta')).toMatchObject({ size: 1 });
+    expect(written.get('id/000000')).toEqual(['d']);
+  });
+});

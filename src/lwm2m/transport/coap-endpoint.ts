@@ -64,6 +64,11 @@ export class CoapEndpoint {
       });
     });
     socket.on('error', (err) => this.options.log.warn({ err }, 'udp socket error'));
+    try {
+      socket.setRecvBufferSize(this.options.params.socketReceiveBufferBytes);
+    } catch (err) {
+      this.options.log.debug({ err }, 'could not enlarge the UDP receive buffer');
+    }
     this.socket = socket;
     this.server = new Server({ piggybackReplyMs: this.options.params.piggybackReplyMs });
     this.server.on('request', (req: IncomingMessage, res: OutgoingMessage) => this.onRequest(req, res));

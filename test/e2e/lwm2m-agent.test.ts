@@ -1,0 +1,105 @@
+// Issue 3 acceptance, end to end: the agent as a real process, an LwM2M server we did not write
+// (lwm2m-node-lib, in its own process), real child services under the real supervisor, and libcoap's
+// coap-client-notls for Create and Delete (the lwm2m-node-lib server has no Create/Delete call).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startAgent, ROOT, type AgentProcess } from '../support/agent-process.js';
+import { freePort, freeUdpPort } from '../support/free-port.js';
+import { hasPeer } from '../support/peers.js';
+import { MqttRequester } from '../support/mqtt-requester.js';
+import { killAll, pidsWithArg } from '../support/service-procs.js';
+import { waitFor } from '../support/wait-for.js';
+import { Lwm2mServerProcess } from '../lwm2m/fixtures/server-process.js';
+
+const run = promisify(execFile);
+const SIM = join(ROOT, 'firmware-sim/service.js');
+const haveCoapClient = hasPeer('coap-client-notls', 'libcoap3-bin');
+interface View { name: string; instanceId: number; status: string }
+
+describe('the agent as an LwM2M client of lwm2m-node-lib', () => {
+  const EP = 'lwm2m-gw';
+  let server: Lwm2mServerProcess;
+  let agent: AgentProcess;
+  let mqtt: MqttRequester;
+  let svcPort: number;
+  let coapPort: number;
+  let instance: number;
+
+  beforeAll(async () => {
+    server = await Lwm2mServerProcess.start();
+    svcPort = await freePort();
+    coapPort = await freeUdpPort();
+    agent = await startAgent({
+      agent: { id: EP },
+      health: { intervalMs: 300, timeoutMs: 300, retries: 2, restartDelayMs: 100 },
+      // acceptFrom any, so that coap-client can send Create and Delete beside the server.
+      lwm2m: { serverUri: `coap://127.0.0.1:${server.port}`, lifetimeS: 60, localPort: coapPort, acceptFrom: 'any' },
+    });
+    mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    await server.waitFor((e) => e.event === 'registration' && e.ep === EP);
+  });
+
+  afterAll(async () => {
+    await mqtt?.close();
+    await agent?.stop();
+    await server?.stop();
+    killAll(`--port ${svcPort}`);
+  });
+
+  const read = (path: string) => server.command('read', { ep: EP, path });
+
+  it('shows a service registered over MQTT as a 33000 instance (Update), and reads it', async () => {
+    const from = server.events.length;
+    const reg = await mqtt.request('registry.register', {
+      name: 'lw-web',
+      check: { type: 'http', url: `http://127.0.0.1:${svcPort}/health` },
+      start: { command: process.execPath, args: [SIM, '--port', String(svcPort)] },
+    });
+    expect(reg.ok).toBe(true);
+    instance = (reg.result as View).instanceId;
+    await server.waitFor((e) => e.event === 'update' && String(e.payload).includes(`</33000/${instance}>`), from);
+    expect(await read(`/33000/${instance}/0`)).toBe('lw-web');
+    expect(await read('/33001/0/0')).toBe(EP);
+    expect(await read('/33001/0/1')).toBe('SMA');
+  });
+
+  it('Execute Start runs the service; an observer of Status is notified of each change', async () => {
+    expect(await server.command('observe', { ep: EP, path: `/33000/${instance}/1` })).toBeTypeOf('string');
+    const from = server.events.length;
+    expect(await server.command('execute', { ep: EP, path: `/33000/${instance}/3` })).toBe('');
+    await waitFor('service process', () => pidsWithArg(`--port ${svcPort}`).length === 1);
+    await server.waitFor((e) => e.event === 'notify' && e.path === `/33000/${instance}/1` && e.value === 'RUNNING', from);
+    const stopFrom = server.events.length;
+    expect(await server.command('execute', { ep: EP, path: `/33000/${instance}/4` })).toBe('');
+    await server.waitFor((e) => e.event === 'notify' && e.path === `/33000/${instance}/1` && e.value === 'STOPPED', stopFrom);
+    await waitFor('service process gone', () => pidsWithArg(`--port ${svcPort}`).length === 0);
+  });
+
+  it('Write on Config is config.set, seen over MQTT', async () => {
+    await server.command('write', { ep: EP, path: `/33000/${instance}/8`, value: '{"level":3}' });
+    const cfg = await mqtt.request('config.get', { name: 'lw-web' });
+    expect(cfg.result).toEqual({ name: 'lw-web', config: { level: 3 } });
+  });
+
+  it.skipIf(!haveCoapClient)('Create on 33000 registers a service and Delete deregisters it', async () => {
+    const senml = JSON.stringify([{ bn: '/33000/', n: '0/0', vs: 'lw-created' }]);
+    const created = await run('coap-client-notls', ['-m', 'post', '-t', '110', '-e', senml, '-v', '6', `coap://127.0.0.1:${coapPort}/33000`]);
+    expect(created.stdout + created.stderr).toMatch(/2\.01|Created/i);
+    const listed = await waitFor('lw-created listed', async () =>
+      ((await mqtt.request('services.list')).result as View[]).find((v) => v.name === 'lw-created'),
+    );
+    await run('coap-client-notls', ['-m', 'delete', '-v', '6', `coap://127.0.0.1:${coapPort}/33000/${listed.instanceId}`]);
+    await waitFor('lw-created gone', async () =>
+      !((await mqtt.request('services.list')).result as View[]).some((v) => v.name === 'lw-created'),
+    );
+    expect(mqtt.events('service/lw-created').map((e) => e.type)).toEqual(expect.arrayContaining(['REGISTERED', 'DEREGISTERED']));
+  });
+
+  it('de-registers from the server when it stops', async () => {
+    const from = server.events.length;
+    expect(await agent.stop()).toBe(0);
+    await server.waitFor((e) => e.event === 'unregistration' || e.event === 'deregistration', from);
+  });
+});
