@@ -26,19 +26,22 @@ export class JournalCompaction {
     this.stopTimer = this.clock.setInterval(() => void this.runOnce(), this.options.everyMs);
   }
 
+  /** Compacts now; after a run already in progress, never beside it. */
   runOnce(): Promise<void> {
-    this.running ??= (async () => {
+    const run = (this.running ?? Promise.resolve()).then(async () => {
       try {
         const dropped = await this.journal.compact(this.clock.now(), this.options.keepMs);
         if (dropped) this.log.info({ dropped }, 'journal compacted');
       } catch (err) {
         // A full disk must not stop the agent; the next run tries again.
         this.log.warn({ err: (err as Error).message }, 'journal compaction failed');
-      } finally {
-        this.running = undefined;
       }
-    })();
-    return this.running;
+    });
+    this.running = run;
+    void run.then(() => {
+      if (this.running === run) this.running = undefined;
+    });
+    return run;
   }
 
   /** Stops the timer and waits for a run in progress, so the store can close under no writer. */

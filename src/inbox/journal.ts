@@ -25,6 +25,8 @@ export class Journal {
   private readonly entries: Section<JournalEntry>;
   private readonly byCorrelation: Section<string>;
   private seq = 0;
+  /** Replies whose write failed (the disk gave out mid-command): served from here, saved when writes work again. */
+  private readonly unsaved = new Map<string, { reply: Reply; at: number }>();
 
   constructor(private readonly store: Store) {
     this.entries = store.section<JournalEntry>(ENTRIES);
@@ -40,22 +42,35 @@ export class Journal {
     const ops: SectionOp[] = [{ section: ENTRIES, type: 'put', key, value: { command, acceptedAt: at } satisfies JournalEntry }];
     if (command.correlationId) ops.push({ section: BY_CORRELATION, type: 'put', key: command.correlationId, value: key });
     await atomicWrite(this.store, ops, { sync: true });
+    await this.saveUnsaved();
     return key;
   }
 
   /** Stores the reply; synced, because the reply goes out only after this and must never differ after a crash. */
   async finish(key: string, reply: Reply, at: number): Promise<void> {
-    const entry = await this.entries.get(key);
-    if (!entry) return;
-    await atomicWrite(this.store, [{ section: ENTRIES, type: 'put', key, value: { ...entry, reply, finishedAt: at } }], { sync: true });
+    try {
+      const entry = await this.entries.get(key);
+      if (!entry) return;
+      await atomicWrite(this.store, [{ section: ENTRIES, type: 'put', key, value: { ...entry, reply, finishedAt: at } }], { sync: true });
+      this.unsaved.delete(key);
+    } catch (err) {
+      this.unsaved.set(key, { reply, at });
+      throw err;
+    }
+  }
+
+  private async saveUnsaved(): Promise<void> {
+    for (const [key, { reply, at }] of [...this.unsaved]) await this.finish(key, reply, at).catch(() => undefined);
   }
 
   /** The entry a correlationId was accepted under, if it is younger than `maxAgeMs`. */
   async findByCorrelation(correlationId: string, now: number, maxAgeMs: number): Promise<{ key: string; entry: JournalEntry } | undefined> {
     const key = await this.byCorrelation.get(correlationId);
     if (!key) return undefined;
-    const entry = await this.entries.get(key);
-    if (!entry || now - entry.acceptedAt > maxAgeMs) return undefined;
+    const stored = await this.entries.get(key);
+    if (!stored || now - stored.acceptedAt > maxAgeMs) return undefined;
+    const pending = this.unsaved.get(key);
+    const entry = !stored.reply && pending ? { ...stored, reply: pending.reply, finishedAt: pending.at } : stored;
     return { key, entry };
   }
 

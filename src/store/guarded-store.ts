@@ -78,8 +78,10 @@ export class GuardedStore implements Store {
     try {
       await fn();
     } catch (err) {
-      if (!this.closing) this.fail(err);
-      throw err;
+      if (this.closing) throw err;
+      this.fail(err);
+      // Callers (operations) answer with this code: a passing condition of the gateway, not a bug.
+      throw new SmaError('UNAVAILABLE', this.refusal() ?? String(err));
     }
   }
 

@@ -40,18 +40,15 @@ export class LevelStore implements Store {
   }
 
   section<V>(name: string): Section<V> {
-    const sub = this.db.sublevel<string, V>(name, { valueEncoding: 'json' });
+    // One sublevel per name, kept, so that reopen() can open each of them again.
+    const sub = this.sub(name);
     return {
-      get: (key) => sub.get(key),
+      get: async (key) => (await sub.get(key)) as V | undefined,
       put: (key, value) => sub.put(key, value),
       del: (key) => sub.del(key),
       batch: (ops: BatchOp<V>[]) =>
-        sub.batch(
-          ops.map((op) =>
-            op.type === 'put' ? { type: 'put' as const, key: op.key, value: op.value as V } : { type: 'del' as const, key: op.key },
-          ),
-        ),
-      entries: (range = {}) => sub.iterator(range),
+        sub.batch(ops.map((op) => (op.type === 'put' ? { type: 'put' as const, key: op.key, value: op.value } : { type: 'del' as const, key: op.key }))),
+      entries: (range = {}) => sub.iterator(range) as AsyncIterable<[string, V]>,
     };
   }
 
@@ -90,6 +87,8 @@ export class LevelStore implements Store {
   async reopen(): Promise<void> {
     await this.db.close();
     await this.db.open();
+    // Sublevels do not follow their parent back open.
+    for (const sub of this.sublevels.values()) await sub.open();
   }
 
   async close(): Promise<void> {

@@ -49,7 +49,10 @@ export async function openStoreOrExplain<S extends Store & Verifiable>(dataDir: 
 /** Hard links (no copying) of the database files; LevelDB never rewrites a file in place except its LOG. */
 function linkAside(location: string, aside: string): boolean {
   if (!existsSync(location)) return false;
-  const files = readdirSync(location).filter((f) => !/^(LOCK|LOG|LOG\.old)$/.test(f));
+  // Regular files only: LevelDB's repair leaves a `lost/` directory behind.
+  const files = readdirSync(location, { withFileTypes: true })
+    .filter((e) => e.isFile() && !/^(LOCK|LOG|LOG\.old)$/.test(e.name))
+    .map((e) => e.name);
   if (files.length === 0) return false;
   mkdirSync(aside, { recursive: true });
   for (const f of files) linkSync(join(location, f), join(aside, f));
