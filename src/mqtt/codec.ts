@@ -1,6 +1,8 @@
 // Payload codecs chosen by the MQTT 5 content type: JSON by default, CBOR (cbor-x) when asked.
 import { createRequire } from 'node:module';
 
+import { PROTOBUF, protobufCodec } from './protobuf-codec.js';
+
 type CborX = { decode(b: Buffer): unknown; encode(v: unknown): Buffer };
 let cborX: CborX | undefined;
 // cbor-x costs ~7 MB resident; most gateways only ever see JSON, so it loads on the first CBOR message.
@@ -26,6 +28,7 @@ const cbor: Codec = {
 export function codecFor(contentType: string | undefined): Codec | undefined {
   if (!contentType || contentType === JSON_TYPE || contentType.startsWith('application/json;')) return json;
   if (contentType === CBOR) return cbor;
+  if (contentType === PROTOBUF) return protobufCodec;
   return undefined;
 }
 

@@ -115,6 +115,34 @@ describe.skipIf(!haveMosquitto)('every operation through mosquitto', () => {
     }
   });
 
+  it('answers a protobuf request in protobuf (proto/sma.proto)', async () => {
+    const { decodeReply, toStruct } = await import('../../src/mqtt/protobuf-codec.js');
+    const protobuf = (await import('protobufjs')).default;
+    const { join } = await import('node:path');
+    const { ROOT } = await import('../support/agent-process.js');
+    const Request = protobuf.loadSync(join(ROOT, 'proto/sma.proto')).lookupType('sma.v1.Request');
+    const mqtt = await import('mqtt');
+    const client = await mqtt.default.connectAsync(broker.url, { protocolVersion: 5 });
+    try {
+      await client.subscribeAsync('client/pb/reply', { qos: 1 });
+      const got = new Promise<{ payload: Buffer; contentType?: string }>((resolve) =>
+        client.on('message', (_t, payload, packet) => resolve({ payload, contentType: packet.properties?.contentType })),
+      );
+      const body = Request.encode(Request.fromObject({ correlationId: 'pb-1', body: toStruct({ includeDeregistered: true }) })).finish();
+      await client.publishAsync(`${agent.topicRoot}/request/services.list`, Buffer.from(body), {
+        qos: 1,
+        properties: { contentType: 'application/x-protobuf', responseTopic: 'client/pb/reply' },
+      });
+      const reply = await got;
+      expect(reply.contentType).toBe('application/x-protobuf');
+      const decoded = decodeReply(reply.payload);
+      expect(decoded).toMatchObject({ correlationId: 'pb-1', ok: true });
+      expect((decoded.result as Array<{ name: string }>).map((v) => v.name)).toEqual(expect.arrayContaining(['v5-svc', 'v311-svc']));
+    } finally {
+      await client.endAsync();
+    }
+  });
+
   it('publishes OFFLINE (retained) when it stops', async () => {
     const mqtt = await MqttRequester.connect(broker.url, agent.topicRoot);
     try {
