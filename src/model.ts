@@ -106,6 +106,8 @@ export type TrustLevel = 'COMPLETE' | 'NONE';
 
 export interface TrustView {
   id: string;
+  /** LwM2M 33002 instance id: the device's slot in the tracker, kept across restarts (an addition to the contract). */
+  instanceId: number;
   trustLevel: TrustLevel;
   deviceLevel: TrustLevel;
   pluginLevel: TrustLevel;

@@ -18,7 +18,7 @@ const SERVICE_RESOURCE: Record<string, number[]> = {
 
 export function effectOf(
   event: SmaEvent,
-  ids: { service(name: string): number | undefined; device(deviceId: string): number },
+  ids: { service(name: string): number | undefined; device(deviceId: string): number | undefined },
 ): EventEffect | undefined {
   if (event.kind === 'service') {
     if (event.type === 'REGISTERED' || event.type === 'DEREGISTERED') return { paths: [[33000], [33001, 0]], instancesChanged: true };
@@ -27,8 +27,9 @@ export function effectOf(
     return { paths: iid === undefined ? [[33000]] : rids.map((r) => [33000, iid, r]), instancesChanged: iid === undefined };
   }
   if (event.kind === 'trust') {
-    const appeared = event.from === undefined || event.reason === 'REMOVED' || event.reason === 'REREGISTERED';
-    return { paths: [[33002, ids.device(event.deviceId)], [33001, 0]], instancesChanged: appeared };
+    const iid = ids.device(event.deviceId);
+    const appeared = iid === undefined || event.from === undefined || event.reason === 'REMOVED' || event.reason === 'REREGISTERED';
+    return { paths: [iid === undefined ? [33002] : [33002, iid], [33001, 0]], instancesChanged: appeared };
   }
   return undefined;
 }

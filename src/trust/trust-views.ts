@@ -11,6 +11,7 @@ export function viewOf(table: DeviceTable, plugins: PluginTable, i: number): Tru
   const p = table.plugin[i];
   const view: TrustView = {
     id: table.ids[i],
+    instanceId: i,
     trustLevel: level((f & F_EFFECTIVE_COMPLETE) !== 0),
     deviceLevel: level((f & F_DEVICE_COMPLETE) !== 0 && (f & F_HOLDS) === 0),
     pluginLevel: plugins.levelOf(p),

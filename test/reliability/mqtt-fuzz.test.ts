@@ -186,6 +186,7 @@ describe('MQTT fuzzing over a real socket (agent process)', () => {
     const root = agent.topicRoot;
     const onSocket = topic.map((t) => t.replace(ROOT, root)).filter((t) => t.length > 0 && Buffer.byteLength(t) < 60_000);
     const rssBefore = rss();
+    const t0 = Date.now();
     let n = 0;
     await fc.assert(
       fc.asyncProperty(onSocket, payload, async (t, p) => {
@@ -194,6 +195,8 @@ describe('MQTT fuzzing over a real socket (agent process)', () => {
       }),
       { numRuns: SOCKET_CASES },
     );
+    const publishedAt = Date.now();
+    console.log(`socket publishes took ${publishedAt - t0} ms`);
     // Garbage bytes on fresh TCP connections, before and after a valid CONNECT.
     const connectPacket = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'garbage', keepalive: 10 });
     await fc.assert(
@@ -210,6 +213,7 @@ describe('MQTT fuzzing over a real socket (agent process)', () => {
       }),
       { numRuns: 200 },
     );
+    console.log(`garbage took ${Date.now() - publishedAt} ms`);
     expect((await client.request('agent.info')).ok).toBe(true);
     expect(agent.child.exitCode).toBeNull();
     console.log(`mqtt fuzz over a socket: ${SOCKET_CASES} publishes + 200 garbage connections; agent RSS ${rssBefore.toFixed(0)} MiB -> ${rss().toFixed(0)} MiB`);

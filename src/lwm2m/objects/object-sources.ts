@@ -111,29 +111,25 @@ export class AgentSource implements ObjectSource<AgentInstance> {
   }
 }
 
-/** 33002: one instance per tracked device; ids are handed out in order of first sight and kept. */
+/** 33002: one instance per tracked device; the id is the tracker's slot for the device, kept across restarts. */
 export class TrustSource implements ObjectSource<TrustInstance> {
   readonly objectId = 33002;
   readonly bindings = trustBindings;
+  /** Device id -> instance id as last read, so an event can name its instance without a read. */
   private readonly ids = new Map<string, number>();
-  private nextId = 0;
 
   constructor(private readonly heartbeatTimeoutS?: number) {}
 
-  idOf(deviceId: string): number {
-    let id = this.ids.get(deviceId);
-    if (id === undefined) {
-      id = this.nextId++;
-      this.ids.set(deviceId, id);
-    }
-    return id;
+  idOf(deviceId: string): number | undefined {
+    return this.ids.get(deviceId);
   }
 
   async read(ask: Ask, query: InstanceQuery): Promise<Map<number, TrustInstance>> {
-    const views = ((await ask('trust.get', {})) as TrustView[]).slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const views = (await ask('trust.get', {})) as TrustView[];
     const out = new Map<number, TrustInstance>();
     for (const view of views) {
-      const id = this.idOf(view.id);
+      const id = view.instanceId;
+      this.ids.set(view.id, id);
       if (query.instanceId === undefined || query.instanceId === id) out.set(id, { view, heartbeatTimeoutS: this.heartbeatTimeoutS });
     }
     return out;
