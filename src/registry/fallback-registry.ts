@@ -92,19 +92,18 @@ export class FallbackRegistry implements Registry {
     await Promise.all([this.options.external.close(), this.options.manifest.close()]);
   }
 
-  private async either<T>(call: (r: Registry) => Promise<T>): Promise<T> {
-    if (this.external) {
-      try {
-        return await call(this.options.external);
-      } catch (err) {
-        if (!isUnreachable(err)) throw err;
-        this.switchTo(false, (err as SmaError).message);
-      }
-    }
-    return call(this.options.manifest);
+  private either<T>(call: (r: Registry) => Promise<T>): Promise<T> {
+    return this.tryExternal(call, () => call(this.options.manifest));
   }
 
-  private async externalOnly<T>(call: (r: Registry) => Promise<T>): Promise<T> {
+  private externalOnly<T>(call: (r: Registry) => Promise<T>): Promise<T> {
+    return this.tryExternal(call, () => {
+      throw unavailable(`registry ${this.options.external.kind} is unreachable: registrations are refused until it returns`);
+    });
+  }
+
+  /** The external registry while it answers; on an unreachable error, switches over and runs `otherwise`. */
+  private async tryExternal<T>(call: (r: Registry) => Promise<T>, otherwise: () => Promise<T>): Promise<T> {
     if (this.external) {
       try {
         return await call(this.options.external);
@@ -113,7 +112,7 @@ export class FallbackRegistry implements Registry {
         this.switchTo(false, (err as SmaError).message);
       }
     }
-    throw unavailable(`registry ${this.options.external.kind} is unreachable: registrations are refused until it returns`);
+    return otherwise();
   }
 
   private switchTo(external: boolean, why: string): void {

@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events.js';
 import type { Executor } from '../executor/executor.js';
 import { judgeHeartbeat, judgeProcess, type CheckOutcome } from './check-outcome.js';
-import { DueQueue } from './due-queue.js';
+import { DeadlineHeap } from '../timing/deadline-heap.js';
 import { probeHttp } from './http-probe.js';
 import { errorMessage, serial, type ServiceBoard, type ServiceState } from './service-board.js';
 
@@ -32,12 +32,12 @@ const RESTART = 'r/';
 
 export class HealthMonitor {
   readonly counters: SupervisorCounters = { checksRun: 0, checksFailed: 0, restarts: 0 };
-  private readonly queue: DueQueue;
+  private readonly queue: DeadlineHeap;
   private readonly closing = new AbortController();
   private closed = false;
 
   constructor(private readonly d: HealthMonitorDeps) {
-    this.queue = new DueQueue(d.clock, (key) => this.onDue(key));
+    this.queue = new DeadlineHeap(d.clock, (key) => this.onDue(key));
   }
 
   close(): void {

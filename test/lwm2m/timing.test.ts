@@ -4,7 +4,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { changeMatters, decide } from '../../src/lwm2m/observe/notification-policy.js';
-import { DeadlineQueue } from '../../src/lwm2m/observe/deadline-queue.js';
+import { DeadlineHeap } from '../../src/timing/deadline-heap.js';
 import { defaultParameters } from '../../src/lwm2m/parameters.js';
 import { RegistrationSession } from '../../src/lwm2m/registration-session.js';
 import type { UplinkRequest, UplinkResponse } from '../../src/lwm2m/transport/coap-endpoint.js';
@@ -119,7 +119,7 @@ describe('notification attributes', () => {
   it('one deadline queue fires in time order behind one timer', () => {
     const clock = new FakeClock();
     const fired: string[] = [];
-    const q = new DeadlineQueue(clock, (k) => fired.push(k));
+    const q = new DeadlineHeap(clock, (k) => fired.push(k));
     q.schedule('b', clock.now() + 200);
     q.schedule('a', clock.now() + 100);
     q.schedule('c', clock.now() + 300);

@@ -7,7 +7,7 @@ import type { ObjectTree, ReadCache } from '../object-tree.js';
 import type { Ask } from '../objects/object-source.js';
 import type { ObserveChannel } from '../transport/observe-channel.js';
 import type { AttributeStore } from './attribute-store.js';
-import { DeadlineQueue } from './deadline-queue.js';
+import { DeadlineHeap } from '../../timing/deadline-heap.js';
 import { decide, pmaxMs } from './notification-policy.js';
 
 export interface Observation {
@@ -33,14 +33,14 @@ export interface ObservationDeps {
 export class ObservationRegistry {
   private readonly byKey = new Map<string, Observation>();
   private readonly dirty = new Set<string>();
-  private readonly deadlines: DeadlineQueue;
+  private readonly deadlines: DeadlineHeap;
   private sweepScheduled = false;
   private sweeping?: Promise<void>;
   /** Notifications sent since start (benchmarks and logs). */
   sent = 0;
 
   constructor(private readonly deps: ObservationDeps) {
-    this.deadlines = new DeadlineQueue(deps.clock, (k) => this.onDeadline(k));
+    this.deadlines = new DeadlineHeap(deps.clock, (k) => this.onDeadline(k));
   }
 
   get size(): number {

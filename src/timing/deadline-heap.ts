@@ -1,4 +1,5 @@
 // Deadlines for many keys on one clock timer: a binary min-heap with lazy cancellation.
+// Shared by the supervisor (checks, restarts) and the LwM2M front (pmin/pmax of observations).
 import type { Clock } from '../clock.js';
 
 interface Entry {
@@ -11,7 +12,7 @@ interface Entry {
  * Each key has at most one live deadline; scheduling a key again replaces its deadline. Replaced and
  * cancelled entries stay in the heap until they surface (cheap), and the heap is rebuilt when they pile up.
  */
-export class DueQueue {
+export class DeadlineHeap {
   private heap: Entry[] = [];
   private live = new Map<string, number>();
   private seq = 0;
@@ -50,6 +51,15 @@ export class DueQueue {
 
   get size(): number {
     return this.live.size;
+  }
+
+  /** Drops every deadline; the heap stays usable. */
+  clear(): void {
+    this.disarm?.();
+    this.disarm = undefined;
+    this.armedAt = Infinity;
+    this.heap = [];
+    this.live.clear();
   }
 
   close(): void {

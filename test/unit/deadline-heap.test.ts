@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock, type Clock } from '../../src/clock.js';
-import { DueQueue } from '../../src/supervisor/due-queue.js';
+import { DeadlineHeap } from '../../src/timing/deadline-heap.js';
 
 /** A FakeClock that counts the timers armed, to show the queue uses one timer, not one per key. */
 class CountingClock extends FakeClock {
@@ -11,13 +11,13 @@ class CountingClock extends FakeClock {
   }
 }
 
-function queue(clock: Clock): { q: DueQueue; fired: Array<[string, number]> } {
+function queue(clock: Clock): { q: DeadlineHeap; fired: Array<[string, number]> } {
   const fired: Array<[string, number]> = [];
-  const q = new DueQueue(clock, (key) => fired.push([key, clock.now()]));
+  const q = new DeadlineHeap(clock, (key) => fired.push([key, clock.now()]));
   return { q, fired };
 }
 
-describe('DueQueue', () => {
+describe('DeadlineHeap', () => {
   it('fires keys in deadline order, ties in scheduling order', () => {
     const clock = new FakeClock(0);
     const { q, fired } = queue(clock);
@@ -51,7 +51,7 @@ describe('DueQueue', () => {
   it('a handler may schedule more, including at once', () => {
     const clock = new FakeClock(0);
     const fired: string[] = [];
-    const q = new DueQueue(clock, (key) => {
+    const q = new DeadlineHeap(clock, (key) => {
       fired.push(`${key}@${clock.now()}`);
       if (key === 'x') q.schedule('y', clock.now());
       if (key === 'y') q.schedule('z', clock.now() + 10);
@@ -76,7 +76,7 @@ describe('DueQueue', () => {
   it('a throwing handler does not stop later deadlines', () => {
     const clock = new FakeClock(0);
     const fired: string[] = [];
-    const q = new DueQueue(clock, (key) => {
+    const q = new DeadlineHeap(clock, (key) => {
       fired.push(key);
       if (key === 'bad') throw new Error('handler bug');
     });

@@ -1,0 +1,142 @@
+// Issue 5 acceptance: property-based fuzzing of CoAP datagrams against the LwM2M front (the real Lwm2mClient,
+// inbox, journal and registry; the harness of test/lwm2m). 10 000 datagrams, arbitrary bytes and well-formed
+// CoAP with arbitrary codes, options, paths and payloads; after each one a valid GET must be answered 2.05,
+// and the heap must stay flat.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSocket, type Socket } from 'node:dgram';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { generate, parse, type Packet } from 'coap-packet';
+import fc from 'fast-check';
+import pino from 'pino';
+import { systemClock } from '../../src/clock.js';
+import { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
+import { openAgentHarness, testDevice, type AgentHarness } from '../lwm2m/fixtures/agent-harness.js';
+
+const CASES = Number(process.env.SMA_COAP_FUZZ_CASES ?? 10_000);
+const OBJECTS = fileURLToPath(new URL('../../objects', import.meta.url));
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const heapMiB = (): number => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed / 1024 / 1024;
+};
+
+const segment = fc.oneof(fc.constantFrom('3', '0', '1', '4', '5', '8', '33000', '33001', '33002', 'rd', '65535', ''), fc.string({ maxLength: 12 }));
+const bytes = (max: number) => fc.uint8Array({ maxLength: max }).map((a) => Buffer.from(a));
+const option = fc.oneof(
+  segment.map((s) => ({ name: 'Uri-Path', value: Buffer.from(s) })),
+  fc.constantFrom(0, 11542, 110, 112, 40, 42, 60, 9999).map((n) => ({ name: 'Content-Format', value: n ? Buffer.from([n >> 8, n & 255].filter((_, i) => n > 255 || i === 1)) : Buffer.alloc(0) })),
+  bytes(2).map((value) => ({ name: 'Accept', value })),
+  bytes(3).map((value) => ({ name: 'Observe', value })),
+  bytes(3).map((value) => ({ name: 'Block1', value })),
+  bytes(3).map((value) => ({ name: 'Block2', value })),
+  fc.string({ maxLength: 20 }).map((s) => ({ name: 'Uri-Query', value: Buffer.from(s) })),
+  fc.tuple(fc.integer({ min: 1, max: 2_000 }), bytes(8)).map(([name, value]) => ({ name: String(name), value })),
+);
+const wellFormed = fc
+  .record({
+    code: fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'FETCH', 'iPATCH', '0.00', '2.05', '4.04', '0.31', '7.31'),
+    confirmable: fc.boolean(),
+    ack: fc.boolean(),
+    reset: fc.boolean(),
+    messageId: fc.integer({ min: 0, max: 65_535 }),
+    token: bytes(8),
+    options: fc.array(option, { maxLength: 6 }),
+    payload: fc.oneof(bytes(400), fc.json({ maxDepth: 2 }).map((s) => Buffer.from(s)), fc.constant(Buffer.alloc(0))),
+  })
+  .map((p) => {
+    try {
+      return generate(p as Packet);
+    } catch {
+      return Buffer.from([0x40, 0x01, p.messageId >> 8, p.messageId & 255]); // what generate refused: a bare CON GET
+    }
+  });
+const datagram = fc.oneof({ weight: 3, arbitrary: wellFormed }, { weight: 1, arbitrary: bytes(600) });
+
+describe('CoAP fuzzing against the LwM2M front', () => {
+  let agent: AgentHarness;
+  let client: Lwm2mClient;
+  let sink: Socket;
+  let fuzz: Socket;
+  let probe: Socket;
+  let nextId = 1;
+  const waiting = new Map<number, (code: string) => void>();
+
+  const bind = async (): Promise<Socket> => {
+    const s = createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+    return s;
+  };
+
+  beforeAll(async () => {
+    sink = await bind(); // the "server": never answers; this test is about what the client serves
+    fuzz = await bind();
+    probe = await bind();
+    fuzz.on('message', () => {});
+    probe.on('message', (msg) => {
+      try {
+        const p = parse(msg);
+        waiting.get(p.messageId)?.(p.code);
+      } catch {
+        /* not CoAP: not an answer */
+      }
+    });
+    agent = await openAgentHarness();
+    const t = await agent.inbox.accept({ op: 'registry.register', body: { name: 'svc', check: { type: 'none' } }, origin: 'mqtt' });
+    expect((await t.done).ok).toBe(true);
+    client = new Lwm2mClient({
+      config: { serverUri: `coap://127.0.0.1:${sink.address().port}`, endpoint: 'gw-fuzz', lifetimeS: 60, localPort: 0, acceptFrom: 'any' },
+      intake: agent.inbox,
+      events: agent.events,
+      clock: systemClock,
+      log: pino({ level: 'silent' }),
+      objectsDir: OBJECTS,
+      device: testDevice,
+      canReboot: false,
+    });
+    await client.start();
+  });
+
+  afterAll(async () => {
+    await client?.stop();
+    for (const s of [sink, fuzz, probe]) s?.close();
+    await agent?.close();
+  });
+
+  /** CON GET /3/0/0 (text): must come back 2.05. */
+  const answered = async (): Promise<void> => {
+    const messageId = (nextId = (nextId % 65_535) + 1);
+    const code = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to probe ${messageId}`)), 5_000);
+      waiting.set(messageId, (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    const get = generate({ code: 'GET', confirmable: true, messageId, token: Buffer.from([messageId & 255]), options: [{ name: 'Uri-Path', value: Buffer.from('3') }, { name: 'Uri-Path', value: Buffer.from('0') }, { name: 'Uri-Path', value: Buffer.from('0') }, { name: 'Accept', value: Buffer.alloc(0) }] });
+    probe.send(get, client.port, '127.0.0.1');
+    const c = await code;
+    waiting.delete(messageId);
+    if (c !== '2.05') throw new Error(`probe ${messageId} answered ${c}`);
+  };
+
+  const property = fc.asyncProperty(datagram, async (d) => {
+    await new Promise<void>((resolve, reject) => fuzz.send(d, client.port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+    await answered();
+  });
+
+  it(`answers a valid GET after each of ${CASES} fuzzed datagrams, with a flat heap`, { timeout: 180_000 }, async () => {
+    const warmUp = Math.min(1_000, Math.floor(CASES / 10));
+    await fc.assert(property, { numRuns: warmUp });
+    const before = heapMiB();
+    const started = Date.now();
+    await fc.assert(property, { numRuns: CASES - warmUp });
+    const after = heapMiB();
+    console.log(`coap fuzz: ${CASES} datagrams in ${Date.now() - started} ms; heap after GC ${before.toFixed(1)} MiB -> ${after.toFixed(1)} MiB`);
+    expect(after - before).toBeLessThan(16);
+  });
+});
