@@ -36,5 +36,12 @@ export function renderPrometheus(s: MetricsSnapshot): string {
   lines.push(`sma_devices{level="COMPLETE"} ${s.trustedDevices}`, `sma_devices{level="NONE"} ${s.devices - s.trustedDevices}`);
   metric('sma_uptime_seconds', 'gauge', 'Seconds since the agent started.');
   lines.push(`sma_uptime_seconds ${s.uptimeS}`);
+  const mem = process.memoryUsage();
+  metric('process_resident_memory_bytes', 'gauge', 'Resident memory of the agent process.');
+  lines.push(`process_resident_memory_bytes ${mem.rss}`);
+  metric('nodejs_heap_used_bytes', 'gauge', 'V8 heap in use.');
+  lines.push(`nodejs_heap_used_bytes ${mem.heapUsed}`);
+  metric('nodejs_external_memory_bytes', 'gauge', 'Memory of buffers and typed arrays outside the V8 heap.');
+  lines.push(`nodejs_external_memory_bytes ${mem.external + mem.arrayBuffers}`);
   return lines.join('\n') + '\n';
 }

@@ -124,7 +124,8 @@ describe('crash trials: SIGKILL inside a batch, restart, repeat the correlationI
     }
     expect(figures.trials).toBe(TRIALS);
     // The kills must land inside batches often enough for the test to mean something.
-    expect(figures.midBatchKills).toBeGreaterThan(TRIALS / 10);
+    expect(figures.midBatchKills).toBeGreaterThan(TRIALS / 20);
+    expect(figures.interrupted).toBeGreaterThan(0);
     expect(figures.interrupted + figures.answered).toBe(figures.commands);
     console.log(`crash trials (seed ${SEED}): ${JSON.stringify({ ...figures, registrationsKept: confirmed.length, executorRuns: lines.length })}`);
     await mqtt?.close();
