@@ -140,7 +140,7 @@ export class Agent implements StartedAgent {
     this.onStop('mqtt front (OFFLINE)', () => mqtt.stop());
 
     for (const entry of interrupted) {
-      if (entry.command.origin === 'mqtt') await mqtt.sendRecovered(entry.command.correlationId, entry.command.replyTo, entry.reply!);
+      if (entry.command.origin === 'mqtt') await mqtt.sendRecovered(entry.command, entry.reply!);
     }
 
     const http = new HttpFront({

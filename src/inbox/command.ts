@@ -10,6 +10,9 @@ export interface Command {
   origin: Origin;
   /** Where the front will publish the reply; kept in the journal so a recovered answer can be sent. */
   replyTo?: string;
+  /** MQTT 5 correlation data (base64) and content type, so a recovered answer reaches its requester the same way. */
+  correlationData?: string;
+  contentType?: string;
 }
 
 export type Reply = { ok: true; result: unknown } | { ok: false; error: { code: ErrorCode; message: string } };

@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { Aedes, type AedesPublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import type { BrokerAccess } from './broker-access.js';
+import { MAX_PACKET_BYTES } from './limits.js';
+import { guardedConnection } from './packet-size-guard.js';
 import type { MessageHandler, MqttTransport, PublishOptions } from './transport.js';
 
 export interface EmbeddedBrokerOptions {
@@ -40,11 +42,12 @@ export class EmbeddedBroker {
     options.access?.install(aedes);
     aedes.on('clientError', (client, err) => options.log.debug({ client: client.id, err: err.message }, 'mqtt client error'));
     const servers: Server[] = [];
+    const refused = (reason: string): void => options.log.warn({ reason }, 'mqtt connection cut');
     try {
       // Replies can span several TCP segments; Nagle plus delayed ACKs would hold each one ~40 ms.
       const plain = createServer((socket) => {
         socket.setNoDelay(true);
-        aedes.handle(socket);
+        aedes.handle(guardedConnection(socket, MAX_PACKET_BYTES, refused));
       });
       servers.push(plain);
       const port = await listen(plain, options.port, options.host);
@@ -52,7 +55,7 @@ export class EmbeddedBroker {
       if (options.tlsPort !== undefined && options.cert && options.key) {
         const secure = createTlsServer({ cert: readFileSync(options.cert), key: readFileSync(options.key) }, (socket) => {
           socket.setNoDelay(true);
-          aedes.handle(socket);
+          aedes.handle(guardedConnection(socket, MAX_PACKET_BYTES, refused));
         });
         servers.push(secure);
         tlsPort = await listen(secure, options.tlsPort, options.host);

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { MAX_PACKET_BYTES } from './limits.js';
 import type { MessageHandler, MqttTransport, PublishOptions } from './transport.js';
 
 export interface ExternalClientOptions {
@@ -21,7 +22,7 @@ export interface ExternalClientOptions {
 export const RECONNECT_BASE_MS = 500;
 export const RECONNECT_MAX_MS = 30_000;
 /** Larger packets are not sent to us (MQTT 5 Maximum Packet Size); requests stop at 64 KiB anyway. */
-const MAX_INBOUND_PACKET = 256 * 1024;
+const MAX_INBOUND_PACKET = MAX_PACKET_BYTES;
 const CLOSE_GRACE_MS = 3_000;
 
 export async function connectExternal(options: ExternalClientOptions): Promise<MqttTransport> {
@@ -88,6 +89,7 @@ export async function connectExternal(options: ExternalClientOptions): Promise<M
       client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
     }, delay);
   });
+  const reconnectListeners: Array<() => void> = [];
   client.on('connect', (connack) => {
     if (connectedOnce) options.log.info({ url: options.url, attempts: attempt, sessionPresent: connack.sessionPresent }, 'reconnected to MQTT broker');
     attempt = 0;
@@ -95,6 +97,7 @@ export async function connectExternal(options: ExternalClientOptions): Promise<M
     if (connectedOnce && !connack.sessionPresent && filters.length) {
       client.subscribe(filters, { qos: 1 }, (err) => err && options.log.warn({ err: err.message }, 'mqtt re-subscribe failed'));
     }
+    if (connectedOnce) for (const listener of reconnectListeners) listener();
     connectedOnce = true;
   });
   await new Promise<void>((resolve, reject) => {
@@ -113,6 +116,7 @@ export async function connectExternal(options: ExternalClientOptions): Promise<M
   const v5 = options.protocolVersion === 5;
   return {
     speaksV5: v5,
+    onReconnect: (listener) => void reconnectListeners.push(listener),
     async subscribe(wanted, h) {
       handler = h;
       filters = [...new Set([...filters, ...wanted])];

@@ -1,7 +1,7 @@
 // The MQTT front: topics in -> inbox / engines; events out -> topics. It translates and holds no rule.
 import type { Logger } from 'pino';
 import type { EventBus, ServiceEvent, SmaEvent, TrustEvent } from '../events.js';
-import type { Intake, Reply } from '../inbox/command.js';
+import type { Command, Intake, Reply } from '../inbox/command.js';
 import type { TrustInput } from '../trust/trust-query.js';
 import { RequestHandler } from './request-handler.js';
 import { Topics } from './topics.js';
@@ -38,6 +38,10 @@ export class MqttFront {
     this.unsubscribeEvents = this.o.events.on((event) => this.publishEvent(event));
     await this.o.transport.subscribe(this.topics.subscriptions, (m) => this.route(m));
     await this.publishStatus('ONLINE');
+    // The broker fires our will (OFFLINE) when the connection drops; say ONLINE again once it is back.
+    this.o.transport.onReconnect?.(() => {
+      this.publishStatus('ONLINE').catch((err) => this.o.log.warn({ err }, 'status not published'));
+    });
   }
 
   /** Stops taking messages' effects out: publishes OFFLINE; the transport is closed by its owner. */
@@ -46,8 +50,8 @@ export class MqttFront {
     await this.publishStatus('OFFLINE').catch(() => {});
   }
 
-  sendRecovered(correlationId: string | undefined, replyTo: string | undefined, reply: Reply): Promise<void> {
-    return this.requests.sendRecovered(correlationId, replyTo, reply);
+  sendRecovered(command: Command, reply: Reply): Promise<void> {
+    return this.requests.sendRecovered(command, reply);
   }
 
   private async route(message: InboundMessage): Promise<void> {

@@ -3,10 +3,8 @@
 import type { Logger } from 'pino';
 import { parseDeviceHeartbeat, parseDeviceSet, parseTrustReport, isValidPluginName, type Parsed } from '../trust/plugin-payloads.js';
 import type { TrustInput } from '../trust/trust-query.js';
-import { MAX_PAYLOAD_BYTES } from './request-handler.js';
+import { MAX_DEVICE_SET_BYTES, MAX_PAYLOAD_BYTES } from './limits.js';
 
-/** A device set lists every device of a plugin: larger than a request, still bounded. */
-const MAX_DEVICE_SET_BYTES = 16 * MAX_PAYLOAD_BYTES;
 
 export class PluginMessages {
   /** Refusals are logged once per kind, so a misbehaving sender cannot fill the log. */

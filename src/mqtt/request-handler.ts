@@ -1,11 +1,11 @@
 // R/request/{op}: decode, find the correlation, hand the command to the inbox, publish the reply.
 import type { Logger } from 'pino';
-import type { Intake, Reply } from '../inbox/command.js';
+import type { Command, Intake, Reply } from '../inbox/command.js';
 import { codecFor, jsonCodec, type Codec } from './codec.js';
+import { MAX_PAYLOAD_BYTES } from './limits.js';
 import type { Topics } from './topics.js';
 import type { InboundMessage, MqttTransport } from './transport.js';
 
-export const MAX_PAYLOAD_BYTES = 64 * 1024;
 /** Where a reply goes when the request carried no usable correlation (e.g. its JSON did not parse). */
 export const UNCORRELATED = 'unknown';
 
@@ -51,6 +51,8 @@ export class RequestHandler {
       origin: 'mqtt',
       correlationId: correlation.correlationId,
       replyTo: correlation.replyTo,
+      correlationData: correlation.correlationData?.toString('base64'),
+      contentType: message.contentType,
     });
     void ticket.done.then(async (reply) => {
       await this.send(correlation, codec, reply);
@@ -58,9 +60,10 @@ export class RequestHandler {
     });
   }
 
-  /** Publishes a reply for a command recovered from the journal after a restart. */
-  sendRecovered(correlationId: string | undefined, replyTo: string | undefined, reply: Reply): Promise<void> {
-    return this.send({ correlationId, replyTo }, jsonCodec, reply);
+  /** Publishes a reply for a command recovered from the journal after a restart, as the request asked. */
+  sendRecovered(command: Command, reply: Reply): Promise<void> {
+    const correlationData = command.correlationData ? Buffer.from(command.correlationData, 'base64') : undefined;
+    return this.send({ correlationId: command.correlationId, replyTo: command.replyTo, correlationData }, codecFor(command.contentType) ?? jsonCodec, reply);
   }
 
   private async refuse(correlation: Correlation, codec: Codec, message: string): Promise<void> {

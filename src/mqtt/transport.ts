@@ -22,6 +22,8 @@ export interface MqttTransport {
   /** Whether publishes can carry MQTT 5 properties to their receivers. */
   readonly speaksV5: boolean;
   subscribe(filters: string[], handler: MessageHandler): Promise<void>;
+  /** Called after the connection to a broker came back (an external broker may have sent our will meanwhile). */
+  onReconnect?(listener: () => void): void;
   publish(topic: string, payload: Buffer | string, options?: PublishOptions): Promise<void>;
   close(): Promise<void>;
 }

@@ -62,6 +62,19 @@ describe('bad input over MQTT', () => {
     await stillServing();
   });
 
+  it('cuts a connection whose MQTT packet declares more than the limit, before buffering it', async () => {
+    const { connect } = await import('node:net');
+    const socket = connect(agent.mqttPort, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    const closed = new Promise((r) => socket.once('close', r));
+    // A PUBLISH fixed header declaring 200 MB (remaining length 0xff 0xff 0xff 0x5f), then a trickle of body.
+    socket.write(Buffer.from([0x30, 0xff, 0xff, 0xff, 0x5f, 0x00, 0x01, 0x61]));
+    await closed;
+    const cut = await waitFor('cut logged', () => agent.logs().find((l) => l.msg === 'mqtt connection cut'), 5_000);
+    expect(String(cut.reason)).toMatch(/over the \d+-byte limit/);
+    await stillServing();
+  });
+
   it('config.set on an unknown service -> NOT_FOUND', async () => {
     const reply = await mqtt.request('config.set', { name: 'ghost', config: { a: 1 } });
     expect(reply.ok).toBe(false);

@@ -110,5 +110,14 @@ describe.skipIf(!haveMosquitto)('mosquitto goes away for 5 s while services cras
     console.log(`broker outage: ${all.length} events published (${before} before, ${during().length} during, ${all.length - before - during().length} after), ${received.length} received`);
     expect(during().some((p) => p.line.includes('"type":"RESTART"'))).toBe(true);
     expect(agent.child.exitCode).toBeNull();
+    // Whatever the broker did with the agent's will meanwhile, the retained status says ONLINE again.
+    const late = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    try {
+      const status = new Promise<string>((resolve) => late.on('message', (_t, p) => resolve(JSON.parse(p.toString()).state)));
+      await late.subscribeAsync(`${root}/status`, { qos: 1 });
+      expect(await status).toBe('ONLINE');
+    } finally {
+      await late.endAsync();
+    }
   });
 });
