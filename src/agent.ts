@@ -29,6 +29,7 @@ import { GuardedStore } from './store/guarded-store.js';
 import { Supervisor } from './supervisor/supervisor.js';
 import { ProcessExecutor } from './executor/process-executor.js';
 import { CommandExecutor } from './executor/command-executor.js';
+import { ChildLedger } from './executor/child-ledger.js';
 import { TrustTracker } from './trust/trust-tracker.js';
 import { toCloudEvent } from './trust/cloud-event.js';
 
@@ -85,10 +86,7 @@ export class Agent implements StartedAgent {
     });
     this.onStop('registry', () => registry.close());
 
-    const executor: Executor =
-      config.executor.type === 'process'
-        ? new ProcessExecutor({ stopGraceMs: config.executor.stopGraceMs, reboot: config.executor.reboot, log: log.child({ part: 'executor' }) })
-        : new CommandExecutor({ ...config.executor, log: log.child({ part: 'executor' }) });
+    const executor: Executor = await this.openExecutor();
     this.onStop('executor (owned children)', () => executor.close());
 
     const supervisor = new Supervisor({ registry, executor, events, clock, health: config.health, log: log.child({ part: 'supervisor' }) });
@@ -190,6 +188,18 @@ export class Agent implements StartedAgent {
       { agentId: config.agent.id, mqttPort: this.mqttPort, httpPort: this.httpPort, registry: registry.kind, version: VERSION, startupMs: clock.now() - startedAt },
       'ready',
     );
+  }
+
+  private async openExecutor(): Promise<Executor> {
+    const { config, log } = this;
+    const exec = config.executor;
+    const elog = log.child({ part: 'executor' });
+    if (exec.type === 'command') return new CommandExecutor({ ...exec, log: elog });
+    const ledger = new ChildLedger(join(config.dataDir, 'children.json'), elog);
+    const executor = new ProcessExecutor({ stopGraceMs: exec.stopGraceMs, reboot: exec.reboot, log: elog, ledger });
+    // Before the supervisor looks: a previous agent's orphans would otherwise run twice.
+    await executor.stopOrphans();
+    return executor;
   }
 
   private async openMqtt(): Promise<MqttTransport> {

@@ -8,6 +8,7 @@ import type { ServiceRecord } from '../model.js';
 import type { Executor, ProcessMetrics } from './executor.js';
 import { cpuPercent, readProc } from './proc-stat.js';
 import { runArgv } from './run-argv.js';
+import { startTicksOf, type ChildLedger } from './child-ledger.js';
 
 export interface ProcessExecutorOptions {
   /** SIGTERM, then SIGKILL after this long. */
@@ -16,6 +17,8 @@ export interface ProcessExecutorOptions {
   reboot?: string[];
   log: Logger;
   clock?: Clock;
+  /** Where the executor remembers its children across an agent crash (under dataDir). */
+  ledger?: ChildLedger;
 }
 
 interface Child {
@@ -124,6 +127,27 @@ export class ProcessExecutor implements Executor {
     await runArgv(this.o.reboot, REBOOT_TIMEOUT_MS);
   }
 
+  /**
+   * Stops what an earlier run of the agent started and could not stop (it was killed): those processes have
+   * lost their pipes to us and cannot be supervised, so they go, and the supervisor starts fresh copies of
+   * the services meant to run. Returns the names it stopped.
+   */
+  async stopOrphans(): Promise<string[]> {
+    const stopped: string[] = [];
+    for (const [name, entry] of this.o.ledger?.remembered() ?? []) {
+      if (this.children.has(name)) continue;
+      if ((await startTicksOf(entry.pid)) !== entry.startTicks) {
+        this.o.ledger?.forget(name);
+        continue;
+      }
+      this.o.log.warn({ service: name, pid: entry.pid }, 'stopping a service process left running by a previous agent');
+      await killGroup(entry.pid, this.o.stopGraceMs, this.clock);
+      this.o.ledger?.forget(name);
+      stopped.push(name);
+    }
+    return stopped;
+  }
+
   /** Stops every child this executor owns. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.children.keys()].map((name) => this.stopChild(name)));
@@ -143,9 +167,11 @@ export class ProcessExecutor implements Executor {
       exited: new Promise<void>((resolve) => (markExited = resolve)),
       sample: { ticks: 0, at: startedAt },
     };
+    void this.o.ledger?.record(name, pid);
     proc.once('exit', (code, sig) => {
       child.running = false;
       markExited();
+      if (this.children.get(name) === child) this.o.ledger?.forget(name);
       // Said once, when it happens: a stop we asked for is routine, any other exit is news.
       if (child.stopping) log.debug({ service: name, pid, code, signal: sig }, 'service process stopped');
       else log.warn({ service: name, pid, code, signal: sig }, 'service process exited');
@@ -181,4 +207,26 @@ function signal(child: Child, sig: NodeJS.Signals): void {
       /* already gone */
     }
   }
+}
+
+/** SIGTERM to a process group we no longer own as a child, SIGKILL after the grace period; polls for its end. */
+async function killGroup(pid: number, graceMs: number, clock: Clock): Promise<void> {
+  const send = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      /* gone */
+    }
+  };
+  const gone = async (ms: number): Promise<boolean> => {
+    for (const end = clock.now() + ms; clock.now() < end; ) {
+      if ((await startTicksOf(pid)) === undefined) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return (await startTicksOf(pid)) === undefined;
+  };
+  send('SIGTERM');
+  if (await gone(graceMs)) return;
+  send('SIGKILL');
+  await gone(REAP_MS);
 }

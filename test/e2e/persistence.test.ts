@@ -72,4 +72,32 @@ describe('agent restart on the same dataDir', () => {
     expect(beta2?.status).toBe('STOPPED');
     expect(pidsWithArg(`--port ${beta}`)).toHaveLength(0);
   });
+
+  it('after a SIGKILL, stops the service processes the dead agent left behind instead of running them twice', async () => {
+    const port = await freePort();
+    ports.push(port);
+    const m = mqtt!;
+    const reg = await m.request('registry.register', {
+      name: 'gamma',
+      check: { type: 'http', url: `http://127.0.0.1:${port}/health` },
+      start: { command: process.execPath, args: [SIM, '--port', String(port), '--name', 'gamma'] },
+    });
+    expect(reg.ok).toBe(true);
+    expect((await m.request('services.start', { names: ['gamma'] })).ok).toBe(true);
+    // UP means it is listening (and has written its start-up line to the pipe the agent will lose).
+    await waitFor('gamma UP', async () => (await list(m)).find((v) => v.name === 'gamma')?.health === 'UP');
+    const [orphan] = pidsWithArg(`--port ${port}`);
+    await m.close();
+    await agent!.stop('SIGKILL');
+    expect(pidsWithArg(`--port ${port}`)).toEqual([orphan]);
+
+    const m2 = await boot();
+    await waitFor('gamma RUNNING again', async () => (await list(m2)).find((v) => v.name === 'gamma')?.status === 'RUNNING');
+    await waitFor('gamma UP again', async () => (await list(m2)).find((v) => v.name === 'gamma')?.health === 'UP');
+    await new Promise((r) => setTimeout(r, 1_000));
+    const pids = pidsWithArg(`--port ${port}`);
+    expect(pids).toHaveLength(1);
+    expect(pids[0]).not.toBe(orphan);
+    expect((await list(m2)).find((v) => v.name === 'gamma')?.restarts).toBe(0);
+  });
 });
