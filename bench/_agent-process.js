@@ -19,7 +19,8 @@ export async function startAgent(config = {}) {
   const configPath = join(dataDir, 'config.json');
   writeFileSync(configPath, JSON.stringify(full));
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(ROOT, 'dist/main.js'), 'start', '-c', configPath], {
+  // As the bin's shebang and `npm start` run it (src/main.ts says why).
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', join(ROOT, 'dist/main.js'), 'start', '-c', configPath], {
     stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SMA_LOG_LEVEL: 'info' } });
   const ready = await new Promise((resolve, reject) => {
     let buf = '';

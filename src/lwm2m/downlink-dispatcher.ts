@@ -21,12 +21,15 @@ export class DownlinkDispatcher implements DownlinkReceiver {
     private readonly ctx: HandlerContext,
     private readonly accepts: SourceFilter,
     private readonly log: Logger,
+    /** Refused peers remembered (each logged once); NoSec sources are spoofable, so this is capped. */
+    private readonly refusedRemembered = 256,
   ) {}
 
   async receive(req: DownlinkRequest, channel?: ObserveChannel): Promise<DownlinkResponse> {
     if (!this.accepts(req.source)) {
       const peer = `${req.source.address}:${req.source.port}`;
       if (!this.refused.has(peer)) {
+        if (this.refused.size >= this.refusedRemembered) this.refused.clear();
         this.refused.add(peer);
         this.log.warn({ peer }, 'request from a peer that is not the registered server refused (NoSec)');
       }

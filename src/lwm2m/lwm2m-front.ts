@@ -93,7 +93,7 @@ export class Lwm2mClient {
     const tree = new ObjectTree(models, sources);
     const intake = new IntakeClient(this.o.intake);
     const attributes = new AttributeStore();
-    const observations = new ObservationRegistry({ tree, ask: intake.ask, attributes, clock, log, coalesceMs: this.params.coalesceMs });
+    const observations = new ObservationRegistry({ tree, ask: intake.ask, attributes, clock, log, coalesceMs: this.params.coalesceMs, max: this.params.maxObservations });
     this.observations = observations;
     const ctx: HandlerContext = {
       tree,
@@ -109,6 +109,7 @@ export class Lwm2mClient {
       ctx,
       (src) => config.acceptFrom === 'any' || (src.address === serverAddress && src.port === server.port),
       log,
+      this.params.refusedPeersLogged,
     );
     this.endpoint = new CoapEndpoint({ localPort: config.localPort, params: this.params, clock, log, receiver: dispatcher });
     await this.endpoint.open();

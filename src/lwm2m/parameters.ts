@@ -22,6 +22,19 @@ export interface Lwm2mParameters {
   socketReceiveBufferBytes: number;
   /** Events arriving within this window are coalesced into one notification sweep / one Update. */
   coalesceMs: number;
+  /** Responses the coap server keeps to answer a retransmitted request again (RFC 7252 4.5 de-duplication),
+   *  each for EXCHANGE_LIFETIME (247 s). Capped by count as well as encoded bytes, since an entry holds far
+   *  more than its bytes (sender, timers, the request): ~5 KiB of heap each, measured, so 1024 is ~5 MiB.
+   *  Evicting one early only matters for a retransmission of it arriving later, which needs one server
+   *  sending more than 1024 requests within a retransmission span (~45 s). */
+  exchangeCacheEntries: number;
+  exchangeCacheBytes: number;
+  /** Block-wise transfers (Block1 uploads being assembled, Block2 bodies being served) kept at once, each. */
+  blockTransfers: number;
+  /** Observations kept at once; past it an Observe is answered as a plain Read (RFC 7641 4.1). */
+  maxObservations: number;
+  /** Peers refused in NoSec mode that are remembered, so each is logged once. */
+  refusedPeersLogged: number;
 }
 
 export const defaultParameters: Lwm2mParameters = {
@@ -36,6 +49,11 @@ export const defaultParameters: Lwm2mParameters = {
   maxPayloadBytes: 64 * 1024,
   coalesceMs: 0,
   socketReceiveBufferBytes: 1 << 20,
+  exchangeCacheEntries: 1024,
+  exchangeCacheBytes: 1024 * 1024,
+  blockTransfers: 16,
+  maxObservations: 1024,
+  refusedPeersLogged: 256,
 };
 
 /** Delay before the next Update for a lifetime in seconds. */

@@ -23,9 +23,16 @@ export async function handleObserve(ctx: HandlerContext, req: DownlinkRequest, c
   const codec = chooseCodec(ctx.tree, req.path, req.accept, ctx.multiValueFormat());
   const records = await ctx.tree.read(ctx.intake.ask, req.path);
   const payload = codec.encode(req.path, records);
+  const key = observationKey(req);
+  if (!ctx.observations.accepts(key)) {
+    // Full: answered as a Read, without Observe, so the server knows no observation was made (RFC 7641 4.1).
+    ctx.log.warn({ path: formatPath(req.path), observations: ctx.observations.size }, 'observation limit reached; Observe answered as a Read');
+    channel.decline();
+    return respond('2.05', payload, codec.format);
+  }
   const only = records.length === 1 ? records[0]!.value : undefined;
   ctx.observations.add({
-    key: observationKey(req),
+    key,
     path: req.path,
     codec,
     channel,

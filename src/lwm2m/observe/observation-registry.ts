@@ -28,6 +28,8 @@ export interface ObservationDeps {
   clock: Clock;
   log: Logger;
   coalesceMs: number;
+  /** Observations kept at once (each holds a stream and the coap package's state for it). */
+  max: number;
 }
 
 export class ObservationRegistry {
@@ -45,6 +47,11 @@ export class ObservationRegistry {
 
   get size(): number {
     return this.byKey.size;
+  }
+
+  /** Whether an Observe with this key would pass the cap (one replacing its own key always fits). */
+  accepts(key: string): boolean {
+    return this.byKey.size < this.deps.max || this.byKey.has(key);
   }
 
   add(obs: Observation): void {

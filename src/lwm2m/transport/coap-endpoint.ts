@@ -1,6 +1,5 @@
 // One UDP socket carrying both directions: the coap Server answers the LwM2M server's requests,
 // a coap Agent on the same socket sends Register/Update/De-register (the server knows us by that port).
-import { createSocket, type Socket } from 'node:dgram';
 import { Agent, Server, type IncomingMessage, type OutgoingMessage } from 'coap';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
@@ -8,7 +7,9 @@ import { formatNumber } from '../content/content-formats.js';
 import { parsePath } from '../content/node.js';
 import type { Lwm2mParameters } from '../parameters.js';
 import type { DownlinkRequest, DownlinkResponse, Method } from './downlink.js';
+import { boundExchangeState, refusalOf } from './exchange-bounds.js';
 import { ObserveChannel, type ObserveStream } from './observe-channel.js';
+import { UdpPort } from './udp-port.js';
 
 export interface UplinkRequest {
   method: 'POST' | 'PUT' | 'DELETE' | 'GET';
@@ -40,52 +41,64 @@ export interface DownlinkReceiver {
 }
 
 export class CoapEndpoint {
-  private socket?: Socket;
+  private port_?: UdpPort;
   private server?: Server;
+  private closing = false;
+  /** Responses handed to the receiver and not yet sent; bounded by the requests in progress. */
+  private readonly unanswered = new Set<OutgoingMessage>();
   private agent?: Agent;
-  /** Uplink requests awaiting an answer, aborted on close so no retransmission hits a closed socket. */
-  private readonly inFlight = new Set<OutgoingMessage>();
+  /** Uplink requests awaiting an answer, each with what ends it (abort, timer, reject); all ended on close. */
+  private readonly inFlight = new Map<OutgoingMessage, (why: Error) => void>();
 
   constructor(
     private readonly options: { localPort: number; params: Lwm2mParameters; clock: Clock; log: Logger; receiver: DownlinkReceiver },
   ) {}
 
   get port(): number {
-    return (this.socket?.address().port as number | undefined) ?? 0;
+    return this.port_?.port ?? 0;
   }
 
   async open(): Promise<void> {
-    const socket = createSocket({ type: 'udp4' });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(this.options.localPort, () => {
-        socket.off('error', reject);
-        resolve();
-      });
+    const { params, log } = this.options;
+    const port = await UdpPort.open(this.options.localPort, params.socketReceiveBufferBytes, log);
+    this.port_ = port;
+    // sendAcksForNonConfirmablePackets stays true: it is what makes the server answer a NON request at all
+    // (with a NON response, RFC 7252 5.2.3); false would leave NON requests unanswered.
+    const server = new Server({ piggybackReplyMs: params.piggybackReplyMs, sendAcksForNonConfirmablePackets: true });
+    boundExchangeState(server, {
+      entries: params.exchangeCacheEntries,
+      bytes: params.exchangeCacheBytes,
+      blockTransfers: params.blockTransfers,
+      maxBody: params.maxPayloadBytes,
     });
-    socket.on('error', (err) => this.options.log.warn({ err }, 'udp socket error'));
-    try {
-      socket.setRecvBufferSize(this.options.params.socketReceiveBufferBytes);
-    } catch (err) {
-      this.options.log.debug({ err }, 'could not enlarge the UDP receive buffer');
-    }
-    this.socket = socket;
-    this.server = new Server({ piggybackReplyMs: this.options.params.piggybackReplyMs });
-    this.server.on('request', (req: IncomingMessage, res: OutgoingMessage) => this.onRequest(req, res));
-    this.server.on('error', (err: Error) => this.options.log.warn({ err }, 'coap server error'));
-    this.server.listen(socket);
-    this.agent = new Agent({ socket });
+    server.on('request', (req: IncomingMessage, res: OutgoingMessage) => this.onRequest(req, res));
+    server.on('error', (err: Error) => log.warn({ err }, 'coap server error'));
+    server.listen(port.socket);
+    this.server = server;
+    this.agent = new Agent({ socket: port.socket });
+    this.agent.on('error', (err: Error) => log.warn({ err }, 'coap agent error'));
   }
 
+  /** Order matters: nothing may send once the socket is closed, and no coap timer may outlive it. */
   async close(): Promise<void> {
+    this.closing = true;
+    // 1. No new datagram reaches the coap Server or Agent (a request after the Server's close would get
+    //    a response bound to no socket).
+    this.port_?.stopReceiving();
+    // 2. The Server clears its response cache, which stops every retransmission it has running.
     this.server?.close();
-    for (const req of this.inFlight) this.agent?.abort(req);
-    this.inFlight.clear();
+    this.server = undefined;
+    // 3. Uplink requests still waiting (a dead LwM2M server): their retransmission timers are stopped.
+    for (const end of [...this.inFlight.values()]) end(new Error('endpoint closed'));
     // An Agent on a borrowed socket never reports 'close' (coap 1.5): close it without waiting.
     this.agent?.close();
     this.agent = undefined;
-    await new Promise<void>((resolve) => (this.socket ? this.socket.close(() => resolve()) : resolve()));
-    this.socket = undefined;
+    // 4. Responses our handlers had not finished: their piggyback timers would send an empty ACK.
+    for (const res of this.unanswered) if (res._ackTimer) clearTimeout(res._ackTimer);
+    this.unanswered.clear();
+    // 5. Whatever timer the coap package still has finds a closed port that drops its sends.
+    await this.port_?.close();
+    this.port_ = undefined;
   }
 
   request(up: UplinkRequest): Promise<UplinkResponse> {
@@ -97,16 +110,18 @@ export class CoapEndpoint {
       // Larger than one block: Block1 with SZX 6 (1024 bytes); the agent sends the blocks itself.
       if (up.payload && up.payload.length > this.options.params.blockSize) req.setOption('Block1', Buffer.of(6));
       const timeoutMs = up.timeoutMs ?? this.options.params.requestTimeoutMs;
-      this.inFlight.add(req);
-      const cancelTimer = this.options.clock.setTimeout(() => {
-        agent.abort(req);
-        this.inFlight.delete(req);
-        reject(new UplinkTimeout(`no answer from ${up.host}:${up.port} within ${timeoutMs} ms`));
-      }, timeoutMs);
       const cancel = (): void => {
         cancelTimer();
         this.inFlight.delete(req);
       };
+      // Gives up: the agent's retransmission timers are stopped with it.
+      const end = (why: Error): void => {
+        cancel();
+        agent.abort(req);
+        reject(why);
+      };
+      this.inFlight.set(req, end);
+      const cancelTimer = this.options.clock.setTimeout(() => end(new UplinkTimeout(`no answer from ${up.host}:${up.port} within ${timeoutMs} ms`)), timeoutMs);
       req.on('response', (res: IncomingMessage) => {
         cancel();
         const locationPath = optionsOf(res).filter((o) => o.name === 'Location-Path').flatMap((o) => String(o.value).split('/')).filter((s) => s !== '');
@@ -125,10 +140,16 @@ export class CoapEndpoint {
   }
 
   private onRequest(req: IncomingMessage, res: OutgoingMessage): void {
+    const { params, log } = this.options;
+    // A response the peer never acknowledges ends in an 'error' event after EXCHANGE_LIFETIME; unheard, it
+    // would be an uncaught exception.
+    res.on('error', (err: Error) => log.debug({ err: err.message }, 'coap response not delivered'));
     const down = this.toDownlink(req);
     const observeStream = down.observe === 0 ? (res as unknown as ObserveStream) : undefined;
-    const channel = observeStream ? new ObserveChannel(observeStream, this.options.params.blockSize) : undefined;
+    const channel = observeStream ? new ObserveChannel(observeStream, params.blockSize) : undefined;
+    this.unanswered.add(res);
     const reply = (r: DownlinkResponse): void => {
+      if (!this.unanswered.delete(res) || this.closing) return;
       if (channel) channel.first(r);
       else {
         res.code = r.code;
@@ -138,21 +159,26 @@ export class CoapEndpoint {
       }
       r.afterSent?.();
     };
+    const refusal = refusalOf(req._packet);
+    if (refusal) {
+      reply({ code: refusal.code, payload: Buffer.from(refusal.why) });
+      return;
+    }
     if (!down.path) {
       reply({ code: '4.04', payload: Buffer.from('not an LwM2M path') });
       return;
     }
-    if (down.payload.length > this.options.params.maxPayloadBytes) {
+    if (down.payload.length > params.maxPayloadBytes) {
       reply({ code: '4.13', payload: Buffer.from('payload too large') });
       return;
     }
     this.options.receiver
       .receive(down as DownlinkRequest, channel)
-      .then(reply)
-      .catch((err: unknown) => {
-        this.options.log.error({ err }, 'downlink handler failed');
+      .then(reply, (err: unknown) => {
+        log.error({ err }, 'downlink handler failed');
         reply({ code: '5.00' });
-      });
+      })
+      .catch((err: unknown) => log.warn({ err }, 'could not send a coap response'));
   }
 
   private toDownlink(req: IncomingMessage): Omit<DownlinkRequest, 'path'> & { path: DownlinkRequest['path'] | undefined } {

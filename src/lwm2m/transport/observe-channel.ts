@@ -8,6 +8,8 @@ export interface ObserveStream {
   setOption(name: string, value: unknown): unknown;
   write(chunk: Buffer): boolean;
   end(): unknown;
+  /** Sends the packet template as it is, without an Observe option (what `end` sends after no write). */
+  _doSend(chunk?: Buffer): void;
   on(event: 'finish' | 'close' | 'error', listener: () => void): unknown;
   /** The packet template the stream sends; only its options are touched (to drop a stale Block2). */
   _packet: { options?: Array<{ name: string | number }> };
@@ -17,6 +19,7 @@ const BLOCK2_FIRST_OF_MANY = Buffer.of(0x0e); // num 0, more 1, SZX 6 (1024 byte
 
 export class ObserveChannel {
   private closed = false;
+  private declined = false;
   private readonly closeListeners: Array<() => void> = [];
 
   constructor(
@@ -41,6 +44,11 @@ export class ObserveChannel {
     this.closeListeners.push(listener);
   }
 
+  /** The observation will not be kept: the first response goes without an Observe option (RFC 7641 4.1). */
+  decline(): void {
+    this.declined = true;
+  }
+
   /** The response to the Observe request itself: 2.05 opens the stream, anything else ends it. */
   first(r: DownlinkResponse): void {
     if (r.code !== '2.05') {
@@ -50,20 +58,30 @@ export class ObserveChannel {
       return;
     }
     this.stream.statusCode = '2.05';
+    if (this.declined) {
+      // Sent once as a plain response; the stream is left unended, since ending it would send again.
+      this.send(r.payload ?? Buffer.alloc(0), r.format, (chunk) => this.stream._doSend(chunk));
+      this.closed = true;
+      return;
+    }
     this.notify(r.payload ?? Buffer.alloc(0), r.format);
   }
 
   notify(payload: Buffer, format?: number): void {
     if (this.closed) return;
+    this.send(payload, format, (chunk) => this.stream.write(chunk));
+  }
+
+  private send(payload: Buffer, format: number | undefined, emit: (chunk: Buffer) => void): void {
     if (format !== undefined) this.stream.setOption('Content-Format', format);
     const options = this.stream._packet.options;
     if (options) this.stream._packet.options = options.filter((o) => o.name !== 'Block2' && o.name !== 'ETag');
     if (payload.length > this.blockSize) {
       this.stream.setOption('Block2', BLOCK2_FIRST_OF_MANY);
       this.stream.setOption('ETag', etagOf(payload));
-      this.stream.write(payload.subarray(0, this.blockSize));
+      emit(payload.subarray(0, this.blockSize));
     } else {
-      this.stream.write(payload);
+      emit(payload);
     }
   }
 
