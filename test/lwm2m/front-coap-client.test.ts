@@ -8,16 +8,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock.js';
 import { codecs } from '../../src/lwm2m/content/content-formats.js';
 import { decodeLinks } from '../../src/lwm2m/content/link-format.js';
 import type { Lwm2mRecord } from '../../src/lwm2m/content/node.js';
 import { loadObjectModels } from '../../src/lwm2m/model/ddf-loader.js';
 import type { ObjectModel } from '../../src/lwm2m/model/object-model.js';
-import { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
-import { openAgentHarness, testDevice, type AgentHarness } from './fixtures/agent-harness.js';
+import type { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
+import { clientFor, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
 
 const OBJECTS = fileURLToPath(new URL('../../objects', import.meta.url));
 const COAP_CLIENT = '/usr/bin/coap-client-notls';
@@ -62,16 +60,7 @@ describe.skipIf(!present)('LwM2M client read by coap-client-notls', () => {
       const t = await agent.inbox.accept({ op: 'registry.register', body: { name: `service-${String(i).padStart(2, '0')}`, host: '10.0.0.1', port: 9000 + i, check: { type: 'none' } }, origin: 'mqtt' });
       expect((await t.done).ok).toBe(true);
     }
-    client = new Lwm2mClient({
-      config: { serverUri: `coap://127.0.0.1:${sink.address().port}`, endpoint: 'gw-coap', lifetimeS: 60, localPort: 0, acceptFrom: 'any' },
-      intake: agent.inbox,
-      events: agent.events,
-      clock: systemClock,
-      log: pino({ level: 'silent' }),
-      objectsDir: OBJECTS,
-      device: testDevice,
-      canReboot: false,
-    });
+    client = clientFor(agent, { serverPort: sink.address().port, endpoint: 'gw-coap', acceptFrom: 'any' });
     await client.start();
   });
 

@@ -1,15 +1,11 @@
 // The LwM2M front against an LwM2M server we did not write: lwm2m-node-lib (LwM2M 1.0, text formats),
 // run in a child process. The agent side is the real Inbox, operations and embedded registry
 // (fixtures/agent-harness.ts); only the supervisor and the trust tracker are stand-ins.
-import { fileURLToPath } from 'node:url';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock.js';
-import { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
-import { openAgentHarness, testDevice, type AgentHarness } from './fixtures/agent-harness.js';
+import type { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
+import { clientFor, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
 import { Lwm2mServerProcess } from './fixtures/server-process.js';
 
-const OBJECTS = fileURLToPath(new URL('../../objects', import.meta.url));
 const EP = 'gw-node-lib';
 
 describe('LwM2M client against lwm2m-node-lib', () => {
@@ -28,17 +24,7 @@ describe('LwM2M client against lwm2m-node-lib', () => {
     agent = await openAgentHarness();
     await register('alpha');
     await register('beta');
-    client = new Lwm2mClient({
-      config: { serverUri: `coap://127.0.0.1:${server.port}`, endpoint: EP, lifetimeS: 60, localPort: 0, acceptFrom: 'server' },
-      intake: agent.inbox,
-      events: agent.events,
-      clock: systemClock,
-      log: pino({ level: 'silent' }),
-      objectsDir: OBJECTS,
-      device: testDevice,
-      canReboot: false,
-      parameters: { retryMinMs: 100, retryMaxMs: 1000, requestTimeoutMs: 5000 },
-    });
+    client = clientFor(agent, { serverPort: server.port, endpoint: EP, acceptFrom: 'server', parameters: { retryMinMs: 100, retryMaxMs: 1000, requestTimeoutMs: 5000 } });
     await client.start();
   });
 

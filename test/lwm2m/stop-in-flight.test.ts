@@ -4,16 +4,11 @@
 // None of their timers may send on the closed socket: dgram throws "Not running" from a timer, an uncaught
 // exception that would end a running agent during its shutdown.
 import { createSocket, type Socket } from 'node:dgram';
-import { fileURLToPath } from 'node:url';
 import { defaultTiming, updateTiming } from 'coap';
 import { generate } from 'coap-packet';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock.js';
-import { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
-import { openAgentHarness, testDevice, type AgentHarness } from './fixtures/agent-harness.js';
+import { clientFor, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
 
-const OBJECTS = fileURLToPath(new URL('../../objects', import.meta.url));
 
 const bind = async (): Promise<Socket> => {
   const s = createSocket('udp4');
@@ -51,17 +46,7 @@ describe('stopping the LwM2M client with confirmable exchanges in flight', () =>
   });
 
   const startClient = async (parameters: { piggybackReplyMs?: number }) => {
-    const client = new Lwm2mClient({
-      config: { serverUri: `coap://127.0.0.1:${sink.address().port}`, endpoint: 'gw-stop', lifetimeS: 60, localPort: 0, acceptFrom: 'any' },
-      intake: agent.inbox,
-      events: agent.events,
-      clock: systemClock,
-      log: pino({ level: 'silent' }),
-      objectsDir: OBJECTS,
-      device: testDevice,
-      canReboot: false,
-      parameters,
-    });
+    const client = clientFor(agent, { serverPort: sink.address().port, endpoint: 'gw-stop', acceptFrom: 'any', parameters });
     await client.start();
     const registers: Buffer[] = [];
     const answers: Buffer[] = [];

@@ -4,15 +4,12 @@
 // valid GET must be answered 2.05, and the heap must stay flat.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { generate, parse, type Packet } from 'coap-packet';
 import fc from 'fast-check';
-import pino from 'pino';
-import { systemClock } from '../../src/clock.js';
-import { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
-import { openAgentHarness, testDevice, type AgentHarness } from '../lwm2m/fixtures/agent-harness.js';
+import type { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
+import { clientFor, openAgentHarness, type AgentHarness } from '../lwm2m/fixtures/agent-harness.js';
 
 /** Datagrams measured; a warm-up runs first (see below), so the total is CASES + WARM_UP. */
 const CASES = Number(process.env.SMA_COAP_FUZZ_CASES ?? 10_000);
@@ -24,7 +21,6 @@ const WARM_UP = 2_000;
  *  the front retained ~6.5 KiB per datagram (59 MiB over 9 000); a leak of even 0.4 KiB per datagram
  *  (4 MiB over 10 000) fails this. The slack is GC noise, measured well under 1 MiB. */
 const HEAP_GROWTH_LIMIT_MIB = 4;
-const OBJECTS = fileURLToPath(new URL('../../objects', import.meta.url));
 
 // Forced GC without a CLI flag: vitest's workers do not get --expose-gc, so it is switched on here.
 setFlagsFromString('--expose-gc');
@@ -115,19 +111,9 @@ describe('CoAP fuzzing against the LwM2M front', () => {
     agent = await openAgentHarness();
     const t = await agent.inbox.accept({ op: 'registry.register', body: { name: 'svc', check: { type: 'none' } }, origin: 'mqtt' });
     expect((await t.done).ok).toBe(true);
-    client = new Lwm2mClient({
-      config: { serverUri: `coap://127.0.0.1:${sink.address().port}`, endpoint: 'gw-fuzz', lifetimeS: 60, localPort: 0, acceptFrom: 'any' },
-      intake: agent.inbox,
-      events: agent.events,
-      clock: systemClock,
-      log: pino({ level: 'silent' }),
-      objectsDir: OBJECTS,
-      device: testDevice,
-      canReboot: false,
-      // Smaller than the default (1 024) so that the cap is reached during the warm-up and is exercised:
-      // past it an Observe is answered as a Read. The response cache keeps its default size.
-      parameters: { maxObservations: 64 },
-    });
+    // Smaller than the default (1 024) so that the cap is reached during the warm-up and is exercised:
+    // past it an Observe is answered as a Read. The response cache keeps its default size.
+    client = clientFor(agent, { serverPort: sink.address().port, endpoint: 'gw-fuzz', acceptFrom: 'any', parameters: { maxObservations: 64 } });
     await client.start();
   });
 

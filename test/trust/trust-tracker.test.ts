@@ -72,7 +72,7 @@ describe('TrustTracker: heartbeats', () => {
 
 describe('TrustTracker: plugins', () => {
   it('turns all devices of a plugin NONE in one sweep when it goes down, and leaves other devices alone', async () => {
-    const health = new Map([
+    const health = new Map<string, 'UP' | 'DOWN' | 'UNKNOWN'>([
       ['dmi-a', 'UP' as const],
       ['dmi-b', 'UP' as const],
     ]);
@@ -95,7 +95,7 @@ describe('TrustTracker: plugins', () => {
   });
 
   it('asks a plugin back up to re-register; its new set replaces the old one and missing devices stay NONE', async () => {
-    const health = new Map([['dmi', 'UP' as const]]);
+    const health = new Map<string, 'UP' | 'DOWN' | 'UNKNOWN'>([['dmi', 'UP']]);
     const h = await harness({ health });
     h.tracker.pluginDevices('dmi', [{ id: 'keep', properties: { v: 1 } }, { id: 'gone' }], h.clock.now());
     await beatWhile(h, ['keep', 'gone'], 1_000, 2_000);
@@ -143,7 +143,7 @@ describe('TrustTracker: plugins', () => {
   });
 
   it('gives devices their own levels back when a plugin back up never re-registers', async () => {
-    const health = new Map([['dmi', 'UP' as const]]);
+    const health = new Map<string, 'UP' | 'DOWN' | 'UNKNOWN'>([['dmi', 'UP']]);
     const h = await harness({ health, tracker: { reregisterGraceMs: 5_000 } });
     await beatWhile(h, ['d'], 1_000, 1_000, 'dmi');
     health.set('dmi', 'DOWN');
@@ -159,7 +159,7 @@ describe('TrustTracker: plugins', () => {
   });
 
   it('keeps the last plugin level while health is UNKNOWN', async () => {
-    const health = new Map([['dmi', 'UP' as const]]);
+    const health = new Map<string, 'UP' | 'DOWN' | 'UNKNOWN'>([['dmi', 'UP']]);
     const h = await harness({ health });
     await beatWhile(h, ['d'], 1_000, 1_000, 'dmi');
     health.set('dmi', 'UNKNOWN' as never);
@@ -170,7 +170,7 @@ describe('TrustTracker: plugins', () => {
 
 describe('TrustTracker: scale and failures', () => {
   it('publishes a sweep over 25 000 devices once per device', async () => {
-    const health = new Map([['dmi', 'UP' as const]]);
+    const health = new Map<string, 'UP' | 'DOWN' | 'UNKNOWN'>([['dmi', 'UP']]);
     const h = await harness({ health });
     const ids = Array.from({ length: 25_000 }, (_, k) => `dev-${k}`);
     h.tracker.pluginDevices('dmi', ids.map((id) => ({ id })), h.clock.now());
@@ -190,12 +190,12 @@ describe('TrustTracker: scale and failures', () => {
     const { pino } = await import('pino');
     const written = new Map<string, unknown>();
     let broken = true;
-    const store = {
-      section: () => ({
-        get: async (key: string) => written.get(key),
+    const store: import('../../src/store/store.js').Store = {
+      section: <V>() => ({
+        get: async (key: string) => written.get(key) as V | undefined,
         put: async () => {},
         del: async () => {},
-        batch: async (ops: Array<{ type: string; key: string; value?: unknown }>) => {
+        batch: async (ops: Array<{ type: string; key: string; value?: V }>) => {
           if (broken) throw new Error('disk full');
           for (const op of ops) written.set(op.key, op.value);
         },
