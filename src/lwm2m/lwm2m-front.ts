@@ -122,7 +122,7 @@ export class Lwm2mClient {
       clock,
       log,
       send: (up) => endpoint.request(up),
-      links: () => tree.links(intake.ask),
+      links: () => tree.links(intake.ask, this.params.maxLinkedInstances),
     });
     this.unsubscribe = this.o.events.on((event) => {
       const effect = effectOf(event, { service: (n) => services.idOf(n), device: (d) => trust.idOf(d) });

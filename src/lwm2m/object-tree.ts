@@ -111,13 +111,13 @@ export class ObjectTree {
     return values.map((v, i) => ({ path: [...path, i], type: model.type, value: coerce(model.type, v) }));
   }
 
-  /** Registration links: `</o>;ver=..` for each object, `</o/i>` for each instance. */
-  async links(ask: Ask, cache?: ReadCache): Promise<Link[]> {
+  /** Registration links: `</o>;ver=..` for each object, `</o/i>` for each instance (up to `maxInstances`). */
+  async links(ask: Ask, maxInstances: number, cache?: ReadCache): Promise<Link[]> {
     const links: Link[] = [];
     for (const oid of this.objectIds()) {
       const model = this.models.get(oid)!;
       const instances = await this.instances(ask, [oid], [], cache);
-      const ids = [...instances.keys()].sort((a, b) => a - b);
+      const ids = instances.size > maxInstances ? [] : [...instances.keys()].sort((a, b) => a - b);
       if (ids.length === 0 || model.version !== '1.0') links.push({ uri: `/${oid}`, attributes: model.version !== '1.0' ? { ver: model.version } : {} });
       for (const iid of ids) links.push({ uri: `/${oid}/${iid}`, attributes: {} });
     }

@@ -22,6 +22,9 @@ export interface Lwm2mParameters {
   socketReceiveBufferBytes: number;
   /** Events arriving within this window are coalesced into one notification sweep / one Update. */
   coalesceMs: number;
+  /** An object with more instances than this is registered as `</oid>` alone: a gateway tracking 100 000
+   *  devices must not send a megabyte of 33002 links in every Update. The server reads or discovers them. */
+  maxLinkedInstances: number;
   /** Responses the coap server keeps to answer a retransmitted request again (RFC 7252 4.5 de-duplication),
    *  each for EXCHANGE_LIFETIME (247 s). Capped by count as well as encoded bytes, since an entry holds far
    *  more than its bytes (sender, timers, the request): ~5 KiB of heap each, measured, so 1024 is ~5 MiB.
@@ -48,6 +51,7 @@ export const defaultParameters: Lwm2mParameters = {
   blockSize: 1024,
   maxPayloadBytes: 64 * 1024,
   coalesceMs: 0,
+  maxLinkedInstances: 1024,
   socketReceiveBufferBytes: 1 << 20,
   exchangeCacheEntries: 1024,
   exchangeCacheBytes: 1024 * 1024,
