@@ -27,8 +27,20 @@ export async function runTrust(cmd: ClientCommand): Promise<number> {
   const { args, io, values, client } = cmd;
   const level = trustLevelOf(values.level);
   const body = { ...(args.length > 0 ? { ids: args } : {}), ...(level ? { level } : {}) };
-  const rows = await askList<TrustView>(client, 'trust.get', body);
+  const rows = args.length > 0 ? await askList<TrustView>(client, 'trust.get', body) : await allPages(client, body);
   output(io, values, rows, () => renderTable(trustColumns, rows));
   // With --level, a named device at the other level is rightly absent: only report unknown ids without it.
   return level ? EXIT_OK : reportMissing(io, 'device', args, new Set(rows.map((r) => r.id)));
+}
+
+/** The agent answers the whole fleet in pages of at most PAGE devices: ask until a short page. */
+const PAGE = 10_000;
+async function allPages(client: ClientCommand['client'], body: Record<string, unknown>): Promise<TrustView[]> {
+  const rows: TrustView[] = [];
+  for (let after = -1; ; ) {
+    const page = await askList<TrustView>(client, 'trust.get', { ...body, limit: PAGE, after });
+    rows.push(...page);
+    if (page.length < PAGE) return rows;
+    after = page[page.length - 1].instanceId;
+  }
 }

@@ -1,6 +1,6 @@
 // agent.info and trust.get.
 import type { OperationOutcome, Ports } from './ports.js';
-import type { RequestOf } from './schemas.js';
+import { TRUST_PAGE_MAX, type RequestOf } from './schemas.js';
 
 export async function agentInfo(ports: Ports, _req: RequestOf<'agent.info'>): Promise<OperationOutcome> {
   const records = await ports.registry.list();
@@ -17,5 +17,5 @@ export async function agentInfo(ports: Ports, _req: RequestOf<'agent.info'>): Pr
 }
 
 export async function trustGet(ports: Ports, req: RequestOf<'trust.get'>): Promise<OperationOutcome> {
-  return { result: ports.trust.query(req) };
+  return { result: ports.trust.query({ ...req, limit: req.ids ? undefined : (req.limit ?? TRUST_PAGE_MAX) }) };
 }

@@ -5,6 +5,8 @@ import { configObjectSchema, registrationSchema, serviceNameSchema } from '../mo
 const names = z.array(serviceNameSchema).max(1000);
 const trustLevel = z.enum(['COMPLETE', 'NONE']);
 
+export const TRUST_PAGE_MAX = 10_000;
+
 /** Fields every request may carry for correlation; stripped before validation. */
 export const envelopeKeys = ['correlationId', 'replyTo'] as const;
 
@@ -26,7 +28,13 @@ export const requestSchemas = {
   'registry.register': registrationSchema,
   'registry.deregister': z.object({ name: serviceNameSchema }).strict(),
   'trust.get': z
-    .object({ ids: z.array(z.string().min(1).max(128)).max(10_000).optional(), level: trustLevel.optional() })
+    .object({
+      ids: z.array(z.string().min(1).max(128)).max(10_000).optional(),
+      level: trustLevel.optional(),
+      // A reply must stay a sane MQTT message on a gateway tracking a million devices: pages of at most 10 000.
+      limit: z.number().int().min(1).max(TRUST_PAGE_MAX).optional(),
+      after: z.number().int().min(-1).optional(),
+    })
     .strict(),
   'agent.info': z.object({}).strict(),
 } as const;

@@ -4,6 +4,9 @@ import type { TrustLevel, TrustView } from '../model.js';
 export interface TrustFilter {
   ids?: string[];
   level?: TrustLevel;
+  /** Paging over the whole fleet (ignored with `ids`): at most `limit` devices after instanceId `after`. */
+  limit?: number;
+  after?: number;
 }
 
 export interface TrustQuery {

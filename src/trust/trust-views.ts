@@ -33,6 +33,10 @@ export function queryViews(table: DeviceTable, plugins: PluginTable, filter: Tru
     }
     return out;
   }
-  for (let i = 0; i < table.size; i++) if (matches(i)) out.push(viewOf(table, plugins, i));
+  // A page of the fleet in instance-id order: `after` is the last instanceId of the previous page.
+  const limit = filter.limit ?? Infinity;
+  for (let i = filter.after === undefined ? 0 : filter.after + 1; i < table.size && out.length < limit; i++) {
+    if (matches(i)) out.push(viewOf(table, plugins, i));
+  }
   return out;
 }

@@ -125,7 +125,10 @@ export class TrustSource implements ObjectSource<TrustInstance> {
   }
 
   async read(ask: Ask, query: InstanceQuery): Promise<Map<number, TrustInstance>> {
-    const views = (await ask('trust.get', {})) as TrustView[];
+    // One instance: the page that starts at it. The whole object: the first page (10 000 devices), which is
+    // what a Read of /33002 can sensibly carry.
+    const page = query.instanceId === undefined ? {} : { after: query.instanceId - 1, limit: 1 };
+    const views = (await ask('trust.get', page)) as TrustView[];
     const out = new Map<number, TrustInstance>();
     for (const view of views) {
       const id = view.instanceId;
