@@ -83,6 +83,15 @@ describe('the agent as an LwM2M client of lwm2m-node-lib', () => {
     expect(cfg.result).toEqual({ name: 'lw-web', config: { level: 3 } });
   });
 
+  it.skipIf(!haveCoapClient)('takes a Config Write larger than one datagram block-wise (Block1)', async () => {
+    const big = { blob: 'x'.repeat(3000), n: 1 };
+    // libcoap changes the token from block to block (with a Request-Tag), as RFC 7959 allows.
+    const out = await run('coap-client-notls', ['-m', 'put', '-t', '0', '-b', '256', '-e', JSON.stringify(big), '-v', '6', `coap://127.0.0.1:${coapPort}/33000/${instance}/8`]);
+    expect(out.stdout + out.stderr).toMatch(/2\.04|Changed/i);
+    const cfg = await mqtt.request('config.get', { name: 'lw-web' });
+    expect((cfg.result as { config: Record<string, unknown> }).config).toMatchObject(big);
+  });
+
   it.skipIf(!haveCoapClient)('Create on 33000 registers a service and Delete deregisters it', async () => {
     const senml = JSON.stringify([{ bn: '/33000/', n: '0/0', vs: 'lw-created' }]);
     const created = await run('coap-client-notls', ['-m', 'post', '-t', '110', '-e', senml, '-v', '6', `coap://127.0.0.1:${coapPort}/33000`]);

@@ -67,6 +67,7 @@ export function boundExchangeState(server: CoapServer, limits: ExchangeLimits): 
   });
   capBlockCache(server._block1Cache as unknown as BlockCacheLike, limits.blockTransfers);
   capBlockCache(server._block2Cache as unknown as BlockCacheLike, limits.blockTransfers);
+  keyBlock1ByResource(server);
 
   const handle = server._handle.bind(server);
   server._handle = (packet: CoapPacket, rsinfo) => {
@@ -109,3 +110,21 @@ function block1Refusal(packet: CoapPacket, maxBody: number): Refusal | undefined
   if ((raw >>> 4) * size + payload > maxBody) return { code: '4.13', why: 'payload too large' };
   return undefined;
 }
+
+/**
+ * RFC 7959 lets the token change from block to block of one upload (libcoap 4.3 does, adding a Request-Tag,
+ * RFC 9175); the coap package keys Block1 assembly by token, so such an upload never assembled (5.00 "Byte
+ * offset not the next in line"). Block1 requests are keyed by peer, path and Request-Tag instead.
+ */
+function keyBlock1ByResource(server: CoapServer): void {
+  const byToken = server._toCacheKey.bind(server);
+  server._toCacheKey = (request, packet) => {
+    const options = packet.options ?? [];
+    if (!options.some((o) => o.name === 'Block1')) return byToken(request, packet);
+    const path = options.filter((o) => o.name === 'Uri-Path').map((o) => String(o.value)).join('/');
+    const tag = options.find((o) => String(o.name) === String(REQUEST_TAG))?.value;
+    return `block1/${server._clientIdentifier(request)}/${path}/${Buffer.isBuffer(tag) ? tag.toString('hex') : ''}`;
+  };
+}
+
+const REQUEST_TAG = 292;
