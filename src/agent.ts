@@ -1,12 +1,11 @@
 // The composition root: config -> store -> providers -> engines -> inbox -> fronts, and the stop order.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { freemem, totalmem, hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
-import { ConfigError, loadConfig } from './config/load.js';
+import { ConfigError } from './config/load.js';
+import { deviceFacts } from './device-facts.js';
 import { endpointOf, topicRootOf, type Config } from './config/schema.js';
 import { EventBus } from './events.js';
 import type { Executor } from './executor/executor.js';
@@ -170,7 +169,7 @@ export class Agent implements StartedAgent {
         clock,
         log: log.child({ part: 'lwm2m' }),
         objectsDir: join(PACKAGE_ROOT, 'objects'),
-        device: deviceFacts(),
+        device: deviceFacts(VERSION),
         canReboot: executor.canReboot,
         reboot: () => executor.reboot(),
         heartbeatTimeoutS: Math.round(config.trust.heartbeatTimeoutMs / 1000),
@@ -251,64 +250,4 @@ export class Agent implements StartedAgent {
     })();
     return this.stopping;
   }
-}
-
-function deviceFacts() {
-  return {
-    manufacturer: 'sma-bridge',
-    model: `${process.platform}-${process.arch}`,
-    serial: hostname(),
-    firmwareVersion: process.version,
-    softwareVersion: VERSION,
-    memoryFree: () => freemem(),
-    memoryTotal: () => totalmem(),
-  };
-}
-
-/** `sma-bridge start`: runs until SIGTERM/SIGINT; exit 2 on bad configuration. */
-export async function runAgent(options: { configPath?: string }): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig(options.configPath);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      for (const line of err.problems) process.stderr.write(`sma-bridge: config: ${line}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  const log = pino({ level: config.log.level, base: { agent: config.agent.id } });
-  const agent = new Agent(config, log);
-  const exit = (code: number) => agent.stop('exit').finally(() => process.exit(code));
-  const self = {
-    stop: async () => {
-      await exit(0);
-    },
-    restart: async () => {
-      await agent.stop('restart requested');
-      // Re-executes itself with the same arguments; the new process takes over once the ports are free.
-      spawn(process.execPath, process.argv.slice(1), { detached: true, stdio: 'inherit' }).unref();
-      process.exit(0);
-    },
-  };
-  try {
-    await agent.start(self);
-  } catch (err) {
-    await agent.stop('start failed');
-    if (err instanceof ConfigError) {
-      for (const line of err.problems) process.stderr.write(`sma-bridge: config: ${line}\n`);
-      return 2;
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    log.fatal({ err }, 'start failed');
-    process.stderr.write(`sma-bridge: cannot start: ${message}\n`);
-    return 1;
-  }
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: string) => void agent.stop(signal).then(resolve);
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-    process.once('SIGINT', () => onSignal('SIGINT'));
-  });
-  // Everything was closed in order; a library handle left open must not keep a stopped agent alive.
-  process.exit(0);
 }

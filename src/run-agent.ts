@@ -1,0 +1,54 @@
+// `sma-bridge start` as a process: configuration errors, signals, the agent's own stop and restart, exit codes.
+import { spawn } from 'node:child_process';
+import pino from 'pino';
+import { Agent } from './agent.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+
+/** `sma-bridge start`: runs until SIGTERM/SIGINT; exit 2 on bad configuration. */
+export async function runAgent(options: { configPath?: string }): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig(options.configPath);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const line of err.problems) process.stderr.write(`sma-bridge: config: ${line}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = pino({ level: config.log.level, base: { agent: config.agent.id } });
+  const agent = new Agent(config, log);
+  const exit = (code: number) => agent.stop('exit').finally(() => process.exit(code));
+  const self = {
+    stop: async () => {
+      await exit(0);
+    },
+    restart: async () => {
+      await agent.stop('restart requested');
+      // Re-executes itself with the same arguments; the new process takes over once the ports are free.
+      spawn(process.execPath, process.argv.slice(1), { detached: true, stdio: 'inherit' }).unref();
+      process.exit(0);
+    },
+  };
+  try {
+    await agent.start(self);
+  } catch (err) {
+    await agent.stop('start failed');
+    if (err instanceof ConfigError) {
+      for (const line of err.problems) process.stderr.write(`sma-bridge: config: ${line}\n`);
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    log.fatal({ err }, 'start failed');
+    process.stderr.write(`sma-bridge: cannot start: ${message}\n`);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => void agent.stop(signal).then(resolve);
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  });
+  // Everything was closed in order; a library handle left open must not keep a stopped agent alive.
+  process.exit(0);
+}
