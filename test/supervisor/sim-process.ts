@@ -1,7 +1,6 @@
 // Starts firmware-sim/service.js as a real child process for tests, and finds free ports.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const SIM_SERVICE = fileURLToPath(new URL('../../firmware-sim/service.js', import.meta.url));
@@ -46,16 +45,7 @@ export function stopProcess(proc: ChildProcess): Promise<void> {
 }
 
 /** A port nothing listens on right now (the OS picked it free, then we let it go). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../support/free-port.js';
 
 /** True while a process with this pid exists and is not a zombie waiting to be reaped. */
 export function pidAlive(pid: number): boolean {
