@@ -14,17 +14,16 @@ import { FakeClock } from '../../src/clock.js';
 import { EventBus } from '../../src/events.js';
 import { Inbox } from '../../src/inbox/inbox.js';
 import { Journal } from '../../src/inbox/journal.js';
-import type { BatchItem, ServiceRecord } from '../../src/model.js';
 import { EmbeddedBroker } from '../../src/mqtt/embedded-broker.js';
 import { MqttFront } from '../../src/mqtt/mqtt-front.js';
 import type { MqttTransport } from '../../src/mqtt/transport.js';
 import { operationNames } from '../../src/operations/schemas.js';
 import { EmbeddedRegistry } from '../../src/registry/embedded-registry.js';
 import { LevelStore } from '../../src/store/level-store.js';
-import type { ServiceControl } from '../../src/supervisor/service-control.js';
 import { TrustTracker } from '../../src/trust/trust-tracker.js';
 import { startAgent, tempDir, type AgentProcess } from '../support/agent-process.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
+import { alwaysRunning } from '../support/always-running.js';
 
 const CASES = Number(process.env.SMA_FUZZ_CASES ?? 100_000);
 const SOCKET_CASES = Number(process.env.SMA_FUZZ_SOCKET_CASES ?? 2_000);
@@ -77,18 +76,7 @@ const payload = fc.oneof(
   { weight: 1, arbitrary: fc.constant(big) },
 );
 
-const control = {
-  view: (r: ServiceRecord) => ({ name: r.name, instanceId: r.instanceId, status: 'RUNNING', health: 'UP', restarts: r.restarts, source: r.source, plugin: r.plugin }),
-  health: (r: ServiceRecord) => ({ name: r.name, health: 'UP' }),
-  metrics: async (r: ServiceRecord) => ({ name: r.name, cpuPercent: 0, memoryBytes: 0, uptimeS: 0, restarts: 0 }),
-  start: async (r: ServiceRecord): Promise<BatchItem> => ({ name: r.name, result: 'OK', status: 'RUNNING' }),
-  stop: async (r: ServiceRecord): Promise<BatchItem> => ({ name: r.name, result: 'OK', status: 'STOPPED' }),
-  restart: async (r: ServiceRecord): Promise<BatchItem> => ({ name: r.name, result: 'OK', status: 'RUNNING' }),
-  track: () => {},
-  untrack: () => {},
-  heartbeat: () => {},
-  pluginHealth: () => [],
-} as unknown as ServiceControl; // executors are not under test here: the supervisor is driven end to end elsewhere
+const control = alwaysRunning;
 
 describe('MQTT fuzzing in-process (embedded broker -> front -> inbox -> journal)', () => {
   let store: LevelStore;

@@ -7,15 +7,14 @@ import { FakeClock } from '../../src/clock.js';
 import { EventBus } from '../../src/events.js';
 import { Inbox } from '../../src/inbox/inbox.js';
 import { Journal } from '../../src/inbox/journal.js';
-import type { BatchItem, ServiceRecord } from '../../src/model.js';
 import type { Ports } from '../../src/operations/ports.js';
 import { EmbeddedRegistry } from '../../src/registry/embedded-registry.js';
 import { GuardedStore, type ReopenableStore } from '../../src/store/guarded-store.js';
 import { LevelStore } from '../../src/store/level-store.js';
 import type { Section, SectionOp, Store, WriteOptions } from '../../src/store/store.js';
-import type { ServiceControl } from '../../src/supervisor/service-control.js';
 import { noDevices } from '../../src/trust/trust-query.js';
 import { tempDir } from '../support/agent-process.js';
+import { alwaysRunning } from '../support/always-running.js';
 
 const erofs = (): Error => Object.assign(new Error('IO error: 000003.log: Read-only file system'), { code: 'LEVEL_IO_ERROR' });
 
@@ -42,17 +41,7 @@ class ReadOnlyAtWill implements ReopenableStore {
   }
 }
 
-const control: ServiceControl = {
-  view: (r: ServiceRecord) => ({ name: r.name, instanceId: r.instanceId, status: 'RUNNING', health: 'UP', restarts: r.restarts, source: r.source, plugin: r.plugin }),
-  health: (r: ServiceRecord) => ({ name: r.name, health: 'UP' }),
-  metrics: async (r: ServiceRecord) => ({ name: r.name, cpuPercent: 0, memoryBytes: 0, uptimeS: 0, restarts: 0 }),
-  start: async (r: ServiceRecord): Promise<BatchItem> => ({ name: r.name, result: 'OK', status: 'RUNNING' }),
-  stop: async (r: ServiceRecord): Promise<BatchItem> => ({ name: r.name, result: 'OK', status: 'STOPPED' }),
-  restart: async (r: ServiceRecord): Promise<BatchItem> => ({ name: r.name, result: 'OK', status: 'RUNNING' }),
-  track: () => {},
-  untrack: () => {},
-  heartbeat: () => {},
-} as unknown as ServiceControl; // only what the operations call; the supervisor is exercised end to end elsewhere
+const control = alwaysRunning;
 
 describe('a store that turns read-only', () => {
   let disk: ReadOnlyAtWill;
