@@ -77,6 +77,16 @@ describe('the agent as an LwM2M client of lwm2m-node-lib', () => {
     await waitFor('service process gone', () => pidsWithArg(`--port ${svcPort}`).length === 0);
   });
 
+  it('honours Write-Attributes: with pmax an observed value that does not change is still notified', async () => {
+    // pmax 1 s on 33001/0/2 (the service count): notifications come although nothing changes.
+    await server.command('writeAttributes', { ep: EP, path: '/33001/0/2', attrs: { pmax: 1 } });
+    expect(await server.command('observe', { ep: EP, path: '/33001/0/2' })).toBeTypeOf('string');
+    const from = server.events.length;
+    const first = await server.waitFor((e) => e.event === 'notify' && e.path === '/33001/0/2', from, 5_000);
+    const second = await server.waitFor((e) => e.event === 'notify' && e.path === '/33001/0/2' && e !== first, from, 5_000);
+    expect(second.value).toBe(first.value);
+  });
+
   it('Write on Config is config.set, seen over MQTT', async () => {
     await server.command('write', { ep: EP, path: `/33000/${instance}/8`, value: '{"level":3}' });
     const cfg = await mqtt.request('config.get', { name: 'lw-web' });
