@@ -1,12 +1,13 @@
 // Issue 5 acceptance: the embedded broker with users (scrypt hashes), roles and topic ACLs (CONTRACT 10),
 // a TLS listener with a CA made here by openssl, and the refusal to listen beyond loopback with no users.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { hashPassword } from '../../src/security/password-hash.js';
 import { BIN, startAgent, tempDir, type AgentProcess } from '../support/agent-process.js';
+import { makeCertificates } from '../support/test-ca.js';
 import { hasPeer } from '../support/peers.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
 import { waitFor } from '../support/wait-for.js';
@@ -16,15 +17,6 @@ const haveOpenssl = hasPeer('openssl', 'openssl');
 const FAST = { N: 1024, r: 8, p: 1 };
 const PASSWORDS = { op: 'operator-secret', dev1: 'device-one', dev2: 'device-two', 'core-data': 'service-secret' };
 
-function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  run('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=sma-bridge test CA');
-  run('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'san.ext');
-  return { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
-}
 
 describe.skipIf(!haveOpenssl)('embedded broker with users, roles and TLS', () => {
   const dir = tempDir('sma-auth-');

@@ -62,14 +62,11 @@ export async function startAgent(config: Record<string, unknown>, options: { dat
   });
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  const ready = await waitFor(
-    'agent ready',
-    async () => {
-      if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode}: ${stderr}`);
-      return lines.find((l) => l.msg === 'ready');
-    },
-    20_000,
-  ).catch((err) => {
+  const died = exited.then((code) => {
+    throw new Error(`agent exited ${code}: ${stderr}`);
+  });
+  died.catch(() => {}); // only the race below reads it; a normal exit later is not an error
+  const ready = await Promise.race([waitFor('agent ready', () => lines.find((l) => l.msg === 'ready'), 20_000), died]).catch((err) => {
     child.kill('SIGKILL');
     throw new Error(`${String(err)}\nstderr: ${stderr}\nlogs: ${lines.map((l) => JSON.stringify(l)).join('\n')}`);
   });
