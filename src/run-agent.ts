@@ -5,6 +5,9 @@ import { Agent } from './agent.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 
+/** EX_TEMPFAIL: what the systemd unit (packaging/) is told to restart on (RestartForceExitStatus). */
+export const RESTART_ME = 75;
+
 /** `sma-bridge start`: runs until SIGTERM/SIGINT; exit 2 on bad configuration. */
 export async function runAgent(options: { configPath?: string }): Promise<number> {
   let config: Config;
@@ -26,8 +29,10 @@ export async function runAgent(options: { configPath?: string }): Promise<number
     },
     restart: async () => {
       await agent.stop('restart requested');
-      // Re-executes itself with the same arguments; the new process takes over once the ports are free.
-      spawn(process.execPath, process.argv.slice(1), { detached: true, stdio: 'inherit' }).unref();
+      // Under systemd a detached successor would die with our cgroup: exit with the status the unit restarts on.
+      if (process.env.INVOCATION_ID) process.exit(RESTART_ME);
+      // Elsewhere it re-executes itself with the same arguments; the new process takes over once the ports are free.
+      spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { detached: true, stdio: 'inherit' }).unref();
       process.exit(0);
     },
   };
