@@ -2,8 +2,12 @@
 // A simulated gateway service for tests and the README demo: answers /ping and /health, optionally sends
 // MQTT heartbeats, and can be told to crash, hang or report DOWN.
 //
-//   node firmware-sim/service.js --port P [--name N] [--mqtt URL --topic-root R]
+//   node firmware-sim/service.js --port P [--name N] [--mqtt URL --topic-root R [--register]]
 //                                [--crash-after-ms X] [--health DOWN] [--hang]
+//
+// --register: the service registers itself with the agent (registry.register over MQTT, HTTP check on its
+// own /health) once it listens, and deregisters when it stops gracefully (SIGTERM), as the EdgeX seeds
+// ask of every service.
 //
 // GET /ping -> 200 "pong"; GET /health -> 200 {"status":"UP"|"DOWN"} (200 even when DOWN, so that a
 // checker must read the body); POST /crash exits 1; POST /hang stops answering; POST /down reports DOWN.
@@ -21,6 +25,7 @@ const { values: opts } = parseArgs({
     'crash-after-ms': { type: 'string' },
     health: { type: 'string', default: 'UP' },
     hang: { type: 'boolean', default: false },
+    register: { type: 'boolean', default: false },
   },
 });
 
@@ -63,6 +68,9 @@ let mqttClient;
 server.listen(Number(opts.port), opts.host, async () => {
   const { port } = server.address();
   if (opts.mqtt) mqttClient = await startHeartbeat(opts.mqtt, `${opts['topic-root']}/heartbeat/service/${opts.name}`);
+  if (opts.mqtt && opts.register) {
+    await request('registry.register', { name: opts.name, host: opts.host, port, check: { type: 'http', url: `http://${opts.host}:${port}/health` } });
+  }
   process.stdout.write(`listening ${port}\n`);
 });
 
@@ -83,7 +91,27 @@ async function startHeartbeat(url, topic) {
   return client;
 }
 
-process.on('SIGTERM', () => {
+/** One request to the agent, QoS 1, correlated in the body; resolves with its reply (or after 5 s without). */
+async function request(op, body) {
+  const correlationId = `${opts.name}-${op}-${Date.now()}`;
+  const replyTopic = `${opts['topic-root']}/response/${correlationId}`;
+  if (!mqttClient.connected) await new Promise((resolve) => mqttClient.once('connect', resolve));
+  await mqttClient.subscribeAsync(replyTopic, { qos: 1 });
+  const reply = new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), 5000);
+    mqttClient.on('message', (topic, payload) => {
+      if (topic !== replyTopic) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(payload.toString()));
+    });
+  });
+  await mqttClient.publishAsync(`${opts['topic-root']}/request/${op}`, JSON.stringify({ ...body, correlationId }), { qos: 1 });
+  return reply;
+}
+
+process.on('SIGTERM', async () => {
+  // A graceful stop deregisters first (the seeds: every service deregisters when it goes down gracefully).
+  if (mqttClient && opts.register) await request('registry.deregister', { name: opts.name }).catch(() => {});
   mqttClient?.end(true);
   server.close();
   server.closeAllConnections?.();
