@@ -8,6 +8,7 @@ import { operations, readOnly } from '../operations/table.js';
 import type { Command, Intake, Reply, Ticket } from './command.js';
 import { interruptedReply, type Journal } from './journal.js';
 import { KeyedLock } from './keyed-lock.js';
+import { LogThrottle } from '../log-throttle.js';
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -26,19 +27,22 @@ export class Inbox implements Intake {
   private readonly running = new Map<string, Promise<Reply>>();
   private readonly inFlight = new Set<Promise<Reply>>();
   private stopping = false;
+  private readonly refusals: LogThrottle;
 
   constructor(
     private readonly ports: Ports,
     private readonly journal: Journal,
     private readonly options: InboxOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.refusals = LogThrottle.of(log, ports.clock);
+  }
 
   async accept(command: Command): Promise<Ticket> {
     if (this.stopping) return settled(failure(new SmaError('UNAVAILABLE', 'the agent is stopping')));
     const parsed = this.parse(command);
     if (parsed instanceof SmaError) {
-      this.log.warn({ op: command.op, origin: command.origin, err: parsed.message }, 'request refused');
+      this.refusals.warn({ op: command.op.slice(0, 64), origin: command.origin, err: parsed.message.slice(0, 512) }, 'request refused');
       return settled(failure(parsed));
     }
     const { op, body } = parsed;

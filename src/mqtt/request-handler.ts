@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Command, Intake, Reply } from '../inbox/command.js';
 import { codecFor, jsonCodec, type Codec } from './codec.js';
 import { MAX_PAYLOAD_BYTES } from './limits.js';
+import { LogThrottle } from '../log-throttle.js';
 import type { Topics } from './topics.js';
 import type { InboundMessage, MqttTransport } from './transport.js';
 
@@ -16,12 +17,16 @@ interface Correlation {
 }
 
 export class RequestHandler {
+  private readonly refusals: LogThrottle;
+
   constructor(
     private readonly intake: Intake,
     private readonly transport: MqttTransport,
     private readonly topics: Topics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.refusals = new LogThrottle(log, Date.now);
+  }
 
   /** Resolves once the command is accepted (journaled): the caller's PUBACK waits for it. */
   async handle(op: string, message: InboundMessage): Promise<void> {
@@ -67,7 +72,7 @@ export class RequestHandler {
   }
 
   private async refuse(correlation: Correlation, codec: Codec, message: string): Promise<void> {
-    this.log.warn({ reason: message }, 'mqtt request refused');
+    this.refusals.warn({ reason: message }, 'mqtt request refused');
     await this.send(correlation, codec, { ok: false, error: { code: 'INVALID_REQUEST', message } });
   }
 
