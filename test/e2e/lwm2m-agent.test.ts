@@ -34,6 +34,7 @@ describe('the agent as an LwM2M client of lwm2m-node-lib', () => {
     agent = await startAgent({
       agent: { id: EP },
       health: { intervalMs: 300, timeoutMs: 300, retries: 2, restartDelayMs: 100 },
+      trust: { heartbeatTimeoutMs: 1_500 },
       // acceptFrom any, so that coap-client can send Create and Delete beside the server.
       lwm2m: { serverUri: `coap://127.0.0.1:${server.port}`, lifetimeS: 60, localPort: coapPort, acceptFrom: 'any' },
     });
@@ -85,6 +86,21 @@ describe('the agent as an LwM2M client of lwm2m-node-lib', () => {
     const first = await server.waitFor((e) => e.event === 'notify' && e.path === '/33001/0/2', from, 5_000);
     const second = await server.waitFor((e) => e.event === 'notify' && e.path === '/33001/0/2' && e !== first, from, 5_000);
     expect(second.value).toBe(first.value);
+  });
+
+  it('notifies an observer of 33002/x/1 when a device behind the gateway loses its trust', async () => {
+    await mqtt.client.publishAsync(`${agent.topicRoot}/heartbeat/device/meter-1`, '', { qos: 1 });
+    const views = await waitFor('meter-1 tracked', async () => {
+      const r = (await mqtt.request('trust.get', { ids: ['meter-1'] })).result as Array<{ instanceId: number }>;
+      return r.length === 1 && r;
+    });
+    const path = `/33002/${views[0].instanceId}/1`;
+    expect(await server.command('observe', { ep: EP, path })).toBe('COMPLETE');
+    const from = server.events.length;
+    // No more heartbeats: NONE after the 1.5 s timeout, and the observer hears of it.
+    const note = await server.waitFor((e) => e.event === 'notify' && e.path === path, from, 10_000);
+    expect(note.value).toBe('NONE');
+    expect(await read(`/33002/${views[0].instanceId}/0`)).toBe('meter-1');
   });
 
   it('Write on Config is config.set, seen over MQTT', async () => {
