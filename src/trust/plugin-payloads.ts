@@ -61,7 +61,7 @@ export function parseTrustReport(value: unknown): Parsed<TrustReport> {
 }
 
 /**
- * `R/heartbeat/device/{id}`: any payload is a heartbeat (empty is fine); a JSON object's `plugin` ties the
+ * `R/heartbeat/device/{id}`: every payload is a heartbeat (empty is fine); a JSON object's `plugin` ties the
  * device to that plugin. Refused: a JSON object whose `plugin` is not a service name, and a bad id.
  */
 export function parseDeviceHeartbeat(deviceIdFromTopic: string, payload: Uint8Array | string): Parsed<DeviceHeartbeat> {
