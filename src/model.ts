@@ -26,6 +26,11 @@ export type StartSpec = z.infer<typeof startSpecSchema>;
 export const configObjectSchema = z.record(z.string(), z.unknown());
 export type ServiceConfig = Record<string, unknown>;
 
+/** A JSON object (not an array, not null): what configs merge into and request bodies must be. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 export const registrationSchema = z
   .object({
     name: serviceNameSchema,

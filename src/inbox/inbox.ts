@@ -1,6 +1,7 @@
 // The one door for commands: validate, journal, dedupe by correlationId, one command per service, time-out.
 import type { Logger } from 'pino';
 import { asSmaError, SmaError } from '../errors.js';
+import { isPlainObject } from '../model.js';
 import type { Ports } from '../operations/ports.js';
 import { batchNames } from '../operations/services.js';
 import { describeIssues, envelopeKeys, isOperationName, requestSchemas, type OperationName } from '../operations/schemas.js';
@@ -122,8 +123,8 @@ export class Inbox implements Intake {
   private parse(command: Command): { op: OperationName; body: unknown } | SmaError {
     if (!isOperationName(command.op)) return new SmaError('INVALID_REQUEST', `unknown operation ${JSON.stringify(command.op)}`);
     const raw = command.body ?? {};
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return new SmaError('INVALID_REQUEST', 'request body must be a JSON object');
-    const stripped: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+    if (!isPlainObject(raw)) return new SmaError('INVALID_REQUEST', 'request body must be a JSON object');
+    const stripped: Record<string, unknown> = { ...raw };
     for (const k of envelopeKeys) delete stripped[k];
     const result = requestSchemas[command.op].safeParse(stripped);
     if (!result.success) return new SmaError('INVALID_REQUEST', describeIssues(result.error));

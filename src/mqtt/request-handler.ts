@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Command, Intake, Reply } from '../inbox/command.js';
 import { codecFor, jsonCodec, type Codec } from './codec.js';
 import { MAX_PAYLOAD_BYTES } from './limits.js';
+import { isPlainObject } from '../model.js';
 import { LogThrottle } from '../log-throttle.js';
 import type { Topics } from './topics.js';
 import type { InboundMessage, MqttTransport } from './transport.js';
@@ -46,7 +47,7 @@ export class RequestHandler {
     } catch {
       return this.refuse(correlation, codec, 'payload does not decode');
     }
-    if (isObject(body)) {
+    if (isPlainObject(body)) {
       if (typeof body.correlationId === 'string' && !correlation.correlationId) correlation.correlationId = body.correlationId.slice(0, 256);
       if (typeof body.replyTo === 'string' && !correlation.replyTo && validReplyTopic(body.replyTo)) correlation.replyTo = body.replyTo;
     }
@@ -91,9 +92,6 @@ export class RequestHandler {
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function correlationText(data: Buffer): string {
   const text = data.toString('utf8');

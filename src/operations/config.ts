@@ -1,6 +1,6 @@
 // config.get / config.set: a service's configuration, merged on write.
 import { notFound } from '../errors.js';
-import type { ServiceConfig } from '../model.js';
+import { isPlainObject, type ServiceConfig } from '../model.js';
 import type { OperationOutcome, Ports } from './ports.js';
 import type { RequestOf } from './schemas.js';
 
@@ -18,14 +18,10 @@ export function mergeConfig(base: ServiceConfig, patch: ServiceConfig): ServiceC
   const out: ServiceConfig = { ...base };
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
-    else if (isPlain(value) && isPlain(out[key])) out[key] = mergeConfig(out[key] as ServiceConfig, value);
+    else if (isPlainObject(value) && isPlainObject(out[key])) out[key] = mergeConfig(out[key] as ServiceConfig, value);
     else out[key] = value;
   }
   return out;
-}
-
-function isPlain(v: unknown): v is ServiceConfig {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export async function configSet(ports: Ports, req: RequestOf<'config.set'>): Promise<OperationOutcome> {

@@ -1,5 +1,5 @@
 // How a registration becomes a record, and how records change: one set of rules for every provider.
-import type { ServiceConfig, ServiceRecord, ServiceRegistration } from '../model.js';
+import { isPlainObject, type ServiceConfig, type ServiceRecord, type ServiceRegistration } from '../model.js';
 import type { RecordPatch } from './registry.js';
 
 /** A first registration: meant to run, never restarted yet. */
@@ -50,7 +50,7 @@ export function withDefaults(stored: ServiceConfig, defaults: ServiceConfig): Se
   const out: ServiceConfig = structuredClone(defaults);
   for (const [key, value] of Object.entries(stored)) {
     const base = out[key];
-    out[key] = isPlain(value) && isPlain(base) ? withDefaults(value, base) : structuredClone(value);
+    out[key] = isPlainObject(value) && isPlainObject(base) ? withDefaults(value, base) : structuredClone(value);
   }
   return out;
 }
@@ -61,7 +61,7 @@ export function addedKeys(now: ServiceConfig, before: ServiceConfig): ServiceCon
   for (const [key, value] of Object.entries(now)) {
     const old = before[key];
     if (!(key in before)) out[key] = structuredClone(value);
-    else if (isPlain(value) && isPlain(old)) {
+    else if (isPlainObject(value) && isPlainObject(old)) {
       const inner = addedKeys(value, old);
       if (Object.keys(inner).length > 0) out[key] = inner;
     }
@@ -83,8 +83,4 @@ function registrationPart(reg: ServiceRegistration): Pick<ServiceRecord, 'name' 
   if (reg.port !== undefined) part.port = reg.port;
   if (reg.start !== undefined) part.start = structuredClone(reg.start);
   return part;
-}
-
-function isPlain(v: unknown): v is ServiceConfig {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
