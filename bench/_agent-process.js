@@ -1,6 +1,7 @@
 // Starts dist/main.js as a real process for benchmarks; resolves on its `ready` log line.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,4 +44,41 @@ export async function startAgent(config = {}) {
 
 export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Debian's mosquitto on a free loopback port with `extraConfig` lines, or undefined (with a line on stderr
+ * naming the package) when it is not installed: the benchmark then measures the embedded broker alone.
+ */
+export async function startMosquitto(extraConfig = '') {
+  try {
+    execFileSync('sh', ['-c', 'command -v mosquitto']);
+  } catch {
+    process.stderr.write('mosquitto not found (Debian package mosquitto): only the embedded broker was measured\n');
+    return undefined;
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sma-bench-mosq-'));
+  writeFileSync(join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\n${extraConfig}\n`);
+  const child = spawn('mosquitto', ['-c', join(dir, 'm.conf')], { stdio: 'ignore' });
+  await sleep(300);
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    stop() {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

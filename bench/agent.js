@@ -1,17 +1,12 @@
 // Issue 2 benchmarks: idle RSS, start-up to ready, services.list round trip (embedded broker vs mosquitto),
 // crash-to-restart delay against its configured bound. Run: npm run build && node bench/agent.js
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
-import { startAgent, rssBytes, percentile, ROOT } from './_agent-process.js';
+import { startAgent, startMosquitto, rssBytes, percentile, freePort, sleep, ROOT } from './_agent-process.js';
 
 const MB = 1024 * 1024;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
 
 async function requester(url, root) {
   const client = await mqtt.connectAsync(url, { protocolVersion: 4 });
@@ -79,18 +74,13 @@ const results = {};
   const a = await startAgent();
   results.listEmbedded = await listLatency(`mqtt://127.0.0.1:${a.ready.mqttPort}`, a.topicRoot, 100, 1000);
   await a.stop();
-  let haveMosquitto = true;
-  try { execFileSync('sh', ['-c', 'command -v mosquitto']); } catch { haveMosquitto = false; }
-  if (haveMosquitto) {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'sma-bench-mosq-'));
-    writeFileSync(join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n`);
-    const mosq = spawn('mosquitto', ['-c', join(dir, 'm.conf')], { stdio: 'ignore' });
-    await sleep(300);
-    const b = await startAgent({ mqtt: { mode: 'external', url: `mqtt://127.0.0.1:${port}` } });
-    results.listMosquitto = await listLatency(`mqtt://127.0.0.1:${port}`, b.topicRoot, 100, 1000);
+  // Nagle off on the broker too (its default is on), as the agent and the bench client have it.
+  const mosquitto = await startMosquitto('set_tcp_nodelay true');
+  if (mosquitto) {
+    const b = await startAgent({ mqtt: { mode: 'external', url: mosquitto.url } });
+    results.listMosquitto = await listLatency(mosquitto.url, b.topicRoot, 100, 1000);
     await b.stop();
-    mosq.kill('SIGTERM');
+    mosquitto.stop();
   }
 }
 

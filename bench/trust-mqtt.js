@@ -3,13 +3,10 @@
 // lateness of timeout events after their deadlines, the agent's CPU and RSS.
 //   npm run build && node bench/trust-mqtt.js [--devices N] [--rate R] [--duration S] [--update-benchmarks]
 // Sim, agent and broker share the machine's cores, as they would on a gateway under test.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startAgent, rssBytes, ROOT } from './_agent-process.js';
+import { startAgent, startMosquitto, rssBytes, ROOT } from './_agent-process.js';
 import { runFleet } from '../firmware-sim/fleet/fleet.js';
 import { parseFleetArgs } from '../firmware-sim/fleet/options.js';
 
@@ -23,8 +20,6 @@ const { values } = parseArgs({
   },
 });
 const MB = 1024 * 1024;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
 const cpuSeconds = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / 100; };
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
@@ -47,23 +42,14 @@ const results = [];
   results.push(await drive('embedded (aedes)', a, `mqtt://127.0.0.1:${a.ready.mqttPort}`));
   await a.stop();
 }
-let haveMosquitto = true;
-try { execFileSync('sh', ['-c', 'command -v mosquitto']); } catch { haveMosquitto = false; }
-if (haveMosquitto) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'sma-bench-mosq-'));
-  // mosquitto keeps at most 1000 queued QoS 1 messages per client by default and drops the rest: a burst of
-  // 10 000 timeout events to one slow subscriber would lose events on the way to the sim, not in the agent.
-  writeFileSync(join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n`);
-  const mosq = spawn('mosquitto', ['-c', join(dir, 'm.conf')], { stdio: 'ignore' });
-  await sleep(300);
-  const b = await startAgent({ trust, registry: { type: 'none' }, mqtt: { mode: 'external', url: `mqtt://127.0.0.1:${port}` } });
-  results.push(await drive('mosquitto 2.0', b, `mqtt://127.0.0.1:${port}`));
+// mosquitto keeps at most 1000 queued QoS 1 messages per client by default and drops the rest: a burst of
+// 10 000 timeout events to one slow subscriber would lose events on the way to the sim, not in the agent.
+const mosquitto = await startMosquitto('max_queued_messages 0');
+if (mosquitto) {
+  const b = await startAgent({ trust, registry: { type: 'none' }, mqtt: { mode: 'external', url: mosquitto.url } });
+  results.push(await drive('mosquitto 2.0', b, mosquitto.url));
   await b.stop();
-  mosq.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
-} else {
-  process.stderr.write('mosquitto not found (Debian package mosquitto): only the embedded broker was measured\n');
+  mosquitto.stop();
 }
 
 const rows = results.map((r) => {
