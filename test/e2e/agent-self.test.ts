@@ -17,7 +17,7 @@ describe('the agent in its own batch', () => {
   it('stop: answers OK for itself, then exits 0', async () => {
     const agent = await startAgent({ agent: { id: 'self-stop' } });
     started.push(agent);
-    const mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    const mqtt = await MqttRequester.forAgent(agent);
     const exited = new Promise<number | null>((r) => agent.child.once('exit', (code) => r(code)));
     const reply = await mqtt.request('services.stop', { names: ['self-stop'] });
     expect(reply.result).toEqual([{ name: 'self-stop', result: 'OK', status: 'STOPPING' }]);
@@ -29,7 +29,7 @@ describe('the agent in its own batch', () => {
     // INVOCATION_ID empty: not under systemd, so the agent re-executes itself.
     const agent = await startAgent({ agent: { id: 'self-restart' } }, { env: { INVOCATION_ID: '' } });
     started.push(agent);
-    const mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    const mqtt = await MqttRequester.forAgent(agent);
     const reply = await mqtt.request('services.restart', { names: ['self-restart'] });
     expect(reply.result).toEqual([{ name: 'self-restart', result: 'OK', status: 'RUNNING' }]);
     await mqtt.close().catch(() => {});

@@ -11,7 +11,7 @@ describe('bad input over MQTT', () => {
 
   beforeAll(async () => {
     agent = await startAgent({});
-    mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    mqtt = await MqttRequester.forAgent(agent);
   });
 
   afterAll(async () => {

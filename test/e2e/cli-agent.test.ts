@@ -13,7 +13,7 @@ describe('sma-bridge client commands against a running agent', () => {
 
   beforeAll(async () => {
     agent = await startAgent({ agent: { id: 'cli-gw' } });
-    const mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    const mqtt = await MqttRequester.forAgent(agent);
     const sleeper = { command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'] };
     for (const name of ['alpha', 'beta']) {
       expect((await mqtt.request('registry.register', { name, check: { type: 'process' }, start: sleeper, config: { level: 1 } })).ok).toBe(true);

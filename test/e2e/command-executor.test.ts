@@ -28,7 +28,7 @@ esac
     );
     chmodSync(script, 0o755);
     agent = await startAgent({ executor: { type: 'command', path: script, timeoutMs: 5_000 }, health: { intervalMs: 60_000 } });
-    mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    mqtt = await MqttRequester.forAgent(agent);
     for (const name of ['core-data', 'broken']) {
       expect((await mqtt.request('registry.register', { name, check: { type: 'none' } })).ok).toBe(true);
     }

@@ -30,7 +30,7 @@ describe.skipIf(!havePeers)('registry on etcd, seen over MQTT and LwM2M', () => 
       health: { intervalMs: 500, timeoutMs: 300 },
       lwm2m: { serverUri: `coap://127.0.0.1:${lwm2m.port}`, lifetimeS: 60 },
     });
-    mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    mqtt = await MqttRequester.forAgent(agent);
   });
 
   afterAll(async () => {

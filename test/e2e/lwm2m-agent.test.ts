@@ -38,7 +38,7 @@ describe('the agent as an LwM2M client of lwm2m-node-lib', () => {
       // acceptFrom any, so that coap-client can send Create and Delete beside the server.
       lwm2m: { serverUri: `coap://127.0.0.1:${server.port}`, lifetimeS: 60, localPort: coapPort, acceptFrom: 'any' },
     });
-    mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    mqtt = await MqttRequester.forAgent(agent);
     await server.waitFor((e) => e.event === 'registration' && e.ep === EP);
   });
 

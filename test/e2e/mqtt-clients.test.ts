@@ -44,7 +44,7 @@ describe('every operation through the embedded broker (MQTT 3.1.1)', () => {
   let mqtt: MqttRequester;
   beforeAll(async () => {
     agent = await startAgent({});
-    mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    mqtt = await MqttRequester.forAgent(agent);
   });
   afterAll(async () => {
     await mqtt?.close();

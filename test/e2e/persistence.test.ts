@@ -26,7 +26,7 @@ describe('agent restart on the same dataDir', () => {
   const health = { intervalMs: 300, timeoutMs: 500, retries: 2, restartDelayMs: 100, backoffMaxMs: 400, maxRestarts: 5, restartWindowMs: 60_000 };
   const boot = async (): Promise<MqttRequester> => {
     agent = await startAgent({ health }, { dataDir });
-    mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    mqtt = await MqttRequester.forAgent(agent);
     return mqtt;
   };
   const list = async (m: MqttRequester): Promise<View[]> => (await m.request('services.list')).result as View[];

@@ -16,7 +16,7 @@ describe('a service that registers and deregisters itself', () => {
 
   beforeAll(async () => {
     agent = await startAgent({ agent: { id: 'selfreg' }, health: { intervalMs: 200, timeoutMs: 300, retries: 2 } });
-    mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    mqtt = await MqttRequester.forAgent(agent);
   });
 
   afterAll(async () => {

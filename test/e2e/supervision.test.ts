@@ -24,7 +24,7 @@ describe('supervision with the process executor', () => {
     agent = await startAgent({
       health: { intervalMs: 200, timeoutMs: 500, retries: 2, restartDelayMs: 100, backoffMaxMs: 400, maxRestarts: 2, restartWindowMs: 60_000 },
     });
-    mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    mqtt = await MqttRequester.forAgent(agent);
   });
 
   afterAll(async () => {

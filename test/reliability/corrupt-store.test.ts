@@ -30,7 +30,7 @@ describe('a corrupted store', () => {
     for (let round = 0; round < rounds; round++) {
       agent = await startAgent({ agent: { id: 'corrupt' } }, { dataDir });
       if (round === 0) {
-        const mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+        const mqtt = await MqttRequester.forAgent(agent);
         for (const name of NAMES) expect((await mqtt.request('registry.register', { name, check: { type: 'none' }, config: { pad: 'x'.repeat(300) } })).ok).toBe(true);
         await mqtt.close();
       }
@@ -60,7 +60,7 @@ describe('a corrupted store', () => {
     const backup = /copied to (\S+)/.exec(repair.stdout)?.[1];
     expect(backup && existsSync(backup)).toBe(true);
     agent = await startAgent({ agent: { id: 'corrupt' } }, { dataDir });
-    const mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    const mqtt = await MqttRequester.forAgent(agent);
     const list = await mqtt.request('services.list', { includeDeregistered: true });
     await mqtt.close();
     return (list.result as Array<{ name: string }>).map((v) => v.name).sort();

@@ -64,7 +64,7 @@ describe('crash trials: SIGKILL inside a batch, restart, repeat the correlationI
 
     for (let trial = 0; trial <= TRIALS; trial++) {
       agent = await startAgent(config, { dataDir });
-      mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+      mqtt = await MqttRequester.forAgent(agent);
 
       // The same correlationIds again: each gets the stored answer, or runs now if it never got journaled.
       const client = mqtt;

@@ -69,7 +69,7 @@ describe.skipIf(!mounted)('a full disk under the store', () => {
 
   it('refuses commands with UNAVAILABLE, serves reads, says DEGRADED, and recovers when space is back', { timeout: 60_000 }, async () => {
     agent = await startAgent({ agent: { id: 'full' } }, { dataDir });
-    mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    mqtt = await MqttRequester.forAgent(agent);
     const before = await mqtt.request('registry.register', { name: 'kept', check: { type: 'none' }, config: { a: 1 }, correlationId: 'reg-kept' });
     expect(before.ok).toBe(true);
     expect((await health()).status).toBe(200);
@@ -107,7 +107,7 @@ describe.skipIf(!mounted)('a full disk under the store', () => {
     await mqtt.close();
     expect(await agent.stop()).toBe(0);
     agent = await startAgent({ agent: { id: 'full' } }, { dataDir });
-    mqtt = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    mqtt = await MqttRequester.forAgent(agent);
     const names = ((await mqtt.request('services.list')).result as Array<{ name: string }>).map((v) => v.name).sort();
     expect(names).toEqual(['after', 'kept']);
   });

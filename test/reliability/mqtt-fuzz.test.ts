@@ -164,7 +164,7 @@ describe('MQTT fuzzing over a real socket (agent process)', () => {
 
   beforeAll(async () => {
     agent = await startAgent({ agent: { id: 'fuzz' } });
-    client = await MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+    client = await MqttRequester.forAgent(agent);
   });
   afterAll(async () => {
     await client?.close();

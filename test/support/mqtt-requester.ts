@@ -27,6 +27,11 @@ export class MqttRequester {
     return r;
   }
 
+  /** A 3.1.1 requester on an agent's embedded broker. */
+  static forAgent(agent: { mqttPort: number; topicRoot: string }): Promise<MqttRequester> {
+    return MqttRequester.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, agent.topicRoot);
+  }
+
   /** Publishes a request (body gets a correlationId) and waits for its reply. */
   async request(op: string, body: Record<string, unknown> = {}, timeoutMs = 20_000): Promise<Reply> {
     const correlationId = (body.correlationId as string | undefined) ?? randomUUID();
