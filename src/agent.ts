@@ -37,14 +37,7 @@ export const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'pack
 
 const LOOPBACK = /^(127\.|::1$|localhost$)/;
 
-export interface StartedAgent {
-  readonly config: Config;
-  readonly mqttPort?: number;
-  readonly httpPort: number;
-  stop(reason: string): Promise<void>;
-}
-
-export class Agent implements StartedAgent {
+export class Agent {
   private readonly stops: Array<[string, () => Promise<void>]> = [];
   private stopping?: Promise<void>;
   mqttPort?: number;
@@ -144,12 +137,10 @@ export class Agent implements StartedAgent {
       host: config.http.host,
       port: config.http.port,
       intake: inbox,
-      counters: () => ({
-        ...supervisor.counters(),
-        devices: trust.counts().devices,
-        trustedDevices: trust.counts().trusted,
-        uptimeS: Math.floor((clock.now() - startedAt) / 1000),
-      }),
+      counters: () => {
+        const { devices, trusted } = trust.counts();
+        return { ...supervisor.counters(), devices, trustedDevices: trusted, uptimeS: Math.floor((clock.now() - startedAt) / 1000) };
+      },
       health: () => {
         const { writable, reason } = store.condition();
         return { status: writable ? 'UP' : 'DEGRADED', checks: { store: writable ? 'writable' : `not writable: ${reason}`, registry: registry.kind } };
