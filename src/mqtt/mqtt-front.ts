@@ -30,7 +30,7 @@ export class MqttFront {
 
   constructor(private readonly o: MqttFrontOptions) {
     this.topics = new Topics(o.topicRoot);
-    this.requests = new RequestHandler(o.intake, o.transport, this.topics, o.log);
+    this.requests = new RequestHandler(o.intake, o.transport, this.topics, o.log, o.now);
     this.plugins = new PluginMessages(o.trust, o.now, o.log);
   }
 

@@ -25,8 +25,9 @@ export class RequestHandler {
     private readonly transport: MqttTransport,
     private readonly topics: Topics,
     private readonly log: Logger,
+    now: () => number,
   ) {
-    this.refusals = new LogThrottle(log, Date.now);
+    this.refusals = new LogThrottle(log, now);
   }
 
   /** Resolves once the command is accepted (journaled): the caller's PUBACK waits for it. */
