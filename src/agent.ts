@@ -14,6 +14,7 @@ import { Journal } from './inbox/journal.js';
 import { JournalCompaction } from './inbox/journal-compaction.js';
 import { IDEMPOTENCY_WINDOW_MS } from './inbox/inbox.js';
 import { HttpFront } from './http/http-front.js';
+import { mountAgentRoutes } from './http/agent-routes.js';
 import { BrokerAccess } from './mqtt/broker-access.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
 import { MqttFront } from './mqtt/mqtt-front.js';
@@ -136,16 +137,22 @@ export class Agent {
     const http = new HttpFront({
       host: config.http.host,
       port: config.http.port,
-      intake: inbox,
-      counters: () => {
-        const { devices, trusted } = trust.counts();
-        return { ...supervisor.counters(), devices, trustedDevices: trusted, uptimeS: Math.floor((clock.now() - startedAt) / 1000) };
-      },
-      health: () => {
-        const { writable, reason } = store.condition();
-        return { status: writable ? 'UP' : 'DEGRADED', checks: { store: writable ? 'writable' : `not writable: ${reason}`, registry: registry.kind } };
-      },
+      clock,
       log: log.child({ part: 'http' }),
+      routes: [
+        (router) =>
+          mountAgentRoutes(router, {
+            intake: inbox,
+            counters: () => {
+              const { devices, trusted } = trust.counts();
+              return { ...supervisor.counters(), devices, trustedDevices: trusted, uptimeS: Math.floor((clock.now() - startedAt) / 1000) };
+            },
+            health: () => {
+              const { writable, reason } = store.condition();
+              return { status: writable ? 'UP' : 'DEGRADED', checks: { store: writable ? 'writable' : `not writable: ${reason}`, registry: registry.kind } };
+            },
+          }),
+      ],
     });
     await http.start();
     this.httpPort = http.port;

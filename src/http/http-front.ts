@@ -1,58 +1,40 @@
-// The HTTP front: GET /health (JSON) and GET /metrics (Prometheus text). Read-only.
-import { createServer, type Server } from 'node:http';
+// The HTTP front: one server, one router; route modules (agent, Core Keeper, SMA system API, status page) mount onto it.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Intake } from '../inbox/command.js';
-import type { ServiceView } from '../model.js';
-import { renderPrometheus, type MetricsSnapshot } from './prometheus.js';
+import { asSmaError } from '../errors.js';
+import { LogThrottle } from '../log-throttle.js';
+import type { Clock } from '../clock.js';
+import { httpStatusOf, sendJson } from './respond.js';
+import { Router, type RequestContext } from './router.js';
 
-export interface AgentHealth {
-  status: 'UP' | 'DEGRADED';
-  checks: Record<string, string>;
-}
+/** A route module: adds its routes to the router. */
+export type MountRoutes = (router: Router) => void;
 
 export interface HttpFrontOptions {
   host: string;
   port: number;
-  intake: Intake;
-  counters: () => Omit<MetricsSnapshot, 'services'>;
-  health: () => AgentHealth;
+  routes: MountRoutes[];
+  clock: Clock;
   log: Logger;
 }
 
 export class HttpFront {
   private server?: Server;
+  private readonly router = new Router();
+  private readonly refusals: LogThrottle;
 
-  constructor(private readonly o: HttpFrontOptions) {}
+  constructor(private readonly o: HttpFrontOptions) {
+    for (const mount of o.routes) mount(this.router);
+    this.refusals = LogThrottle.of(o.log, o.clock);
+  }
 
   get port(): number {
     return (this.server?.address() as AddressInfo | null)?.port ?? 0;
   }
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => {
-      const url = (req.url ?? '/').split('?')[0];
-      if (req.method !== 'GET') {
-        res.writeHead(405, { allow: 'GET' }).end();
-        return;
-      }
-      if (url === '/health') {
-        const h = this.o.health();
-        res.writeHead(h.status === 'UP' ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h));
-        return;
-      }
-      if (url === '/metrics') {
-        this.metrics().then(
-          (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text),
-          (err) => {
-            this.o.log.warn({ err }, 'metrics failed');
-            res.writeHead(500).end();
-          },
-        );
-        return;
-      }
-      res.writeHead(404).end();
-    });
+    const server = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.o.port, this.o.host, () => resolve());
@@ -61,11 +43,34 @@ export class HttpFront {
     this.o.log.info({ host: this.o.host, port: this.port }, 'HTTP listening');
   }
 
-  private async metrics(): Promise<string> {
-    const ticket = await this.o.intake.accept({ op: 'services.list', body: { includeDeregistered: true }, origin: 'http' });
-    const reply = await ticket.done;
-    const services = reply.ok ? (reply.result as ServiceView[]) : [];
-    return renderPrometheus({ services, ...this.o.counters() });
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://agent');
+    } catch {
+      sendJson(res, 400, { code: 'INVALID_REQUEST', message: 'bad request target' });
+      return;
+    }
+    const found = this.router.match(req.method ?? 'GET', url.pathname);
+    if (!found) {
+      sendJson(res, 404, { code: 'NOT_FOUND', message: `no route ${url.pathname.slice(0, 256)}` });
+      return;
+    }
+    if ('allow' in found) {
+      sendJson(res, 405, { code: 'INVALID_REQUEST', message: `${req.method} not allowed here` }, { allow: found.allow.join(', ') });
+      return;
+    }
+    const ctx: RequestContext = { req, res, url, params: found.params };
+    try {
+      await found.handler(ctx);
+    } catch (err) {
+      // Route modules answer their own errors in their API's shape; this is the last resort.
+      const e = asSmaError(err);
+      if (e.code === 'INTERNAL') this.o.log.error({ err, path: url.pathname }, 'HTTP handler failed');
+      else this.refusals.warn({ path: url.pathname.slice(0, 256), err: e.message.slice(0, 512) }, 'HTTP request refused');
+      if (!res.headersSent) sendJson(res, httpStatusOf(e.code), e.toJSON());
+      else res.destroy();
+    }
   }
 
   async stop(): Promise<void> {
