@@ -4,6 +4,9 @@
 import { Duplex, Transform, type TransformCallback } from 'node:stream';
 import type { Socket } from 'node:net';
 
+/** The guard's own refusal, told apart from the abort a closing socket causes downstream. */
+export class PacketRefused extends Error {}
+
 /** Counts packet boundaries: fixed header byte, remaining length (1-4 bytes, 7 bits each), body. */
 export class PacketSizeGuard extends Transform {
   private skip = 0; // body bytes of the current packet still to pass
@@ -34,10 +37,10 @@ export class PacketSizeGuard extends Transform {
       this.length += (byte & 0x7f) * 2 ** this.shift;
       this.shift += 7;
       if (byte & 0x80) {
-        if (this.shift > 21) return done(new Error('malformed MQTT remaining length'));
+        if (this.shift > 21) return done(new PacketRefused('malformed MQTT remaining length'));
         continue;
       }
-      if (this.length > this.maxBytes) return done(new Error(`MQTT packet of ${this.length} bytes is over the ${this.maxBytes}-byte limit`));
+      if (this.length > this.maxBytes) return done(new PacketRefused(`MQTT packet of ${this.length} bytes is over the ${this.maxBytes}-byte limit`));
       this.skip = this.length;
       this.header = -1;
     }
@@ -49,7 +52,8 @@ export class PacketSizeGuard extends Transform {
 export function guardedConnection(socket: Socket, maxBytes: number, onRefused: (reason: string) => void): Duplex {
   const guard = new PacketSizeGuard(maxBytes);
   guard.on('error', (err) => {
-    onRefused(err.message);
+    // A client that simply disconnects aborts the pipe too: that is no refusal and no WARN.
+    if (err instanceof PacketRefused) onRefused(err.message);
     socket.destroy();
   });
   socket.pipe(guard);
