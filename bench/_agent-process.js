@@ -13,6 +13,9 @@ export function rssBytes(pid) {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
+// The agent refuses SMA_ variables that name no configuration key; the bench's own settings stay out of its way.
+const withoutSmaVariables = (env) => Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('SMA_')));
+
 export async function startAgent(config = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'sma-bench-'));
   const full = { agent: { id: 'bench' }, dataDir, http: { port: 0 }, log: { level: 'warn' }, ...config,
@@ -22,7 +25,7 @@ export async function startAgent(config = {}) {
   const t0 = performance.now();
   // As the bin's shebang and `npm start` run it (src/main.ts says why).
   const child = spawn(process.execPath, ['--max-semi-space-size=4', join(ROOT, 'dist/main.js'), 'start', '-c', configPath], {
-    stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SMA_LOG_LEVEL: 'info' } });
+    stdio: ['ignore', 'pipe', 'inherit'], env: { ...withoutSmaVariables(process.env), SMA_LOG_LEVEL: 'info' } });
   const ready = await new Promise((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (c) => {

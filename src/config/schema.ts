@@ -1,7 +1,7 @@
 // The configuration file's schema and defaults (CONTRACT section 3).
-import { hostname } from 'node:os';
 import { z } from 'zod';
 import { registrationSchema } from '../model.js';
+import { AGENT_ID, defaultAgentId } from './agent-id.js';
 
 const port = z.number().int().min(0).max(65535);
 const positiveMs = z.number().int().positive();
@@ -44,7 +44,7 @@ const processExecutor = z
 
 export const configSchema = z
   .object({
-    agent: z.object({ id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/).default(defaultAgentId) }).strict().prefault({}),
+    agent: z.object({ id: z.string().regex(AGENT_ID).default(defaultAgentId) }).strict().prefault({}),
     dataDir: z.string().min(1).default('./data'),
     mqtt: z
       .object({
@@ -121,11 +121,6 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
-
-function defaultAgentId(): string {
-  // Hostnames may hold characters a topic or endpoint name should not.
-  return hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63) || 'sma-bridge';
-}
 
 export const topicRootOf = (config: Config): string => config.mqtt.topicRoot ?? `sma/${config.agent.id}`;
 export const endpointOf = (config: Config): string => config.lwm2m.endpoint ?? config.agent.id;

@@ -21,6 +21,15 @@ export interface AgentProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * The test runner's environment without its SMA_ variables (SMA_REQUIRE_PEERS and the like): the agent refuses an
+ * SMA_ variable that names no configuration key, and an agent under test takes only the overrides a test gives it.
+ */
+export function agentEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SMA_')));
+  return { ...env, ...extra };
+}
+
 export function tempDir(prefix = 'sma-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -41,7 +50,7 @@ export async function startAgent(config: Record<string, unknown>, options: { dat
   writeFileSync(configPath, JSON.stringify(full, null, 2));
   const child = spawn(process.execPath, [BIN, 'start', '-c', configPath], {
     cwd: dataDir,
-    env: { ...process.env, ...options.env },
+    env: agentEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];

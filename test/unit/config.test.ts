@@ -44,7 +44,7 @@ describe('loadConfig', () => {
       SMA_AGENT_ID: '1234',
       SMA_DATADIR: '/tmp/x',
       SMA_MQTT_BROKER_PORT: '0',
-      SMA_NOT_A_KEY: 'ignored',
+      NOT_OURS: 'left alone',
     });
     expect(c.health.intervalMs).toBe(250);
     expect(c.mqtt.mode).toBe('external');
@@ -52,6 +52,27 @@ describe('loadConfig', () => {
     expect(c.agent.id).toBe('1234');
     expect(c.dataDir).toBe('/tmp/x');
     expect(c.mqtt.broker.port).toBe(0);
+  });
+
+  it.each([
+    [{ SMA_HEALTH_INTERVALSMS: '5' }, /^SMA_HEALTH_INTERVALSMS: not a configuration key \(health takes SMA_HEALTH_INTERVALMS, /],
+    [{ SMA_FOO_BAR: '1' }, /^SMA_FOO_BAR: not a configuration key/],
+    [{ SMA_HEALTH_INTERVALMS: 'soon' }, /^SMA_HEALTH_INTERVALMS \(health\.intervalMs\): .*expected number/],
+    [{ SMA_HTTP_PORT: '99999' }, /^SMA_HTTP_PORT \(http\.port\): Too big/],
+  ])('refuses the environment %j as it refuses a bad file key, naming the variable', (env, line) => {
+    const lines = problems(() => loadConfig(undefined, env));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(line);
+  });
+
+  it("never prints an override's value (it may be a password)", () => {
+    const lines = problems(() => loadConfig(undefined, { SMA_MQTT_URL: 'hunter2-password' }));
+    expect(lines.join('\n')).toMatch(/^SMA_MQTT_URL \(mqtt\.url\): must start with mqtt:\/\//);
+    expect(lines.join('\n')).not.toContain('hunter2');
+  });
+
+  it('reads the executor from the environment too (a union: its keys and the whole value)', () => {
+    expect(loadConfig(undefined, { SMA_EXECUTOR_TYPE: 'process', SMA_EXECUTOR_STOPGRACEMS: '250' }).executor).toMatchObject({ type: 'process', stopGraceMs: 250 });
   });
 
   it.each([

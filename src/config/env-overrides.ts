@@ -1,0 +1,97 @@
+// SMA_<SECTION>_<KEY> environment overrides, checked like the file's keys: a variable that names no key is
+// refused (a typo must not be silently ignored), and a bad value's error names the variable it came from.
+import { configSchema } from './schema.js';
+
+type Json = Record<string, unknown>;
+
+export interface EnvOverrides {
+  /** The configuration with the overrides written in. */
+  value: Json;
+  /** Dotted key -> the variable that set it and its text, for retrying as a string and for error lines. */
+  byPath: Map<string, { variable: string; text: string }>;
+  /** One line per SMA_ variable that names no configuration key. */
+  unknown: string[];
+}
+
+export const ENV_PREFIX = 'SMA_';
+
+/** The schema's keys by variable suffix, so SMA_HEALTH_INTERVALMS finds health.intervalMs. */
+function shapeKeys(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const walk = (schema: unknown, path: string[]): void => {
+    const { shape, options } = unwrap(schema);
+    if (!shape) {
+      if (path.length > 0) out.set(path.map((p) => p.toUpperCase()).join('_'), path);
+      // A union (the executor) takes the whole value as JSON, and each object form's keys one by one.
+      for (const option of options ?? []) if (unwrap(option).shape) walk(option, path);
+      return;
+    }
+    for (const [k, v] of Object.entries(shape)) walk(v, [...path, k]);
+  };
+  walk(configSchema, []);
+  return out;
+}
+
+let keysCache: Map<string, string[]> | undefined;
+
+function unwrap(schema: unknown): { shape?: Record<string, unknown>; options?: unknown[] } {
+  // zod 4 wraps objects in default/prefault/pipe layers; unwrap to the object's shape or the union's options.
+  type Node = { shape?: Record<string, unknown>; def?: { innerType?: unknown; in?: unknown; type?: string; options?: unknown[] } };
+  let s = schema as Node | undefined;
+  for (let i = 0; s && i < 6; i++) {
+    if (s.def?.type === 'object' && s.shape) return { shape: s.shape };
+    if (s.def?.type === 'union') return { options: s.def.options };
+    s = (s.def?.innerType ?? s.def?.in) as Node | undefined;
+  }
+  return {};
+}
+
+export function applyEnv(raw: Json, env: NodeJS.ProcessEnv): EnvOverrides {
+  const value: Json = structuredClone(raw);
+  const byPath = new Map<string, { variable: string; text: string }>();
+  const unknown: string[] = [];
+  keysCache ??= shapeKeys();
+  for (const [variable, text] of Object.entries(env)) {
+    if (!variable.startsWith(ENV_PREFIX) || text === undefined) continue;
+    const suffix = variable.slice(ENV_PREFIX.length).toUpperCase();
+    const path = keysCache.get(suffix);
+    if (!path) {
+      unknown.push(`${variable}: not a configuration key${hint(suffix, keysCache)}`);
+      continue;
+    }
+    setPath(value, path, parseValue(text));
+    byPath.set(path.join('.'), { variable, text });
+  }
+  return { value, byPath, unknown };
+}
+
+/** The variables of the same section, so a typo shows what was meant. */
+function hint(suffix: string, keys: Map<string, string[]>): string {
+  const section = suffix.split('_')[0];
+  const near = [...keys.keys()].filter((k) => k.split('_')[0] === section).map((k) => ENV_PREFIX + k);
+  if (near.length === 0) return ` (variables are SMA_<SECTION>_<KEY>, e.g. SMA_HEALTH_INTERVALMS)`;
+  return ` (${section.toLowerCase()} takes ${near.slice(0, 8).join(', ')}${near.length > 8 ? ', ...' : ''})`;
+}
+
+/** `health.intervalMs: ...` becomes `SMA_HEALTH_INTERVALMS (health.intervalMs): ...` when a variable set it (never its value: it may be a password). */
+export function nameVariable(path: string, message: string, byPath: EnvOverrides['byPath']): string {
+  const from = byPath.get(path);
+  return from ? `${from.variable} (${path}): ${message}` : `${path || '(root)'}: ${message}`;
+}
+
+function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export function setPath(target: Json, path: string[], v: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Json;
+  }
+  node[path[path.length - 1]] = v;
+}
