@@ -10,7 +10,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runFleet } from './fleet/fleet.js';
-import { parseFleetArgs, UsageError, USAGE } from './fleet/options.js';
+import { HELP, parseFleetArgs, UsageError, USAGE } from './fleet/options.js';
 
 export { runFleet, parseFleetArgs, UsageError, USAGE };
 
@@ -38,11 +38,11 @@ export async function main(argv, io = { stdout: process.stdout, stderr: process.
     o = parseFleetArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    io.stderr.write(`sma-bridge sim: ${err.message}\n${USAGE}\n`);
+    io.stderr.write(`sma-bridge sim: ${err.message}\n${USAGE}\n(sma-bridge sim --help lists every option)\n`);
     return 2;
   }
   if (o.help) {
-    io.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${HELP}\n`);
     return 0;
   }
   const abort = new AbortController();

@@ -11,36 +11,59 @@ export const USAGE = `usage: sma-bridge sim [--broker URL] [--agent ID | --topic
   [--silent-fraction F --silent-after S [--silent-for S]]
   [--burst AT:FOR:FACTOR ...] [--timeout-ms T] [--settle S] [--json] [--quiet]`;
 
-const spec = {
-  broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
-  agent: { type: 'string' },
-  'topic-root': { type: 'string' },
-  devices: { type: 'string', default: '100' },
-  rate: { type: 'string' },
-  duration: { type: 'string' },
-  connections: { type: 'string', default: '1' },
-  'id-prefix': { type: 'string', default: 'sim-' },
-  qos: { type: 'string', default: '0' },
-  'protocol-version': { type: 'string', default: '4' },
-  username: { type: 'string' },
-  password: { type: 'string' },
-  plugin: { type: 'string' },
-  'register-plugin': { type: 'boolean', default: false },
-  'device-set': { type: 'boolean', default: false },
-  'reregister-drop': { type: 'string', default: '0' },
-  'plugin-beat-ms': { type: 'string', default: '1000' },
-  'plugin-down-after': { type: 'string' },
-  'plugin-down-for': { type: 'string' },
-  'silent-fraction': { type: 'string', default: '0' },
-  'silent-after': { type: 'string', default: '0' },
-  'silent-for': { type: 'string' },
-  burst: { type: 'string', multiple: true, default: [] },
-  'timeout-ms': { type: 'string' },
-  settle: { type: 'string', default: '1' },
-  json: { type: 'boolean', default: false },
-  quiet: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
+/** Every option once: its parseArgs type, default and the line `--help` prints for it. */
+const options = {
+  broker: { type: 'string', default: 'mqtt://127.0.0.1:1883', arg: 'URL', help: "the agent's MQTT broker" },
+  agent: { type: 'string', arg: 'ID', help: 'agent id: topics under sma/ID (default: this host name, as the agent)' },
+  'topic-root': { type: 'string', arg: 'ROOT', help: 'topic root of the agent, when it is not sma/ID' },
+  devices: { type: 'string', arg: 'N', help: 'how many devices (required)' },
+  rate: { type: 'string', arg: 'R', help: 'heartbeats per second over the whole fleet (required)' },
+  duration: { type: 'string', arg: 'S', help: 'stop after S seconds (default: run until Ctrl-C)' },
+  connections: { type: 'string', default: '1', arg: 'K', help: 'MQTT connections the devices are spread over (1..64)' },
+  'id-prefix': { type: 'string', default: 'sim-', arg: 'P', help: 'device ids are P0, P1, ...' },
+  qos: { type: 'string', default: '0', arg: '0|1', help: 'QoS of the heartbeats' },
+  'protocol-version': { type: 'string', default: '4', arg: '4|5', help: 'MQTT 3.1.1 (4) or 5' },
+  username: { type: 'string', arg: 'USER', help: 'MQTT user name' },
+  password: { type: 'string', arg: 'PASS', help: 'MQTT password' },
+  plugin: { type: 'string', arg: 'NAME', help: 'the devices belong to plugin service NAME, which beats too' },
+  'register-plugin': { type: 'boolean', default: false, help: 'register NAME with the agent first (plugin: true, heartbeat check)' },
+  'device-set': { type: 'boolean', default: false, help: "send the plugin's device set at the start and on every reregister request" },
+  'reregister-drop': { type: 'string', default: '0', arg: 'K', help: 'leave the last K devices out of the device set sent after a reregister' },
+  'plugin-beat-ms': { type: 'string', default: '1000', arg: 'MS', help: "the plugin's heartbeat period" },
+  'plugin-down-after': { type: 'string', arg: 'S', help: 'the plugin stops beating after S seconds' },
+  'plugin-down-for': { type: 'string', arg: 'S', help: '... and beats again S seconds later' },
+  'silent-fraction': { type: 'string', default: '0', arg: 'F', help: 'fraction (0..1) of the devices that go silent' },
+  'silent-after': { type: 'string', default: '0', arg: 'S', help: '... after S seconds' },
+  'silent-for': { type: 'string', arg: 'S', help: '... for S seconds (default: for good)' },
+  burst: { type: 'string', multiple: true, default: [], arg: 'AT:FOR:FACTOR', help: 'at AT s, for FOR s, beat FACTOR times faster (repeatable)' },
+  'timeout-ms': { type: 'string', arg: 'T', help: "the agent's trust.heartbeatTimeoutMs, to measure how late NONE events come" },
+  settle: { type: 'string', default: '1', arg: 'S', help: 'wait S seconds for trust events after the last heartbeat' },
+  json: { type: 'boolean', default: false, help: 'print the summary as JSON' },
+  quiet: { type: 'boolean', default: false, help: 'no progress line on stderr' },
+  help: { type: 'boolean', short: 'h', default: false, help: 'this help' },
 };
+
+// parseArgs takes only its own keys, and refuses them set to undefined.
+const spec = Object.fromEntries(
+  Object.entries(options).map(([name, { arg: _arg, help: _help, ...parse }]) => [name, parse]),
+);
+
+const optionLine = ([name, o]) => {
+  const left = `${o.short ? `-${o.short}, ` : ''}--${name}${o.arg ? ` ${o.arg}` : ''}`;
+  const shown = o.default === undefined || o.type === 'boolean' || o.multiple ? '' : ` (default ${o.default})`;
+  return `  ${left.padEnd(30)} ${o.help}${shown}`;
+};
+
+/** `--help`: the usage and one line per option. */
+export const HELP = [
+  USAGE,
+  '',
+  'Runs a fleet of devices beating to an agent over MQTT, with scripted silences, plugin outages and bursts;',
+  'a progress line on stderr every 5 s, a summary at the end. Exit status: 0 done, 1 broker unreachable, 2 bad usage.',
+  '',
+  'options:',
+  ...Object.entries(options).map(optionLine),
+].join('\n');
 
 function number(name, text, { min = 0, max = Number.MAX_SAFE_INTEGER, integer = false } = {}) {
   const n = Number(text);
@@ -69,6 +92,9 @@ export function parseFleetArgs(argv) {
     throw new UsageError(err.message);
   }
   if (values.help) return { help: true };
+  const missing = ['devices', 'rate'].filter((name) => values[name] === undefined);
+  // Required, as the usage says: a bare `sim` must not quietly start a fleet that runs forever.
+  if (missing.length > 0) throw new UsageError(`${missing.map((m) => `--${m}`).join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required`);
   const devices = number('devices', values.devices, { min: 1, max: 10_000_000, integer: true });
   const topicRoot = values['topic-root'] ?? `sma/${values.agent ?? defaultAgent()}`;
   if (/[#+]/.test(topicRoot)) throw new UsageError('--topic-root must not hold MQTT wildcards');
@@ -81,7 +107,7 @@ export function parseFleetArgs(argv) {
     broker: values.broker,
     topicRoot,
     devices,
-    rate: values.rate === undefined ? Math.max(1, devices / 10) : number('rate', values.rate, { min: 0 }),
+    rate: number('rate', values.rate, { min: 0 }),
     durationS: optional('duration', values.duration),
     connections: number('connections', values.connections, { min: 1, max: 64, integer: true }),
     idPrefix: values['id-prefix'],

@@ -55,11 +55,30 @@ describe('fleet options and script', () => {
     expect(() => parseFleetArgs(argv)).toThrow(UsageError);
   });
 
+  it('with no options prints its usage and exits 2 (it does not start a fleet)', async () => {
+    const bare = await runSim([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toBe('');
+    expect(bare.stderr).toMatch(/^sma-bridge sim: --devices and --rate are required\nusage: sma-bridge sim /);
+  });
+
+  it('--help has a line for every option it accepts', async () => {
+    const help = await runSim(['--help']);
+    expect(help.code).toBe(0);
+    const usage = help.stdout.split('\noptions:\n')[0];
+    const accepted = [...new Set([...usage.matchAll(/--([a-z-]+)/g)].map((m) => m[1]))];
+    const lines = help.stdout.split('\noptions:\n')[1].split('\n');
+    expect(accepted.length).toBeGreaterThan(20);
+    for (const name of [...accepted, 'username', 'password']) {
+      expect(lines.some((l) => new RegExp(`^  (-\\w, )?--${name}\\b.* \\w+`).test(l)), name).toBe(true);
+    }
+  });
+
   it('exits 2 with a usage line on bad usage, 1 when the broker cannot be reached', async () => {
-    const bad = await runSim(['--devices', 'lots']);
+    const bad = await runSim(['--devices', 'lots', '--rate', '1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--devices must be/);
-    const unreachable = await runSim(['--broker', 'mqtt://127.0.0.1:1', '--devices', '1', '--duration', '1']);
+    const unreachable = await runSim(['--broker', 'mqtt://127.0.0.1:1', '--devices', '1', '--rate', '1', '--duration', '1']);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
   });
