@@ -1,7 +1,5 @@
 // The composition root: config -> store -> providers -> engines -> inbox -> fronts, and the stop order.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigError } from './config/load.js';
@@ -32,9 +30,7 @@ import { CommandExecutor } from './executor/command-executor.js';
 import { ChildLedger } from './executor/child-ledger.js';
 import { TrustTracker } from './trust/trust-tracker.js';
 import { toCloudEvent } from './trust/cloud-event.js';
-
-const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+import { PACKAGE_ROOT, VERSION } from './version.js';
 
 const LOOPBACK = /^(127\.|::1$|localhost$)/;
 

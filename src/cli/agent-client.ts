@@ -2,7 +2,8 @@
 // reply topic travel in the body; the answer comes on `R/response/{correlationId}`.
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { onlineAgents, STATUS_FILTER } from './agent-discovery.js';
+import { defaultAgentId } from '../config/agent-id.js';
+import { agentStatus, DISCOVERY, NAMED_AGENT_WINDOW_MS, onlineAgents, STATUS_FILTER, type DiscoveryTimings } from './agent-discovery.js';
 import { connectBroker } from './broker-connection.js';
 import type { ClientOptions } from './client-options.js';
 import { CliError, usageError } from './io.js';
@@ -10,8 +11,6 @@ import { CliError, usageError } from './io.js';
 export type AgentReply =
   | { correlationId: string; ok: true; result: unknown }
   | { correlationId: string; ok: false; error: { code: string; message: string } };
-
-export const DISCOVERY_WINDOW_MS = 1_000;
 
 export class AgentClient {
   private constructor(
@@ -25,13 +24,16 @@ export class AgentClient {
   ) {}
 
   /** Connects and settles which agent to ask (discovering the one ONLINE agent when none is named). */
-  static async open(options: ClientOptions, discoveryWindowMs = DISCOVERY_WINDOW_MS): Promise<AgentClient> {
+  static async open(options: ClientOptions, timings: DiscoveryTimings = DISCOVERY): Promise<AgentClient> {
     const mqtt = await connectBroker(options);
     try {
       const named = options.topicRoot !== undefined || options.agentId !== undefined;
-      const agentId = named ? options.agentId : await pickAgent(mqtt, options, discoveryWindowMs);
+      const agentId = named ? options.agentId : await pickAgent(mqtt, options, timings);
       const topicRoot = options.topicRoot ?? `sma/${agentId}`;
-      return new AgentClient(mqtt, topicRoot, agentId ?? topicRoot, options.timeoutMs, options.brokerUrl);
+      const label = agentId ?? topicRoot;
+      // A named agent that is not ONLINE is said so at once, not after the full --timeout.
+      if (named) await confirmOnline(mqtt, `${topicRoot}/status`, label, options.brokerUrl);
+      return new AgentClient(mqtt, topicRoot, label, options.timeoutMs, options.brokerUrl);
     } catch (err) {
       await mqtt.endAsync(true);
       throw err;
@@ -89,11 +91,18 @@ export class AgentClient {
   }
 }
 
-async function pickAgent(mqtt: MqttClient, options: ClientOptions, windowMs: number): Promise<string> {
-  const ids = await onlineAgents(mqtt, windowMs);
+async function pickAgent(mqtt: MqttClient, options: ClientOptions, timings: DiscoveryTimings): Promise<string> {
+  const ids = await onlineAgents(mqtt, timings, defaultAgentId());
   if (ids.length === 1) return ids[0];
   if (ids.length === 0) throw new CliError(`no ONLINE agent under ${STATUS_FILTER} on ${options.brokerUrl}; is one running? (or pass --agent ID)`);
   throw usageError(`several agents are ONLINE (${ids.join(', ')}): choose one with --agent ID`);
+}
+
+async function confirmOnline(mqtt: MqttClient, topic: string, label: string, brokerUrl: string): Promise<void> {
+  const status = await agentStatus(mqtt, topic, NAMED_AGENT_WINDOW_MS);
+  if (status.state === 'ONLINE') return;
+  if (status.state === 'OFFLINE') throw new CliError(`agent ${label} is OFFLINE${status.since ? ` since ${status.since}` : ''} (${topic} on ${brokerUrl})`);
+  throw new CliError(`no agent ${label} on ${brokerUrl}: nothing retained on ${topic} (is the id right? \`sma-bridge agent info\` with no --agent finds the one running)`);
 }
 
 function parseReply(payload: Buffer): AgentReply | undefined {

@@ -1,5 +1,6 @@
 // What every client command shares: open the connection, ask one operation, report the answer's failure.
 import { AgentClient } from './agent-client.js';
+import type { DiscoveryTimings } from './agent-discovery.js';
 import { clientOptionsFrom } from './client-options.js';
 import type { OptionValues } from './argv.js';
 import { CliError, EXIT_FAILED, EXIT_OK, writeJson, writeLine, type CliIo } from './io.js';
@@ -17,9 +18,9 @@ export interface ClientCommand {
 export async function withAgent(
   values: OptionValues,
   command: (client: AgentClient) => Promise<number>,
-  discoveryWindowMs?: number,
+  timings?: DiscoveryTimings,
 ): Promise<number> {
-  const client = await AgentClient.open(clientOptionsFrom(values), discoveryWindowMs);
+  const client = await AgentClient.open(clientOptionsFrom(values), timings);
   try {
     return await command(client);
   } finally {

@@ -10,6 +10,7 @@ export type OptionValues = {
 
 export type CommandLine =
   | { kind: 'help'; text: string }
+  | { kind: 'version' }
   /** `sim` passes everything after it through untouched: its options are the simulator's. */
   | { kind: 'sim'; args: string[] }
   | { kind: 'run'; spec: CommandSpec; args: string[]; values: OptionValues };
@@ -35,6 +36,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const [group, ...rest] = parsed.positionals;
   if (group === undefined) {
     if (values.help) return { kind: 'help', text: topHelp() };
+    if (values.version) return { kind: 'version' };
     throw usageError(`missing command ${SEE}`);
   }
   if (!groups.includes(group)) throw usageError(`unknown command '${group}' ${SEE}`);

@@ -1,4 +1,5 @@
 // The options of commands that ask a running agent, checked once (bad values are usage errors, exit 2).
+import { AGENT_ID } from '../config/agent-id.js';
 import type { OptionValues } from './argv.js';
 import { usageError } from './io.js';
 
@@ -15,8 +16,6 @@ export interface ClientOptions {
 
 export const DEFAULT_BROKER = 'mqtt://127.0.0.1:1883';
 export const DEFAULT_TIMEOUT_MS = 10_000;
-
-const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 export function clientOptionsFrom(values: OptionValues): ClientOptions {
   const brokerUrl = values.broker ?? DEFAULT_BROKER;

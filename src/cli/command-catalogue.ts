@@ -13,6 +13,7 @@ export const optionConfig = {
   config: { type: 'string', short: 'c' },
   'data-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
 } as const;
 
 export type OptionName = keyof typeof optionConfig;
@@ -31,6 +32,7 @@ export const optionHelp: Record<OptionName, string> = {
   config: '-c, --config FILE  configuration file (JSON)',
   'data-dir': '--data-dir DIR     the agent\'s dataDir (default: the one in -c FILE)',
   help: '-h, --help         this help',
+  version: '-V, --version      print the version and exit',
 };
 
 /** Options every command that asks a running agent accepts. */

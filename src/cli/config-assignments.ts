@@ -48,13 +48,22 @@ export function parseAssignments(assignments: readonly string[]): Tree {
   return out;
 }
 
+/** The value at a dotted key, or undefined when the configuration does not hold it. */
+function valueAt(config: Tree, path: readonly string[]): Json {
+  let value: Json = config;
+  for (const part of path) value = isTree(value) && Object.hasOwn(value, part) ? value[part] : undefined;
+  return value;
+}
+
+/** The (dotted) keys a configuration does not hold. */
+export const missingKeys = (config: Tree, keys: readonly string[]): string[] => keys.filter((k) => valueAt(config, keyPath(k)) === undefined);
+
 /** Only the given (dotted) keys of a configuration; keys it does not hold are left out. */
 export function pickKeys(config: Tree, keys: readonly string[]): Tree {
   const out: Tree = {};
   for (const key of keys) {
     const path = keyPath(key);
-    let value: Json = config;
-    for (const part of path) value = isTree(value) && Object.hasOwn(value, part) ? value[part] : undefined;
+    const value = valueAt(config, path);
     if (value === undefined) continue;
     let node = out;
     for (const part of path.slice(0, -1)) {

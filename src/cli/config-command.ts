@@ -1,7 +1,7 @@
 // `sma-bridge config get NAME [KEY...]` and `config set NAME KEY=VALUE...`.
 import { askObject, output, type ClientCommand } from './agent-request.js';
-import { flattenConfig, parseAssignments, pickKeys, topKeys } from './config-assignments.js';
-import { EXIT_OK, writeLine } from './io.js';
+import { flattenConfig, missingKeys, parseAssignments, pickKeys, topKeys } from './config-assignments.js';
+import { EXIT_FAILED, EXIT_OK, writeLine } from './io.js';
 import { renderTable, type Column } from './table.js';
 
 type Config = Record<string, unknown>;
@@ -19,8 +19,12 @@ async function get(cmd: ClientCommand): Promise<number> {
   const answer = await askObject<{ name: string; config?: Config }>(cmd.client, 'config.get', body);
   // The agent filters top-level keys; dotted keys are narrowed here, for the table and the JSON alike.
   const config = keys.length > 0 ? pickKeys(answer.config ?? {}, keys) : (answer.config ?? {});
-  output(cmd.io, cmd.values, { ...answer, config }, () => configTable(config));
-  return EXIT_OK;
+  const missing = missingKeys(answer.config ?? {}, keys);
+  // Keys the service has are printed; one it lacks is a failure, never an empty table with exit 0.
+  if (missing.length < keys.length || keys.length === 0) output(cmd.io, cmd.values, { ...answer, config }, () => configTable(config));
+  if (missing.length === 0) return EXIT_OK;
+  writeLine(cmd.io.stderr, `sma-bridge: NOT_FOUND: ${name} has no configuration key ${missing.join(', ')}`);
+  return EXIT_FAILED;
 }
 
 async function set(cmd: ClientCommand): Promise<number> {

@@ -24,6 +24,7 @@ export function topHelp(): string {
     'Commands that ask a running agent (over MQTT) take:',
     ...clientOptions.map((o) => `  ${optionHelp[o]}`),
     `Each command has its own --help, e.g. \`${PROGRAM} services --help\`.`,
+    `  ${optionHelp.version}`,
     ...footer,
   ].join('\n');
 }
