@@ -22,12 +22,14 @@ export function firstBeat(s: TrustState, deviceId: string, at: number, now: numb
 export function beatAgain(s: TrustState, i: number, at: number, now: number, plugin?: string): void {
   const t = s.table;
   let f = t.flags[i] | BEATEN;
+  let retied = false;
   if (plugin !== undefined) {
     const p = s.pluginIndex(plugin);
     // Tied to another plugin now: what the old plugin held no longer holds.
     if (p > 0 && p !== t.plugin[i]) {
       s.tie(i, p);
       f &= ~HOLDS;
+      retied = true;
     }
   }
   if (t.ref[i] + s.timeoutMs <= now) {
@@ -35,8 +37,14 @@ export function beatAgain(s: TrustState, i: number, at: number, now: number, plu
     s.dirty.markLazy(i, D_FLAGS | D_TIMES);
     return;
   }
+  const next = (f | DEV) & ~REPORTED;
+  if (next === t.flags[i] && !retied) {
+    // Nothing but the time moved (say, a plugin name that was ignored): an ordinary beat.
+    s.markBeat(i);
+    return;
+  }
   // A held device keeps counting its heartbeats; the hold masks the level until it is lifted.
-  t.flags[i] = (f | DEV) & ~REPORTED;
+  t.flags[i] = next;
   s.dirty.mark(i, D_FLAGS | D_TIMES);
   s.scheduleIfTimed(i);
   s.settle(i, s.plugins.isComplete(t.plugin[i]) ? 'HEARTBEAT' : 'PLUGIN_DOWN', at);

@@ -47,17 +47,25 @@ export function endAwaiting(s: TrustState, p: number, at: number): void {
   }
 }
 
-/** The plugin's full device set: listed devices are vouched for now, unlisted ones stay NONE (held). */
-export function replaceDeviceSet(s: TrustState, p: number, devices: readonly DeviceEntry[], at: number): void {
+/**
+ * The plugin's full device set: listed devices are vouched for now, unlisted ones stay NONE (held). A device
+ * tied to another plugin stays with it (a set never takes another plugin's devices); returns how many were.
+ */
+export function replaceDeviceSet(s: TrustState, p: number, devices: readonly DeviceEntry[], at: number): number {
   const t = s.table;
   s.plugins.awaiting.delete(p);
   const listed = new Uint8Array(t.size + devices.length);
+  let foreign = 0;
   for (const { id, properties } of devices) {
     let i = t.indexOf(id);
     if (i < 0) {
       i = s.addDevice(id, p, at, DEV);
       if (i < 0) continue;
     } else {
+      if (t.plugin[i] !== 0 && t.plugin[i] !== p) {
+        foreign++;
+        continue;
+      }
       s.tie(i, p);
       t.flags[i] = (t.flags[i] | DEV) & ~(HOLDS | REPORTED);
       if (at > t.ref[i]) t.ref[i] = at;
@@ -78,6 +86,7 @@ export function replaceDeviceSet(s: TrustState, p: number, devices: readonly Dev
     s.dirty.mark(i, D_FLAGS);
     s.settle(i, 'REREGISTERED', at);
   }
+  return foreign;
 }
 
 /** Sets levels directly until each device's next heartbeat; returns how many entries named another plugin's devices. */

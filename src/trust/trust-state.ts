@@ -10,7 +10,7 @@ import {
   F_HOLDS as HOLDS,
   F_REPORTED as REPORTED,
 } from './device-table.js';
-import { D_ALL, D_FLAGS, D_PLUGIN, DirtyChunks } from './dirty-chunks.js';
+import { D_ALL, D_FLAGS, D_PLUGIN, D_TIMES, DirtyChunks } from './dirty-chunks.js';
 import { PluginTable } from './plugin-table.js';
 import { TimingWheel } from './timing-wheel.js';
 
@@ -27,6 +27,7 @@ export class TrustState {
   publisher!: DecisionPublisher;
   private warnedFull = false;
   private warnedPlugins = false;
+  private warnedUnregistered = false;
 
   constructor(
     readonly timeoutMs: number,
@@ -34,6 +35,8 @@ export class TrustState {
     now: number,
     private readonly maxDevices: number,
     private readonly log: Logger,
+    /** Whether `name` is a registered service with `plugin: true` (CONTRACT section 10). */
+    private readonly isRegisteredPlugin: (name: string) => boolean,
   ) {
     this.wheel = new TimingWheel(tickMs, timeoutMs, now, this.table.capacity);
     this.dirty.ensureCapacity(this.table.capacity);
@@ -74,6 +77,11 @@ export class TrustState {
     this.publisher.decisions.push(i, reason, complete, at);
   }
 
+  /** A heartbeat that moved nothing but the device's times. */
+  markBeat(i: number): void {
+    this.dirty.markLazy(i, D_TIMES);
+  }
+
   /** Waits on the device's heartbeat deadline when its own level is COMPLETE and no report holds it. */
   scheduleIfTimed(i: number): void {
     if ((this.table.flags[i] & TIMED_MASK) === DEV) this.wheel.schedule(i, this.table.ref[i] + this.timeoutMs);
@@ -85,8 +93,16 @@ export class TrustState {
     this.dirty.mark(i, D_PLUGIN);
   }
 
-  /** The plugin's index (added when new); -1 when the plugin table is full. */
+  /**
+   * The plugin's index (added when new); -1 when `name` is no registered plugin service, or the table is full.
+   * Only registered plugins get a row: names a client makes up never reach the table.
+   */
   pluginIndex(name: string): number {
+    if (!this.isRegisteredPlugin(name)) {
+      if (!this.warnedUnregistered) this.log.warn({ plugin: name }, 'plugin named by a device or plugin message is no registered plugin service; ignored (logged once)');
+      this.warnedUnregistered = true;
+      return -1;
+    }
     const p = this.plugins.indexOf(name);
     if (p < 0 && !this.warnedPlugins) this.log.warn({ plugin: name }, 'plugin limit reached; plugin ignored');
     if (p < 0) this.warnedPlugins = true;

@@ -9,7 +9,6 @@ import type { TrustView } from '../model.js';
 import type { Store } from '../store/store.js';
 import { DecisionPublisher } from './decision-publisher.js';
 import { F_DEVICE_COMPLETE as DEV, F_HAS_BEATEN as BEATEN, F_HOLDS as HOLDS, F_REPORTED as REPORTED } from './device-table.js';
-import { D_TIMES } from './dirty-chunks.js';
 import { beatAgain, deadlineReached, firstBeat } from './heartbeat-rules.js';
 import { applyReport, endAwaiting, pluginCameBack, pluginWentDown, replaceDeviceSet, type DeviceEntry, type ReportEntry } from './plugin-rules.js';
 import { PluginWatchdog, type PluginHealthSource } from './plugin-watchdog.js';
@@ -67,7 +66,14 @@ export class TrustTracker implements TrustQuery, TrustInput {
       maxDevices: 2_000_000,
       ...deps.options,
     };
-    this.s = new TrustState(this.timeoutMs, this.options.tickMs, clock.now(), this.options.maxDevices, log);
+    const isRegisteredPlugin = (name: string): boolean => {
+      try {
+        return deps.plugins().some((p) => p.name === name);
+      } catch {
+        return false; // the watchdog logs an unreadable source
+      }
+    };
+    this.s = new TrustState(this.timeoutMs, this.options.tickMs, clock.now(), this.options.maxDevices, log, isRegisteredPlugin);
     this.checkpoint = new TrustCheckpoint(deps.store);
     const { table, plugins, dirty } = this.s;
     this.publisher = new DecisionPublisher({ ...deps, checkpoint: this.checkpoint, table, plugins, dirty });
@@ -113,7 +119,7 @@ export class TrustTracker implements TrustQuery, TrustInput {
     if (at > t.ref[i]) t.ref[i] = at;
     // The hot path: a COMPLETE device beating again only moves its time (its wheel entry follows lazily).
     if ((t.flags[i] & STEADY_MASK) === STEADY && (plugin === undefined || this.s.plugins.names[t.plugin[i]] === plugin)) {
-      this.s.dirty.markLazy(i, D_TIMES);
+      this.s.markBeat(i);
       return;
     }
     beatAgain(this.s, i, at, this.clock.now(), plugin);
@@ -122,8 +128,9 @@ export class TrustTracker implements TrustQuery, TrustInput {
   pluginDevices(plugin: string, devices: DeviceEntry[], at: number): void {
     const p = this.s.pluginIndex(plugin);
     if (p <= 0) return;
-    replaceDeviceSet(this.s, p, devices, at);
-    this.log.info({ plugin, devices: devices.length }, 'plugin device set replaced');
+    const foreign = replaceDeviceSet(this.s, p, devices, at);
+    if (foreign > 0) this.log.warn({ plugin, foreign }, 'device set named devices tied to another plugin; those were left alone');
+    this.log.info({ plugin, devices: devices.length - foreign }, 'plugin device set replaced');
     this.publishSoon();
   }
 

@@ -24,7 +24,7 @@ describe('TrustTracker.query paging', () => {
   });
 
   it('pages a level filter too, and one instance by `after: id - 1, limit: 1`', async () => {
-    h = await startHarness();
+    h = await startHarness({ health: new Map([['p', 'UP']]) });
     for (let i = 0; i < 12; i++) h.tracker.beat(`d${i}`, h.clock.now());
     h.tracker.pluginReport('p', [3, 7, 11].map((i) => ({ deviceId: `d${i}`, trustLevel: 'NONE' as const })), h.clock.now());
     await h.advance(10);

@@ -131,7 +131,7 @@ describe('TrustTracker across restarts (LevelDB store)', () => {
   });
 
   it('restores thousands of devices over several chunks after a clean close', async () => {
-    const a = await run(T0);
+    const a = await run(T0, new Map([['dmi', 'UP']]));
     const ids = Array.from({ length: 10_000 }, (_, k) => `device-${k}`);
     for (const id of ids) a.tracker.beat(id, T0);
     a.tracker.pluginDevices('dmi', [{ id: 'device-9999', properties: { room: 'r1' } }], T0);

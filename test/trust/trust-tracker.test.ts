@@ -228,3 +228,61 @@ describe('TrustTracker: scale and failures', () => {
     expect(written.get('id/000000')).toEqual(['d']);
   });
 });
+
+describe('TrustTracker: only registered plugins count (issue 10)', () => {
+  it('ignores a heartbeat naming no registered plugin: a device of a DOWN plugin stays NONE', async () => {
+    const health = new Map<string, 'UP' | 'DOWN' | 'UNKNOWN'>([['dmi', 'UP']]);
+    const h = await harness({ health });
+    h.tracker.pluginDevices('dmi', [{ id: 'm1' }], h.clock.now());
+    h.tracker.beat('loose', h.clock.now(), 'ghost');
+    await beatWhile(h, ['m1'], 1_000, 2_000);
+    health.set('dmi', 'DOWN');
+    await beatWhile(h, ['m1'], 1_000, 2_000);
+    expect(h.trustFor('m1').map((e) => e.to)).toEqual(['NONE']);
+    // Naming a plugin nobody registered neither re-ties the device nor lifts the DOWN plugin's NONE.
+    await beatWhile(h, ['m1'], 1_000, 3_000, 'ghost');
+    expect(h.trustFor('m1').map((e) => e.to)).toEqual(['NONE']);
+    expect(h.tracker.query({ ids: ['m1', 'loose'] }).map((v) => [v.id, v.trustLevel, v.plugin])).toEqual([
+      ['m1', 'NONE', 'dmi'],
+      ['loose', 'COMPLETE', undefined],
+    ]);
+  });
+
+  it('keeps the plugin table for registered plugins: 1 100 made-up names leave room for a real one', async () => {
+    const health = new Map<string, 'UP' | 'DOWN' | 'UNKNOWN'>();
+    const h = await harness({ health });
+    for (let k = 0; k < 1_100; k++) h.tracker.beat(`junk-${k}`, h.clock.now(), `fake-plugin-${k}`);
+    await h.advance(1_000);
+    health.set('late', 'UP');
+    h.tracker.pluginDevices('late', [{ id: 'l1' }], h.clock.now());
+    await h.advance(1_000);
+    expect(h.tracker.query({ ids: ['l1', 'junk-7'] }).map((v) => [v.id, v.plugin])).toEqual([
+      ['l1', 'late'],
+      ['junk-7', undefined],
+    ]);
+  });
+
+  it('takes device sets and reports only from a registered plugin, and never another plugin\'s devices', async () => {
+    const health = new Map<string, 'UP' | 'DOWN' | 'UNKNOWN'>([
+      ['dmi-a', 'UP'],
+      ['dmi-b', 'UP'],
+    ]);
+    const h = await harness({ health });
+    h.tracker.pluginDevices('nobody', [{ id: 'n1' }], h.clock.now());
+    h.tracker.pluginReport('nobody', [{ deviceId: 'n2', trustLevel: 'COMPLETE' }], h.clock.now());
+    h.tracker.pluginDevices('dmi-a', [{ id: 'a1' }, { id: 'a2' }], h.clock.now());
+    await h.advance(1_000);
+    h.tracker.pluginDevices('dmi-b', [{ id: 'a1' }, { id: 'b1' }], h.clock.now());
+    await h.advance(1_000);
+    expect(h.tracker.query({ ids: ['n1', 'n2'] })).toEqual([]);
+    expect(h.tracker.query({ ids: ['a1', 'a2', 'b1'] }).map((v) => [v.id, v.plugin, v.trustLevel])).toEqual([
+      ['a1', 'dmi-a', 'COMPLETE'],
+      ['a2', 'dmi-a', 'COMPLETE'],
+      ['b1', 'dmi-b', 'COMPLETE'],
+    ]);
+    health.set('dmi-b', 'DOWN');
+    await h.advance(2_000);
+    expect(h.trustFor('a1')).toEqual([]);
+    expect(h.trustFor('b1').map((e) => e.to)).toEqual(['NONE']);
+  });
+});
