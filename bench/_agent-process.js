@@ -16,7 +16,8 @@ export function rssBytes(pid) {
 // The agent refuses SMA_ variables that name no configuration key; the bench's own settings stay out of its way.
 const withoutSmaVariables = (env) => Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('SMA_')));
 
-export async function startAgent(config = {}) {
+/** `root`: the checkout whose dist/main.js runs (another build of the agent, for a before/after figure). */
+export async function startAgent(config = {}, root = ROOT) {
   const dataDir = mkdtempSync(join(tmpdir(), 'sma-bench-'));
   const full = { agent: { id: 'bench' }, dataDir, http: { port: 0 }, log: { level: 'warn' }, ...config,
     mqtt: { broker: { host: '127.0.0.1', port: 0 }, ...(config.mqtt ?? {}) } };
@@ -24,7 +25,7 @@ export async function startAgent(config = {}) {
   writeFileSync(configPath, JSON.stringify(full));
   const t0 = performance.now();
   // As the bin's shebang and `npm start` run it (src/main.ts says why).
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', join(ROOT, 'dist/main.js'), 'start', '-c', configPath], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', join(root, 'dist/main.js'), 'start', '-c', configPath], {
     stdio: ['ignore', 'pipe', 'inherit'], env: { ...withoutSmaVariables(process.env), SMA_LOG_LEVEL: 'info' } });
   const ready = await new Promise((resolve, reject) => {
     let buf = '';
@@ -40,7 +41,7 @@ export async function startAgent(config = {}) {
   const readyMs = performance.now() - t0;
   child.stdout.resume();
   return {
-    child, ready, readyMs, topicRoot: 'sma/bench',
+    child, ready, readyMs, dataDir, topicRoot: 'sma/bench',
     stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }),
   };
 }

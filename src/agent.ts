@@ -114,6 +114,9 @@ export class Agent {
       serviceBeat: (name, at) => supervisor.heartbeat(name, at),
       trust,
       formatTrustEvent: (e) => toCloudEvent(e, config.agent.id),
+      published: (e) => {
+        if (e.kind === 'trust') trust.acknowledge(e);
+      },
       now: () => clock.now(),
       version: VERSION,
       log: log.child({ part: 'mqtt' }),
@@ -125,6 +128,8 @@ export class Agent {
     this.onStop('trust tracker (checkpoint)', () => trust.close());
     await mqtt.start();
     this.onStop('mqtt front (OFFLINE)', () => mqtt.stop());
+    // The trust events a crash left in the outbox, now that the front listens: same ids as before.
+    await trust.resendPending();
 
     for (const entry of interrupted) {
       if (entry.command.origin === 'mqtt') await mqtt.sendRecovered(entry.command, entry.reply!);

@@ -24,6 +24,8 @@ export type TrustReason =
 
 export interface TrustEvent {
   kind: 'trust';
+  /** The CloudEvent id, fixed when the change was written: an event sent again after a crash keeps it. */
+  id: string;
   deviceId: string;
   from?: TrustLevel;
   to: TrustLevel;

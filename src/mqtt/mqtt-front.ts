@@ -17,6 +17,8 @@ export interface MqttFrontOptions {
   serviceBeat: (name: string, at: number) => void;
   trust: TrustInput;
   formatTrustEvent: (event: TrustEvent) => unknown;
+  /** Told of each event the broker acknowledged (the trust outbox then lets it go). */
+  published?: (event: SmaEvent) => void;
   now: () => number;
   version: string;
   log: Logger;
@@ -82,6 +84,7 @@ export class MqttFront {
     if (!out) return;
     this.o.transport
       .publish(out.topic, JSON.stringify(out.body), { qos: 1 })
+      .then(() => this.o.published?.(event))
       .catch((err) => this.o.log.warn({ err, topic: out.topic }, 'event not published'));
   }
 

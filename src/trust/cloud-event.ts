@@ -1,6 +1,5 @@
 // A trust event as a CloudEvents 1.0 structured-mode JSON object, shaped after ONAP NCMP's
 // attribute-value-change events (CONTRACT section 5). The MQTT front publishes it on R/event/trust/{id}.
-import { randomUUID } from 'node:crypto';
 import type { TrustEvent, TrustReason } from '../events.js';
 import type { TrustLevel } from '../model.js';
 
@@ -29,7 +28,7 @@ export function toCloudEvent(event: TrustEvent, agentId: string): TrustCloudEven
       : { attributeName: 'trustLevel', oldAttributeValue: event.from, newAttributeValue: event.to };
   return {
     specversion: '1.0',
-    id: randomUUID(),
+    id: event.id,
     source: `sma-bridge/${agentId}`,
     type: TRUST_EVENT_TYPE,
     time: new Date(event.at).toISOString(),

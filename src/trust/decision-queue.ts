@@ -37,10 +37,24 @@ export class DecisionQueue {
 
   /** Reads decision `k` into `into` (one object reused by the caller, so a sweep allocates nothing here). */
   read(k: number, into: Decision): Decision {
-    into.index = this.index[k];
-    into.reason = REASONS[this.code[k] & 0x7f];
-    into.complete = (this.code[k] & TO_COMPLETE) !== 0;
-    into.at = this.at[k];
+    return DecisionQueue.readRow(this.code[k], this.index[k], this.at[k], into);
+  }
+
+  /** Copies of rows `start` to `start + count` (an outbox record keeps them after the queue is reused). */
+  rows(start: number, count: number): { index: Int32Array; code: Uint8Array; at: Float64Array } {
+    return {
+      index: this.index.slice(start, start + count),
+      code: this.code.slice(start, start + count),
+      at: this.at.slice(start, start + count),
+    };
+  }
+
+  /** Reads row `k` of saved rows (an outbox record) into `into`. */
+  static readRow(code: number, index: number, at: number, into: Decision): Decision {
+    into.index = index;
+    into.reason = REASONS[code & 0x7f];
+    into.complete = (code & TO_COMPLETE) !== 0;
+    into.at = at;
     return into;
   }
 

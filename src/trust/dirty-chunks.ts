@@ -1,6 +1,7 @@
 // Which parts of the device table changed since they were last written, by chunk of 4096 devices and by
 // field. "Soon" fields go out with the next write of any kind (they carry a level decision); "lazy"
-// fields (heartbeat times that changed no level) wait for the periodic checkpoint.
+// fields (a flag that changed no level) wait for the periodic checkpoint. Heartbeats that change nothing
+// else are not tracked here at all: they are beat marks (beat-marks.ts).
 
 export const CHUNK_SHIFT = 12;
 export const CHUNK_SIZE = 1 << CHUNK_SHIFT;
@@ -41,13 +42,14 @@ export class DirtyChunks {
   }
 
   /**
-   * What a flush writes now (and forgets): the soon fields, plus, for a checkpoint (`full`), the lazy flags.
-   * Lazy times are left for `takeLazyTimes`, in small groups, so a checkpoint never holds up a decision.
+   * What a flush writes now (and forgets): the soon fields, plus the lazy ones with `includeLazy`, plus the
+   * times of the first `allTimesOf` devices (a closing checkpoint writes every exact time once).
    */
-  take(full: boolean): TakenChunk[] {
+  take(includeLazy: boolean, allTimesOf = 0): TakenChunk[] {
     const out: TakenChunk[] = [];
+    const timed = (allTimesOf + CHUNK_SIZE - 1) >>> CHUNK_SHIFT;
     for (let c = 0; c < this.soon.length; c++) {
-      const fields = this.soon[c] | (full ? this.lazy[c] & D_FLAGS : 0);
+      const fields = this.soon[c] | (includeLazy ? this.lazy[c] : 0) | (c < timed ? D_TIMES : 0);
       if (fields === 0) continue;
       // A field written now is written whole: its lazy mark is settled too.
       this.soon[c] = 0;
@@ -57,23 +59,8 @@ export class DirtyChunks {
     return out;
   }
 
-  /** Up to `max` chunks whose times changed lazily (and forgets them). */
-  takeLazyTimes(max: number): TakenChunk[] {
-    const out: TakenChunk[] = [];
-    for (let c = 0; c < this.lazy.length && out.length < max; c++) {
-      if ((this.lazy[c] & D_TIMES) === 0) continue;
-      this.lazy[c] &= ~D_TIMES;
-      out.push({ chunk: c, fields: D_TIMES });
-    }
-    return out;
-  }
-
   /** Puts back what a failed write took, so the next write tries again. */
   restore(taken: readonly TakenChunk[]): void {
     for (const { chunk, fields } of taken) this.soon[chunk] |= fields;
-  }
-
-  restoreLazy(taken: readonly TakenChunk[]): void {
-    for (const { chunk, fields } of taken) this.lazy[chunk] |= fields;
   }
 }

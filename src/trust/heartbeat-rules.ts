@@ -34,7 +34,8 @@ export function beatAgain(s: TrustState, i: number, at: number, now: number, plu
   }
   if (t.ref[i] + s.timeoutMs <= now) {
     t.flags[i] = f; // a stale beat raises nothing
-    s.dirty.markLazy(i, D_FLAGS | D_TIMES);
+    s.dirty.markLazy(i, D_FLAGS);
+    s.markBeat(i);
     return;
   }
   const next = (f | DEV) & ~REPORTED;
@@ -61,6 +62,7 @@ export function deadlineReached(s: TrustState, i: number, now: number): void {
     return;
   }
   t.flags[i] = f & ~DEV;
-  s.dirty.mark(i, D_FLAGS);
+  // Its exact last beat goes with the level: the beat marks that held it expire after a timeout.
+  s.dirty.mark(i, D_FLAGS | D_TIMES);
   s.settle(i, 'HEARTBEAT_TIMEOUT', now);
 }

@@ -1,7 +1,9 @@
 // The tracker's state in the store, in chunks of 4096 devices per field (typed arrays as base64), plus
-// one meta record (device count, plugin levels). Level flags and the meta record always land together in
-// one LevelDB batch, so what is on disk is exactly the levels decided, hence published, so far.
-import type { BatchOp, Section, Store } from '../store/store.js';
+// one meta record (device count, plugin levels, the outbox's id prefix and sequence). Level flags, the
+// outbox records of their events and the meta record always land together in one synced LevelDB batch,
+// so what is on disk is exactly the levels decided, with every event not yet acknowledged.
+import { atomicWrite, type BatchOp, type Section, type Store } from '../store/store.js';
+import type { OutboxState } from './trust-outbox.js';
 import type { DeviceTable } from './device-table.js';
 import { CHUNK_SHIFT, CHUNK_SIZE, D_FLAGS, D_IDS, D_PLUGIN, D_TIMES, type TakenChunk } from './dirty-chunks.js';
 import type { PluginTable, SavedPlugin } from './plugin-table.js';
@@ -14,6 +16,12 @@ interface Meta {
   size: number;
   plugins: SavedPlugin[];
   savedAt: number;
+  outbox?: OutboxState;
+}
+
+export interface LoadedCheckpoint {
+  savedAt: number;
+  outbox?: OutboxState;
 }
 
 const key = (field: string, chunk: number): string => `${field}/${chunk.toString().padStart(6, '0')}`;
@@ -36,9 +44,9 @@ function decodeInto(array: Typed, start: number, count: number, value: unknown):
 }
 
 export class TrustCheckpoint {
-  private readonly section: Section<unknown>;
+  readonly section: Section<unknown>;
 
-  constructor(store: Store) {
+  constructor(private readonly store: Store) {
     this.section = store.section<unknown>(TRUST_SECTION);
   }
 
@@ -48,7 +56,14 @@ export class TrustCheckpoint {
    * last, after `chunkOps` for the other fields, so the meta record never counts devices whose ids,
    * plugins or times are not on disk yet.
    */
-  closingOps(table: DeviceTable, plugins: PluginTable, taken: readonly TakenChunk[], props: Iterable<number>, at: number): BatchOp<unknown>[] {
+  closingOps(
+    table: DeviceTable,
+    plugins: PluginTable,
+    taken: readonly TakenChunk[],
+    props: Iterable<number>,
+    at: number,
+    outbox: OutboxState,
+  ): BatchOp<unknown>[] {
     const ops: BatchOp<unknown>[] = [];
     for (const { chunk, fields } of taken) {
       const start = chunk << CHUNK_SHIFT;
@@ -59,7 +74,7 @@ export class TrustCheckpoint {
       const value = table.properties.get(index);
       ops.push(value ? { type: 'put', key: propsKey(index), value } : { type: 'del', key: propsKey(index) });
     }
-    const meta: Meta = { version: VERSION, size: table.size, plugins: plugins.save(), savedAt: at };
+    const meta: Meta = { version: VERSION, size: table.size, plugins: plugins.save(), savedAt: at, outbox };
     ops.push({ type: 'put', key: 'meta', value: meta });
     return ops;
   }
@@ -85,12 +100,17 @@ export class TrustCheckpoint {
     return ops;
   }
 
-  async write(ops: BatchOp<unknown>[]): Promise<void> {
-    await this.section.batch(ops);
+  /** One atomic batch; with `sync`, resolved once it is on the disk (fsync). */
+  async write(ops: BatchOp<unknown>[], options: { sync?: boolean } = {}): Promise<void> {
+    await atomicWrite(
+      this.store,
+      ops.map((op) => ({ ...op, section: TRUST_SECTION })),
+      options,
+    );
   }
 
   /** Fills an empty table from the store; returns when it was saved, or undefined when nothing was. */
-  async load(table: DeviceTable, plugins: PluginTable): Promise<number | undefined> {
+  async load(table: DeviceTable, plugins: PluginTable): Promise<LoadedCheckpoint | undefined> {
     const meta = (await this.section.get('meta')) as Meta | undefined;
     if (!meta || meta.version !== VERSION) return undefined;
     plugins.restore(meta.plugins);
@@ -112,6 +132,6 @@ export class TrustCheckpoint {
       const index = Number(k.slice(3));
       if (index < table.size && value && typeof value === 'object') table.properties.set(index, value as Record<string, unknown>);
     }
-    return meta.savedAt;
+    return { savedAt: meta.savedAt, outbox: meta.outbox };
   }
 }

@@ -10,7 +10,8 @@ import {
   F_HOLDS as HOLDS,
   F_REPORTED as REPORTED,
 } from './device-table.js';
-import { D_ALL, D_FLAGS, D_PLUGIN, D_TIMES, DirtyChunks } from './dirty-chunks.js';
+import { BeatMarks } from './beat-marks.js';
+import { D_ALL, D_FLAGS, D_PLUGIN, DirtyChunks } from './dirty-chunks.js';
 import { PluginTable } from './plugin-table.js';
 import { TimingWheel } from './timing-wheel.js';
 
@@ -21,6 +22,7 @@ export class TrustState {
   readonly table = new DeviceTable();
   readonly plugins = new PluginTable();
   readonly dirty = new DirtyChunks();
+  readonly marks = new BeatMarks();
   readonly wheel: TimingWheel;
   /** Devices whose effective level is COMPLETE. */
   trusted = 0;
@@ -40,6 +42,7 @@ export class TrustState {
   ) {
     this.wheel = new TimingWheel(tickMs, timeoutMs, now, this.table.capacity);
     this.dirty.ensureCapacity(this.table.capacity);
+    this.marks.ensureCapacity(this.table.capacity);
   }
 
   /** A device seen for the first time: its level is the baseline, not a change, so no event. -1 when full. */
@@ -79,7 +82,7 @@ export class TrustState {
 
   /** A heartbeat that moved nothing but the device's times. */
   markBeat(i: number): void {
-    this.dirty.markLazy(i, D_TIMES);
+    this.marks.mark(i);
   }
 
   /** Waits on the device's heartbeat deadline when its own level is COMPLETE and no report holds it. */
@@ -128,5 +131,6 @@ export class TrustState {
     const capacity = this.table.capacity;
     if (capacity > this.wheel.capacity) this.wheel.ensureCapacity(capacity);
     this.dirty.ensureCapacity(capacity);
+    this.marks.ensureCapacity(capacity);
   }
 }

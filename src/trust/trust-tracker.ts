@@ -4,15 +4,17 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
-import type { EventBus } from '../events.js';
+import type { EventBus, TrustEvent } from '../events.js';
 import type { TrustView } from '../model.js';
 import type { Store } from '../store/store.js';
+import { MARK_PREFIX } from './beat-marks.js';
 import { DecisionPublisher } from './decision-publisher.js';
 import { F_DEVICE_COMPLETE as DEV, F_HAS_BEATEN as BEATEN, F_HOLDS as HOLDS, F_REPORTED as REPORTED } from './device-table.js';
 import { beatAgain, deadlineReached, firstBeat } from './heartbeat-rules.js';
 import { applyReport, endAwaiting, pluginCameBack, pluginWentDown, replaceDeviceSet, type DeviceEntry, type ReportEntry } from './plugin-rules.js';
 import { PluginWatchdog, type PluginHealthSource } from './plugin-watchdog.js';
 import { TrustCheckpoint } from './trust-checkpoint.js';
+import { TrustOutbox } from './trust-outbox.js';
 import type { TrustFilter, TrustInput, TrustQuery } from './trust-query.js';
 import { TrustState } from './trust-state.js';
 import { queryViews } from './trust-views.js';
@@ -20,8 +22,10 @@ import { queryViews } from './trust-views.js';
 export interface TrustTrackerOptions {
   /** Wheel slot width: an event comes at most this long after its deadline (plus timer lag). */
   tickMs: number;
-  /** How often heartbeat times that changed no level are written. */
+  /** How often heartbeats that changed no level are written (as beat marks). */
   checkpointIntervalMs: number;
+  /** An event the broker has not acknowledged after this long is published again (same id). */
+  resendAfterMs: number;
   /** How long a plugin that came back up may take to re-register before its devices get their own levels back. */
   reregisterGraceMs: number;
   /** Devices beyond this are refused (logged once). */
@@ -46,6 +50,7 @@ export class TrustTracker implements TrustQuery, TrustInput {
   private readonly s: TrustState;
   private readonly checkpoint: TrustCheckpoint;
   private readonly publisher: DecisionPublisher;
+  private readonly outbox: TrustOutbox;
   private readonly watchdog: PluginWatchdog;
   private readonly options: TrustTrackerOptions;
   private readonly timeoutMs: number;
@@ -64,6 +69,7 @@ export class TrustTracker implements TrustQuery, TrustInput {
       checkpointIntervalMs: Math.min(10_000, Math.max(1_000, Math.round(this.timeoutMs / 10))),
       reregisterGraceMs: Math.max(60_000, 2 * config.pluginCheckIntervalMs),
       maxDevices: 2_000_000,
+      resendAfterMs: 60_000,
       ...deps.options,
     };
     const isRegisteredPlugin = (name: string): boolean => {
@@ -75,37 +81,64 @@ export class TrustTracker implements TrustQuery, TrustInput {
     };
     this.s = new TrustState(this.timeoutMs, this.options.tickMs, clock.now(), this.options.maxDevices, log, isRegisteredPlugin);
     this.checkpoint = new TrustCheckpoint(deps.store);
-    const { table, plugins, dirty } = this.s;
-    this.publisher = new DecisionPublisher({ ...deps, checkpoint: this.checkpoint, table, plugins, dirty });
+    this.outbox = new TrustOutbox(this.checkpoint.section, log);
+    const { table, plugins, dirty, marks } = this.s;
+    const keepMarksMs = this.timeoutMs + 2 * this.options.checkpointIntervalMs;
+    this.publisher = new DecisionPublisher({ ...deps, checkpoint: this.checkpoint, table, plugins, dirty, marks, outbox: this.outbox, keepMarksMs });
     this.s.publisher = this.publisher;
     this.watchdog = new PluginWatchdog(deps.plugins, plugins, log);
   }
 
-  /** Loads the last checkpoint, resumes deadlines from the remembered times, starts the wheel and the watchdog. */
+  /**
+   * Loads the last checkpoint and its beat marks, resumes deadlines from the remembered times, starts the
+   * wheel and the watchdog. Events left in the outbox wait for `resendPending` (once the fronts listen).
+   */
   async start(): Promise<void> {
-    const savedAt = await this.checkpoint.load(this.s.table, this.s.plugins);
+    const { table, plugins, marks } = this.s;
+    const saved = await this.checkpoint.load(table, plugins);
+    await marks.load(this.checkpoint.section.entries({ gte: MARK_PREFIX, lt: 'bm0' }), table);
+    const owed = await this.outbox.load(saved?.outbox);
     this.s.resume();
     const { devices, trusted } = this.counts();
-    this.log.info({ devices, trusted, plugins: this.s.plugins.count, savedAt }, 'trust tracker started');
+    this.log.info({ devices, trusted, plugins: plugins.count, savedAt: saved?.savedAt, eventsOwed: owed }, 'trust tracker started');
     this.checkPlugins();
     this.tick();
-    const { tickMs, checkpointIntervalMs } = this.options;
+    const { tickMs, checkpointIntervalMs, resendAfterMs } = this.options;
     this.stops.push(
       this.clock.setInterval(this.tick, tickMs),
-      this.clock.setInterval(() => void this.publisher.request(true), checkpointIntervalMs),
+      this.clock.setInterval(() => {
+        void this.publisher.request('checkpoint');
+        void this.publisher.resend(this.clock.now() - resendAfterMs);
+      }, checkpointIntervalMs),
       this.clock.setInterval(this.checkPlugins, this.deps.config.pluginCheckIntervalMs),
     );
   }
 
-  /** Stops the timers and writes a final checkpoint. */
-  async close(): Promise<void> {
-    for (const stop of this.stops.splice(0)) stop();
-    await this.publisher.request(true);
+  /** Publishes every event the outbox still holds (after a restart: those the broker never acknowledged). */
+  resendPending(): Promise<void> {
+    return this.publisher.resend(Infinity);
   }
 
-  /** Writes pending decisions and publishes their events; resolves once that is done. */
-  sync(): Promise<void> {
-    return this.publisher.request(false);
+  /** The broker took this event: it leaves the outbox. */
+  acknowledge(event: TrustEvent): void {
+    this.outbox.acknowledge(event.id);
+  }
+
+  /** Events written but not yet acknowledged by the broker. */
+  get eventsOwed(): number {
+    return this.outbox.pendingEvents;
+  }
+
+  /** Stops the timers and writes a final checkpoint with every exact heartbeat time. */
+  async close(): Promise<void> {
+    for (const stop of this.stops.splice(0)) stop();
+    await this.publisher.request('close');
+  }
+
+  /** Writes pending decisions and publishes their events, and removes acknowledged ones; resolves once done. */
+  async sync(): Promise<void> {
+    await this.publisher.request('decisions');
+    await this.outbox.settled();
   }
 
   beat(deviceId: string, at: number, plugin?: string): void {
@@ -185,6 +218,6 @@ export class TrustTracker implements TrustQuery, TrustInput {
   };
 
   private publishSoon(): void {
-    if (this.publisher.pending) void this.publisher.request(false);
+    if (this.publisher.pending) void this.publisher.request('decisions');
   }
 }

@@ -7,7 +7,7 @@ import { FakeClock } from '../../src/clock.js';
 import { EventBus, type SmaEvent, type TrustEvent } from '../../src/events.js';
 import type { Health } from '../../src/model.js';
 import { LevelStore } from '../../src/store/level-store.js';
-import type { Section, Store } from '../../src/store/store.js';
+import { atomicWrite, type Section, type SectionOp, type Store, type WriteOptions } from '../../src/store/store.js';
 import { TrustTracker, type TrustTrackerOptions } from '../../src/trust/trust-tracker.js';
 
 export const TIMEOUT_MS = 10_000;
@@ -35,7 +35,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { dir?: string; clock?: FakeClock; health?: Map<string, Health>; tracker?: Partial<TrustTrackerOptions> } = {},
+  options: { dir?: string; clock?: FakeClock; health?: Map<string, Health>; tracker?: Partial<TrustTrackerOptions>; unacknowledged?: boolean } = {},
 ): Promise<Harness> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'sma-trust-'));
   const level = await LevelStore.open(dir);
@@ -46,7 +46,10 @@ export async function startHarness(
   const events: SmaEvent[] = [];
   let stopped = false;
   bus.on((e) => {
-    if (!stopped) events.push(e);
+    if (stopped) return;
+    events.push(e);
+    // As the MQTT front does once the broker took it; `unacknowledged` plays a broker that never answers.
+    if (e.kind === 'trust' && !options.unacknowledged) tracker.acknowledge(e);
   });
   const tracker = new TrustTracker({
     store,
@@ -117,6 +120,10 @@ class KillableStore implements Store {
       del: (key) => (this.dead ? never : sub.del(key)),
       batch: (ops) => (this.dead ? never : sub.batch(ops)),
     };
+  }
+
+  atomic(ops: SectionOp[], options?: WriteOptions): Promise<void> {
+    return this.dead ? new Promise<never>(() => {}) : atomicWrite(this.inner, ops, options);
   }
 
   close(): Promise<void> {

@@ -201,6 +201,10 @@ describe('TrustTracker: scale and failures', () => {
         },
         entries: async function* () {},
       }),
+      atomic: async (ops) => {
+        if (broken) throw new Error('disk full');
+        for (const op of ops) written.set(op.key, op.value);
+      },
       close: async () => {},
     };
     const clock = new FakeClock();
