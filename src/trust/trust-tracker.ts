@@ -66,7 +66,9 @@ export class TrustTracker implements TrustQuery, TrustInput {
     this.timeoutMs = config.heartbeatTimeoutMs;
     this.options = {
       tickMs: 100,
-      checkpointIntervalMs: Math.min(10_000, Math.max(1_000, Math.round(this.timeoutMs / 10))),
+      // Each checkpoint with beats appends one mark (and dirties a flash page): a tenth of the timeout is
+      // precise enough for deadlines after a crash, and at most a minute between pages is gentle on SD cards.
+      checkpointIntervalMs: Math.min(60_000, Math.max(1_000, Math.round(this.timeoutMs / 10))),
       reregisterGraceMs: Math.max(60_000, 2 * config.pluginCheckIntervalMs),
       maxDevices: 2_000_000,
       resendAfterMs: 60_000,

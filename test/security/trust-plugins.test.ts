@@ -5,8 +5,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { hasPeer } from '../support/peers.js';
+import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
 import { waitFor } from '../support/wait-for.js';
+
+const haveMosquitto = hasPeer('mosquitto', 'mosquitto');
+const BROKERS = [
+  { name: 'embedded broker', external: false },
+  { name: 'mosquitto, the agent on MQTT 5', external: true },
+].filter((b) => !b.external || haveMosquitto);
 
 interface View {
   id: string;
@@ -14,7 +22,8 @@ interface View {
   plugin?: string;
 }
 
-describe('trust engine against hostile plugin names and device sets', () => {
+describe.each(BROKERS)('trust engine against hostile plugin names and device sets ($name)', ({ external }) => {
+  let broker: Mosquitto | undefined;
   let agent: AgentProcess;
   let operator: MqttRequester;
   let client: MqttClient;
@@ -39,13 +48,16 @@ describe('trust engine against hostile plugin names and device sets', () => {
     client.publishAsync(`${R()}/plugin/${plugin}/devices`, JSON.stringify({ devices: ids.map((id) => ({ id })) }), { qos: 1 });
 
   beforeAll(async () => {
+    broker = external ? await startMosquitto('max_queued_messages 0') : undefined;
     agent = await startAgent({
       agent: { id: 'sec-trust' },
       trust: { heartbeatTimeoutMs: 60_000, pluginCheckIntervalMs: 200 },
       health: { intervalMs: 200, timeoutMs: 200, retries: 2 },
+      ...(broker ? { mqtt: { mode: 'external', url: broker.url, protocolVersion: 5 } } : {}),
     });
-    operator = await MqttRequester.forAgent(agent);
-    client = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.mqttPort}`, { protocolVersion: 4, reconnectPeriod: 0 });
+    const url = broker?.url ?? `mqtt://127.0.0.1:${agent.mqttPort}`;
+    operator = await MqttRequester.connect(url, agent.topicRoot);
+    client = await mqtt.connectAsync(url, { protocolVersion: external ? 5 : 4, reconnectPeriod: 0 });
     timer = setInterval(() => {
       for (const name of beatingServices) client.publish(`${R()}/heartbeat/service/${name}`, '', { qos: 0 });
       for (const [id, body] of beatingDevices) client.publish(`${R()}/heartbeat/device/${id}`, body, { qos: 0 });
@@ -60,6 +72,7 @@ describe('trust engine against hostile plugin names and device sets', () => {
     await client?.endAsync();
     await operator?.close();
     await agent?.stop();
+    await broker?.stop();
   });
 
   it('takes no device set from a service without plugin: true, nor from a name nobody registered', async () => {
