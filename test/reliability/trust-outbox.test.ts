@@ -108,6 +108,8 @@ describe.skipIf(!haveMosquitto)('trust outbox across a kill -9 in a plugin-down 
       if (first) expect(events[0].id).toBe(first);
     }
     for (const id of control) expect(bySubject.has(id)).toBe(false);
+    const resent = [...bySubject.values()].filter((events) => events.length > 1).length;
+    process.stderr.write(`trust outbox: ${atKill} events at the kill, ${beforeRestart.size} before the restart, ${seen.length} in all (${resent} devices twice, same id)\n`);
   }, 180_000);
 
   it('sends nothing again after another restart once the broker acknowledged everything', async () => {
