@@ -13,6 +13,9 @@ import { JournalCompaction } from './inbox/journal-compaction.js';
 import { IDEMPOTENCY_WINDOW_MS } from './inbox/inbox.js';
 import { HttpFront } from './http/http-front.js';
 import { mountAgentRoutes } from './http/agent-routes.js';
+import { isLoopbackHost } from './http/page-origin.js';
+import { StatusFeed } from './http/status-feed.js';
+import { mountStatusPage } from './http/status-page.js';
 import { BrokerAccess } from './mqtt/broker-access.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
 import { MqttFront } from './mqtt/mqtt-front.js';
@@ -135,6 +138,13 @@ export class Agent {
       if (entry.command.origin === 'mqtt') await mqtt.sendRecovered(entry.command, entry.reply!);
     }
 
+    const feed = new StatusFeed({
+      intake: inbox,
+      subscribe: (listener) => events.on(listener),
+      trustCounts: () => trust.counts(),
+      now: () => clock.now(),
+      log: log.child({ part: 'http' }),
+    });
     const http = new HttpFront({
       host: config.http.host,
       port: config.http.port,
@@ -153,11 +163,16 @@ export class Agent {
               return { status: writable ? 'UP' : 'DEGRADED', checks: { store: writable ? 'writable' : `not writable: ${reason}`, registry: registry.kind } };
             },
           }),
+        (router) => mountStatusPage(router, { intake: inbox, feed, loopback: isLoopbackHost(config.http.host) }),
       ],
     });
     await http.start();
+    feed.start();
     this.httpPort = http.port;
-    this.onStop('http', () => http.stop());
+    this.onStop('http', async () => {
+      feed.stop();
+      await http.stop();
+    });
 
     if (config.lwm2m.serverUri) {
       const { Lwm2mClient } = await import('./lwm2m/lwm2m-front.js');

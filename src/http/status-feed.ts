@@ -1,0 +1,109 @@
+// What the status page shows, kept current from the event bus and pushed to every open page as
+// server-sent events. Events are coalesced: a burst of trust changes or restarts becomes one update
+// per `coalesceMs`, read once through the inbox and written to all pages, however many are open.
+import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { SmaEvent } from '../events.js';
+import type { Intake } from '../inbox/command.js';
+import type { ServiceView } from '../model.js';
+
+export interface StatusSnapshot {
+  agent: Record<string, unknown>;
+  services: ServiceView[];
+  trust: { devices: number; trusted: number };
+  at: string;
+}
+
+export interface StatusFeedOptions {
+  intake: Intake;
+  subscribe: (listener: (event: SmaEvent) => void) => () => void;
+  trustCounts: () => { devices: number; trusted: number };
+  now: () => number;
+  log: Logger;
+  /** At most one update per this long (default 100 ms). */
+  coalesceMs?: number;
+  /** An SSE comment this often keeps idle connections through proxies (default 25 s). */
+  keepAliveMs?: number;
+}
+
+export class StatusFeed {
+  private readonly pages = new Set<ServerResponse>();
+  private unsubscribe?: () => void;
+  private pending?: NodeJS.Timeout;
+  private keepAlive?: NodeJS.Timeout;
+  private reading = false;
+  private dirty = false;
+
+  constructor(private readonly o: StatusFeedOptions) {}
+
+  start(): void {
+    this.unsubscribe = this.o.subscribe((event) => {
+      if (event.kind === 'service' || event.kind === 'trust' || event.kind === 'agent') this.schedule();
+    });
+    this.keepAlive = setInterval(() => this.write(': keep-alive\n\n'), this.o.keepAliveMs ?? 25_000);
+    this.keepAlive.unref();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    clearTimeout(this.pending);
+    clearInterval(this.keepAlive);
+    for (const page of this.pages) page.end();
+    this.pages.clear();
+  }
+
+  /** Takes an SSE request: headers, the current snapshot at once, then every update until it closes. */
+  async attach(res: ServerResponse): Promise<void> {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    this.pages.add(res);
+    res.once('close', () => this.pages.delete(res));
+    const snapshot = await this.snapshot();
+    if (!res.writableEnded) res.write(frame('snapshot', snapshot));
+  }
+
+  /** The page's state, read through the same operations as every other front. */
+  async snapshot(): Promise<StatusSnapshot> {
+    const [services, agent] = await Promise.all([this.read('services.list'), this.read('agent.info')]);
+    return {
+      agent: (agent ?? {}) as Record<string, unknown>,
+      services: (Array.isArray(services) ? services : []) as ServiceView[],
+      trust: this.o.trustCounts(),
+      at: new Date(this.o.now()).toISOString(),
+    };
+  }
+
+  private async read(op: 'services.list' | 'agent.info'): Promise<unknown> {
+    const ticket = await this.o.intake.accept({ op, body: {}, origin: 'http' });
+    const reply = await ticket.done;
+    ticket.afterSent();
+    return reply.ok ? reply.result : undefined;
+  }
+
+  private schedule(): void {
+    if (this.pages.size === 0) return;
+    // An event during a read may have missed it: read once more after.
+    if (this.reading) this.dirty = true;
+    if (this.pending || this.reading) return;
+    this.pending = setTimeout(() => void this.push(), this.o.coalesceMs ?? 100);
+  }
+
+  private async push(): Promise<void> {
+    this.pending = undefined;
+    this.reading = true;
+    this.dirty = false;
+    try {
+      this.write(frame('snapshot', await this.snapshot()));
+    } catch (err) {
+      this.o.log.warn({ err }, 'status page update failed');
+    } finally {
+      this.reading = false;
+      if (this.dirty) this.schedule();
+    }
+  }
+
+  private write(chunk: string): void {
+    for (const page of this.pages) page.write(chunk);
+  }
+}
+
+const frame = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;

@@ -1,0 +1,84 @@
+// The status page at `/`: the page itself, its live feed (`/events`, server-sent events) and its buttons
+// (`POST /ops/services.start|stop|restart`), which go through the inbox like every other front's commands.
+import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { asSmaError } from '../errors.js';
+import type { Intake } from '../inbox/command.js';
+import { hostAllowed, ownPageRequest } from './page-origin.js';
+import { httpStatusOf, readJson, sendJson } from './respond.js';
+import type { HttpPrincipal, RequestContext, Router } from './router.js';
+import { PAGE_SCRIPT, PAGE_STYLE, pageHtml } from './status-page-html.js';
+import type { StatusFeed } from './status-feed.js';
+
+export interface StatusPageOptions {
+  intake: Intake;
+  feed: StatusFeed;
+  /** Whether the HTTP listener is on loopback (no authentication there; Host must then be a loopback name). */
+  loopback: boolean;
+}
+
+const OPERATIONS = new Set(['services.start', 'services.stop', 'services.restart']);
+const MAX_BODY = 4 * 1024;
+
+const hash = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+type PageAnswer = { ok: false; error: { code: string; message: string } };
+
+const refuse = (res: ServerResponse, status: number, code: string, message: string): void =>
+  sendJson(res, status, { ok: false, error: { code, message } } satisfies PageAnswer, { 'cache-control': 'no-store' });
+
+/**
+ * An operator under the HTTP rules: with no users (a loopback listener) everyone who reaches it is;
+ * with users, only the operator role.
+ */
+export const isOperator = (principal: HttpPrincipal | undefined, loopback: boolean): boolean =>
+  principal === undefined ? loopback : principal.role === 'operator';
+
+export function mountStatusPage(router: Router, o: StatusPageOptions): void {
+  const html = Buffer.from(pageHtml());
+  const headers = {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': String(html.length),
+    'cache-control': 'no-cache',
+    // Only our own inline script and style run; no frame may hold the page (its buttons stop services).
+    'content-security-policy': `default-src 'none'; script-src ${hash(PAGE_SCRIPT)}; style-src ${hash(PAGE_STYLE)}; connect-src 'self'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  };
+  /** Every route of the page first checks the Host: a rebound foreign name gets nothing. */
+  const guarded = (handler: (ctx: RequestContext) => Promise<void> | void) => (ctx: RequestContext) => {
+    if (hostAllowed(ctx.req, o.loopback)) return handler(ctx);
+    refuse(ctx.res, 421, 'FORBIDDEN', 'this agent answers its page only under a loopback host name');
+  };
+  router.get(
+    '/',
+    guarded(({ req, res }) => void res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : html)),
+  );
+  router.get(
+    '/events',
+    guarded(({ res }) => o.feed.attach(res)),
+  );
+  router.add(
+    'POST',
+    '/ops/:op',
+    guarded((ctx) => operate(ctx, o)),
+  );
+}
+
+async function operate({ req, res, params, principal }: RequestContext, o: StatusPageOptions): Promise<void> {
+  const op = params.op;
+  if (!OPERATIONS.has(op)) return refuse(res, 404, 'NOT_FOUND', `no page operation ${op.slice(0, 64)}`);
+  if (!ownPageRequest(req)) return refuse(res, 403, 'FORBIDDEN', "operations take a JSON body from the agent's own page");
+  if (!isOperator(principal, o.loopback)) return refuse(res, 403, 'FORBIDDEN', 'only an operator may start, stop or restart services');
+  let body: unknown;
+  try {
+    body = await readJson(req, MAX_BODY);
+  } catch (err) {
+    const e = asSmaError(err);
+    return refuse(res, httpStatusOf(e.code), e.code, e.message);
+  }
+  const ticket = await o.intake.accept({ op, body, origin: 'http' });
+  const reply = await ticket.done;
+  sendJson(res, reply.ok ? 200 : httpStatusOf(reply.error.code), reply, { 'cache-control': 'no-store' });
+  ticket.afterSent();
+}
