@@ -1,7 +1,8 @@
 // The contract's data shapes (CONTRACT sections 4 and 6), shared by every layer.
 import { z } from 'zod';
+import { SERVICE_NAME } from './names.js';
 
-export const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export { SERVICE_NAME };
 
 export const serviceNameSchema = z.string().regex(SERVICE_NAME, 'must match ^[a-z0-9][a-z0-9._-]{0,62}$');
 

@@ -1,6 +1,6 @@
 // The commands that ask a running agent: checked, connected, run. Loaded by cli.ts only when one is asked for,
 // so `start`, `sim`, --help and --version never load the MQTT client library.
-import { SERVICE_NAME } from '../model.js';
+import { SERVICE_NAME } from '../names.js';
 import { runAgentInfo } from './agent-command.js';
 import type { DiscoveryTimings } from './agent-discovery.js';
 import { withAgent, type ClientCommand } from './agent-request.js';

@@ -69,6 +69,17 @@ describe('the agent on its embedded defaults', () => {
     expect(loadedPackages).not.toContain('mqtt');
   });
 
+  it('a client command loads the MQTT client but neither the agent nor zod; --version loads neither', async () => {
+    const loaded = async (...args: string[]): Promise<string[]> => {
+      const { stderr } = await run(process.execPath, ['--import', PRELOAD, BIN, ...args], { env: { ...process.env, REPORT_LOADED_ON_EXIT: '1' } });
+      return (JSON.parse(/\{"loadedPackages":.*\}/.exec(stderr)![0]) as { loadedPackages: string[] }).loadedPackages;
+    };
+    const list = await loaded('services', 'list', '--broker', broker);
+    expect(list).toContain('mqtt');
+    for (const heavy of ['zod', 'aedes', 'pino', 'level', 'classic-level']) expect(list).not.toContain(heavy);
+    expect(await loaded('--version')).toEqual([]);
+  });
+
   it('answers `sma-bridge services list` from another process, finding the agent itself (table and --json)', async () => {
     const table = await cli('services', 'list', '--broker', broker);
     expect(table.code, table.stderr).toBe(0);
