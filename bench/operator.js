@@ -119,10 +119,38 @@ if (wanted('page') && existsSync('/usr/bin/chromium')) {
     samples.liveUpdateMs.push(performance.now() - t1);
     await c.endAsync();
     samples.bytes = bytes;
-    if (i === 4 && values.screenshot) await page.screenshot({ path: values.screenshot });
     await browser.close();
   }
   results.statusPage = { firstLoad: stats(samples.firstLoadMs), liveUpdate: stats(samples.liveUpdateMs), documentBytes: samples.bytes, cold: 'a new Chromium process per sample' };
+  await a.stop();
+}
+
+// The README's screenshot: a few services in the states an operator meets.
+if (values.screenshot) {
+  const { chromium } = await import('playwright-core');
+  const health = { intervalMs: 500, timeoutMs: 300, retries: 2, restartDelayMs: 2000, maxRestarts: 2 };
+  const a = await startAgent({ agent: { id: 'bench' }, health });
+  const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${a.ready.mqttPort}`, { protocolVersion: 4 });
+  await c.subscribeAsync(`${a.topicRoot}/response/#`, { qos: 1 });
+  const ask = (op, body) => c.publishAsync(`${a.topicRoot}/request/${op}`, JSON.stringify({ ...body, correlationId: randomUUID() }), { qos: 1 });
+  const idle = { command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'] };
+  const crash = { command: process.execPath, args: ['-e', 'setTimeout(() => process.exit(3), 300)'] };
+  await ask('registry.register', { name: 'core-data', check: { type: 'process' }, start: idle, restartPolicy: 'always' });
+  await ask('registry.register', { name: 'device-modbus', check: { type: 'process' }, start: crash, restartPolicy: 'on-failure' });
+  await ask('registry.register', { name: 'app-rules', check: { type: 'http', url: 'http://127.0.0.1:9/health' }, restartPolicy: 'never' });
+  await ask('registry.register', { name: 'support-notify', check: { type: 'process' }, start: idle });
+  await ask('services.start', { names: ['core-data', 'device-modbus', 'support-notify'] });
+  await sleep(2500);
+  await ask('services.stop', { names: ['support-notify'] });
+  await sleep(1000);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], headless: true });
+  const page = await browser.newPage({ viewport: { width: 960, height: 260 } });
+  await page.goto(`http://127.0.0.1:${a.ready.httpPort}/`);
+  await page.locator('tr[data-service="support-notify"]').waitFor();
+  await sleep(500);
+  await page.screenshot({ path: values.screenshot, fullPage: true });
+  await browser.close();
+  await c.endAsync();
   await a.stop();
 }
 

@@ -45,7 +45,7 @@ export async function onlineAgents(client: MqttClient, timings: DiscoveryTimings
   try {
     await client.subscribeAsync(STATUS_FILTER, { qos: 0 });
     await done;
-    await client.unsubscribeAsync(STATUS_FILTER);
+    unsubscribeLater(client, STATUS_FILTER);
   } finally {
     clearTimeout(window);
     clearTimeout(settle);
@@ -69,12 +69,17 @@ export async function agentStatus(client: MqttClient, topic: string, windowMs: n
   try {
     await client.subscribeAsync(topic, { qos: 0 });
     const status = await seen;
-    await client.unsubscribeAsync(topic);
+    unsubscribeLater(client, topic);
     return status;
   } finally {
     clearTimeout(timer);
     client.off('message', onMessage);
   }
+}
+
+/** The answer is known: the UNSUBACK is not worth a round trip (later messages on the topic are ignored). */
+function unsubscribeLater(client: MqttClient, topic: string): void {
+  client.unsubscribeAsync(topic).catch(() => undefined);
 }
 
 function statusOf(payload: Buffer): Status {

@@ -1,12 +1,25 @@
 // One MQTT 3.1.1 connection for one CLI run (the embedded aedes broker speaks 3.1.1 only), with failures as one line.
 import { randomBytes } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
+import { connect as tcpConnect } from 'node:net';
+import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
 import type { ClientOptions } from './client-options.js';
 import { CliError } from './io.js';
 
+/**
+ * A plain mqtt:// broker gets its TCP stream from us: mqtt.connect() would first load its WebSocket and
+ * SOCKS-proxy code (some 30-50 ms of a command's life on a Pi-class CPU) to pick a transport we know.
+ */
+function openClient(brokerUrl: string, settings: IClientOptions): MqttClient {
+  const url = new URL(brokerUrl);
+  if (url.protocol !== 'mqtt:') return mqtt.connect(brokerUrl, settings);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = url.port === '' ? 1883 : Number(url.port);
+  return new MqttClient(() => tcpConnect({ host, port }), { ...settings, host, port, protocol: 'mqtt' });
+}
+
 /** Connects, or rejects with a CliError saying why the broker cannot be used. */
 export function connectBroker(options: ClientOptions): Promise<MqttClient> {
-  const client = mqtt.connect(options.brokerUrl, {
+  const settings: IClientOptions = {
     protocolVersion: 4,
     clientId: `sma-cli-${randomBytes(6).toString('hex')}`,
     clean: true,
@@ -15,7 +28,8 @@ export function connectBroker(options: ClientOptions): Promise<MqttClient> {
     connectTimeout: options.timeoutMs,
     username: options.username,
     password: options.password,
-  });
+  };
+  const client = openClient(options.brokerUrl, settings);
   // Late errors (after we gave up, or once connected) surface as 'close' to whoever waits; an
   // 'error' with no listener would throw.
   client.on('error', () => undefined);
@@ -32,6 +46,8 @@ export function connectBroker(options: ClientOptions): Promise<MqttClient> {
     };
     const onConnect = (): void => {
       settle();
+      // One small packet after another, each waiting for its answer: Nagle would only add delay.
+      (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
       resolve(client);
     };
     const onError = (err: Error & { code?: string | number }): void => {
