@@ -1,6 +1,7 @@
 // The status page at `/`: the page itself, its live feed (`/events`, server-sent events) and its buttons
 // (`POST /ops/services.start|stop|restart`), which go through the inbox like every other front's commands.
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
 import { asSmaError } from '../errors.js';
 import type { Intake } from '../inbox/command.js';
@@ -36,10 +37,12 @@ export const isOperator = (principal: HttpPrincipal | undefined, loopback: boole
 
 export function mountStatusPage(router: Router, o: StatusPageOptions): void {
   const html = Buffer.from(pageHtml());
+  // Compressed once at start: a third of the bytes over a gateway's slow uplink, no work per request.
+  const gzipped = gzipSync(html, { level: 9 });
   const headers = {
     'content-type': 'text/html; charset=utf-8',
-    'content-length': String(html.length),
     'cache-control': 'no-cache',
+    vary: 'accept-encoding',
     // Only our own inline script and style run; no frame may hold the page (its buttons stop services).
     'content-security-policy': `default-src 'none'; script-src ${hash(PAGE_SCRIPT)}; style-src ${hash(PAGE_STYLE)}; connect-src 'self'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
     'x-content-type-options': 'nosniff',
@@ -52,7 +55,12 @@ export function mountStatusPage(router: Router, o: StatusPageOptions): void {
   };
   router.get(
     '/',
-    guarded(({ req, res }) => void res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : html)),
+    guarded(({ req, res }) => {
+      const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+      const body = gzip ? gzipped : html;
+      const encoding: Record<string, string> = gzip ? { 'content-encoding': 'gzip' } : {};
+      res.writeHead(200, { ...headers, ...encoding, 'content-length': String(body.length) }).end(req.method === 'HEAD' ? undefined : body);
+    }),
   );
   router.get(
     '/events',

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
@@ -29,12 +30,17 @@ const alive = (pid: number): boolean => {
 };
 
 /** A raw request, so Host and Origin can be what an attacking page would make a browser send. */
-function raw(port: number, path: string, method: string, headers: Record<string, string>, body = ''): Promise<{ status: number; body: string }> {
+function raw(port: number, path: string, method: string, headers: Record<string, string>, body = ''): Promise<{ status: number; bytes: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path, method, headers, setHost: headers.host === undefined }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes: Buffer.concat(chunks) }));
+      // An event stream never ends: its status is all this needs.
+      if (res.headers['content-type'] === 'text/event-stream') {
+        resolve({ status: res.statusCode ?? 0, bytes: Buffer.alloc(0) });
+        req.destroy();
+      }
     });
     req.on('error', reject);
     req.end(body);
@@ -100,6 +106,17 @@ describe.skipIf(!present)('the status page in headless Chromium', () => {
     await row('blinker').locator('button[data-action="start"]').click();
     await row('blinker').and(page.locator('[data-status="RUNNING"]')).waitFor({ timeout: 15_000 });
     await waitFor('blinker alive', () => alive(pid()));
+  });
+
+  it('serves the page gzip-compressed to a client that accepts it, the same document either way', async () => {
+    const plain = await fetch(`http://127.0.0.1:${agent.httpPort}/`, { headers: { 'accept-encoding': 'identity' } });
+    const zipped = await raw(agent.httpPort, '/', 'GET', { 'accept-encoding': 'gzip' });
+    expect(plain.headers.get('content-security-policy')).toMatch(/script-src 'sha256-/);
+    expect(zipped.status).toBe(200);
+    const text = await plain.text();
+    expect(text).toContain('<title>sma-bridge</title>');
+    expect(gunzipSync(zipped.bytes).toString('utf8')).toBe(text);
+    expect(zipped.bytes.length).toBeLessThan(text.length / 2);
   });
 
   describe('refuses what another web site could make the browser send', () => {
