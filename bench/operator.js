@@ -156,7 +156,7 @@ if (values.screenshot) {
   await ask('services.stop', { names: ['support-notify'] });
   await sleep(1000);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], headless: true });
-  const page = await browser.newPage({ viewport: { width: 960, height: 260 } });
+  const page = await browser.newPage({ viewport: { width: 1200, height: 240 } });
   await page.goto(`http://127.0.0.1:${a.ready.httpPort}/`);
   await page.locator('tr[data-service="support-notify"]').waitFor();
   await sleep(500);
