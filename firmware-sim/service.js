@@ -94,7 +94,12 @@ async function startHeartbeat(url, topic) {
 /** One request to the agent, QoS 1, correlated in the body; resolves with its reply (or after 5 s without). */
 async function request(op, body) {
   const correlationId = `${opts.name}-${op}-${Date.now()}`;
-  const replyTopic = `${opts['topic-root']}/response/${correlationId}`;
+  // CONTRACT 5: a broker user's answers come at R/response/{username}/{id}, the only ones it may read;
+  // without a login (loopback, no users) the client is an operator, answered at R/response/{id}.
+  const username = decodeURIComponent(new URL(opts.mqtt).username);
+  const replyTopic = username
+    ? `${opts['topic-root']}/response/${username}/${correlationId}`
+    : `${opts['topic-root']}/response/${correlationId}`;
   if (!mqttClient.connected) await new Promise((resolve) => mqttClient.once('connect', resolve));
   await mqttClient.subscribeAsync(replyTopic, { qos: 1 });
   const reply = new Promise((resolve) => {

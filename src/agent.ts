@@ -32,10 +32,10 @@ import { ProcessExecutor } from './executor/process-executor.js';
 import { CommandExecutor } from './executor/command-executor.js';
 import { ChildLedger } from './executor/child-ledger.js';
 import { TrustTracker } from './trust/trust-tracker.js';
+import { AuthorizationPolicy } from './policy/authorization.js';
+import { embeddedBrokerPlan, externalBrokerPlan, type TransportPlan } from './policy/transport-rules.js';
 import { toCloudEvent } from './trust/cloud-event.js';
 import { PACKAGE_ROOT, VERSION } from './version.js';
-
-const LOOPBACK = /^(127\.|::1$|localhost$)/;
 
 export class Agent {
   private readonly stops: Array<[string, () => Promise<void>]> = [];
@@ -57,9 +57,9 @@ export class Agent {
   async start(self: Omit<SelfControl, 'name'>): Promise<void> {
     const { config, log, clock } = this;
     const startedAt = clock.now();
-    if (config.mqtt.mode === 'embedded' && !LOOPBACK.test(config.mqtt.broker.host) && !config.mqtt.broker.users?.length) {
-      throw new ConfigError([`mqtt.broker.host: ${config.mqtt.broker.host} is not loopback; configure mqtt.broker.users first`]);
-    }
+    const transportPlan = this.transportPlan();
+    if (transportPlan.errors.length) throw new ConfigError(transportPlan.errors);
+    for (const warning of transportPlan.warnings) log.warn({ security: 'plaintext' }, `INSECURE: ${warning}`);
     // Writes through the guard: a full or read-only disk turns into UNAVAILABLE answers and a DEGRADED /health.
     const store = new GuardedStore(await openStoreOrExplain(config.dataDir, LevelStore.open), { clock, log: log.child({ part: 'store' }) });
     this.onStop('store', () => store.close());
@@ -106,13 +106,16 @@ export class Agent {
     const interrupted = await journal.interruptUnfinished(clock.now());
     const compaction = new JournalCompaction(journal, clock, { keepMs: IDEMPOTENCY_WINDOW_MS, everyMs: 3_600_000 }, log.child({ part: 'journal' }));
     await compaction.start();
-    const inbox = new Inbox(ports, journal, { timeoutMs: config.operations.timeoutMs, refuseWrites: () => store.refusal() }, log.child({ part: 'inbox' }));
+    const policy = new AuthorizationPolicy({ allowedCheckHosts: config.health.allowedHosts });
+    const inbox = new Inbox(ports, journal, { timeoutMs: config.operations.timeoutMs, policy, refuseWrites: () => store.refusal() }, log.child({ part: 'inbox' }));
 
-    const transport = await this.openMqtt();
+    const { transport, mayRead } = await this.openMqtt(transportPlan);
     const mqtt = new MqttFront({
       transport,
       topicRoot: topicRootOf(config),
       intake: inbox,
+      policy,
+      mayRead,
       events,
       serviceBeat: (name, at) => supervisor.heartbeat(name, at),
       trust,
@@ -215,7 +218,14 @@ export class Agent {
     return executor;
   }
 
-  private async openMqtt(): Promise<MqttTransport> {
+  private transportPlan(): TransportPlan {
+    const m = this.config.mqtt;
+    if (m.mode === 'external') return externalBrokerPlan(m.url!, m.password !== undefined, m.allowPlaintext);
+    const b = m.broker;
+    return embeddedBrokerPlan({ host: b.host, users: b.users?.length ?? 0, tls: b.tlsPort !== undefined && !!b.cert && !!b.key }, m.allowPlaintext);
+  }
+
+  private async openMqtt(plan: TransportPlan): Promise<{ transport: MqttTransport; mayRead?: BrokerAccess['mayRead'] }> {
     const { config, log } = this;
     const root = topicRootOf(config);
     if (config.mqtt.mode === 'external') {
@@ -235,21 +245,23 @@ export class Agent {
         log: log.child({ part: 'mqtt' }),
       });
       this.onStop('mqtt client', () => transport.close());
-      return transport;
+      return { transport };
     }
     const b = config.mqtt.broker;
+    const access = new BrokerAccess(b.users ?? [], root, verifyPassword, log.child({ part: 'broker' }));
     const broker = await EmbeddedBroker.start({
-      host: b.host,
+      host: plan.plainHost ?? b.host,
+      tlsHost: b.host,
       port: b.port,
       tlsPort: b.tlsPort,
       cert: b.cert,
       key: b.key,
-      access: new BrokerAccess(b.users ?? [], root, verifyPassword),
+      access,
       log: log.child({ part: 'broker' }),
     });
     this.mqttPort = broker.port;
     this.onStop('embedded broker', () => broker.close());
-    return broker.transport();
+    return { transport: broker.transport(), mayRead: (p, topic) => access.mayRead(p, topic) };
   }
 
   /** Graceful stop in order: intake and fronts first, then engines, children, store. */

@@ -7,7 +7,7 @@ export { SERVICE_NAME };
 export const serviceNameSchema = z.string().regex(SERVICE_NAME, 'must match ^[a-z0-9][a-z0-9._-]{0,62}$');
 
 export const checkSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('http'), url: z.string().url() }).strict(),
+  z.object({ type: z.literal('http'), url: z.string().url().refine(isPlainHttpUrl, 'must be an http:// or https:// URL without user or password') }).strict(),
   z.object({ type: z.literal('heartbeat') }).strict(),
   z.object({ type: z.literal('process') }).strict(),
   z.object({ type: z.literal('none') }).strict(),
@@ -119,4 +119,14 @@ export interface TrustView {
   pluginLevel: TrustLevel;
   plugin?: string;
   lastHeartbeatAt?: string;
+}
+
+/** Health checks poll http/https only, and never with credentials in the URL (they would be logged and stored). */
+function isPlainHttpUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password;
+  } catch {
+    return false;
+  }
 }

@@ -2,13 +2,15 @@
 import { z } from 'zod';
 import { registrationSchema } from '../model.js';
 import { AGENT_ID, defaultAgentId } from './agent-id.js';
+import { USERNAME_PATTERN } from '../policy/principal.js';
 
 const port = z.number().int().min(0).max(65535);
 const positiveMs = z.number().int().positive();
 
 const brokerUser = z
   .object({
-    username: z.string().min(1).max(128),
+    // A username becomes a topic level (R/response/{username}/...): no '/', '+', '#' or NUL.
+    username: z.string().regex(USERNAME_PATTERN, 'letters, digits and . _ @ - only (it becomes a topic level)'),
     /** `scrypt$N$r$p$saltBase64$hashBase64` (see `sma-bridge passwd`). */
     passwordHash: z.string().min(1),
     role: z.enum(['operator', 'service', 'device']),
@@ -56,6 +58,8 @@ export const configSchema = z
         cert: z.string().optional(),
         key: z.string().optional(),
         protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+        /** Send or accept passwords in clear beyond loopback: only on a trusted network; logged loudly at every start. */
+        allowPlaintext: z.boolean().default(false),
         broker: z
           .object({
             host: z.string().default('127.0.0.1'),
@@ -102,6 +106,8 @@ export const configSchema = z
         backoffMaxMs: positiveMs.default(60_000),
         maxRestarts: z.number().int().min(0).default(5),
         restartWindowMs: positiveMs.default(600_000),
+        /** Hosts other than loopback that http checks may poll (e.g. services in containers); none by default. */
+        allowedHosts: z.array(z.string().min(1).max(253)).default([]),
       })
       .strict()
       .prefault({}),

@@ -1,5 +1,6 @@
 // The agent's own read-only routes: GET /health (JSON) and GET /metrics (Prometheus text).
 import type { Intake } from '../inbox/command.js';
+import { LOCAL_OPERATOR } from '../policy/principal.js';
 import type { ServiceView } from '../model.js';
 import { renderPrometheus, type MetricsSnapshot } from './prometheus.js';
 import { sendJson } from './respond.js';
@@ -22,7 +23,7 @@ export function mountAgentRoutes(router: Router, o: AgentRoutesOptions): void {
     sendJson(res, h.status === 'UP' ? 200 : 503, h);
   });
   router.get('/metrics', async ({ res }) => {
-    const ticket = await o.intake.accept({ op: 'services.list', body: { includeDeregistered: true }, origin: 'http' });
+    const ticket = await o.intake.accept({ op: 'services.list', body: { includeDeregistered: true }, origin: 'http', principal: LOCAL_OPERATOR });
     const reply = await ticket.done;
     const services = reply.ok ? (reply.result as ServiceView[]) : [];
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderPrometheus({ services, ...o.counters() }));

@@ -1,5 +1,6 @@
 // A command as every front hands it to the inbox, and the reply it gets back.
 import type { ErrorCode } from '../errors.js';
+import type { Principal } from '../policy/principal.js';
 
 export type Origin = 'mqtt' | 'lwm2m' | 'cli' | 'http';
 
@@ -8,6 +9,8 @@ export interface Command {
   body: unknown;
   correlationId?: string;
   origin: Origin;
+  /** Who sent it, as the front authenticated them: the policy decides on it; stored answers belong to it. */
+  principal: Principal;
   /** Where the front will publish the reply; kept in the journal so a recovered answer can be sent. */
   replyTo?: string;
   /** MQTT 5 correlation data (base64) and content type, so a recovered answer reaches its requester the same way. */

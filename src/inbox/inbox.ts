@@ -7,7 +7,9 @@ import { batchNames } from '../operations/services.js';
 import { describeIssues, envelopeKeys, isOperationName, requestSchemas, type OperationName } from '../operations/schemas.js';
 import { operations, readOnly } from '../operations/table.js';
 import type { Command, Intake, Reply, Ticket } from './command.js';
-import { interruptedReply, type Journal } from './journal.js';
+import { correlationKey, interruptedReply, type Journal } from './journal.js';
+import type { AuthorizationPolicy } from '../policy/authorization.js';
+import type { Principal } from '../policy/principal.js';
 import { KeyedLock } from './keyed-lock.js';
 import { LogThrottle } from '../log-throttle.js';
 
@@ -15,6 +17,8 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 export interface InboxOptions {
   timeoutMs: number;
+  /** Decides on principal + operation + body before anything is journaled or run. */
+  policy: AuthorizationPolicy;
   /** When set, mutating commands are refused (e.g. the store cannot be written). */
   refuseWrites?: () => string | undefined;
 }
@@ -24,7 +28,7 @@ const noop = (): void => {};
 
 export class Inbox implements Intake {
   private readonly lock = new KeyedLock();
-  /** Commands by correlationId from the moment they arrive until they are answered. */
+  /** Commands by correlation key (principal and correlationId) from the moment they arrive until they are answered. */
   private readonly running = new Map<string, Promise<Reply>>();
   private readonly inFlight = new Set<Promise<Reply>>();
   private stopping = false;
@@ -47,8 +51,14 @@ export class Inbox implements Intake {
       return settled(failure(parsed));
     }
     const { op, body } = parsed;
-    if (readOnly.has(op)) return this.track(this.run(op, body));
-    const cid = command.correlationId;
+    const refusal = this.options.policy.commandRefusal(command.principal, op, body);
+    if (refusal) {
+      this.refusals.warn({ op, origin: command.origin, role: command.principal.role, username: command.principal.username.slice(0, 128), reason: refusal }, 'request forbidden');
+      return settled(failure(new SmaError('FORBIDDEN', refusal)));
+    }
+    const caller = command.principal;
+    if (readOnly.has(op)) return this.track(this.run(op, body, caller));
+    const cid = correlationKey(command);
     if (!cid) return this.journaled({ ...command, body }, op, body);
 
     const inFlight = this.running.get(cid);
@@ -59,7 +69,7 @@ export class Inbox implements Intake {
     this.running.set(cid, reserved);
     let ticket: Ticket;
     try {
-      ticket = await this.once({ ...command, body }, op, body, cid);
+      ticket = await this.once({ ...command, body }, op, body);
     } catch (err) {
       ticket = settled(failure(storeTrouble(err)));
     }
@@ -84,9 +94,9 @@ export class Inbox implements Intake {
     return this.inFlight.size;
   }
 
-  private async once(command: Command, op: OperationName, body: unknown, cid: string): Promise<Ticket> {
+  private async once(command: Command, op: OperationName, body: unknown): Promise<Ticket> {
     const now = this.ports.clock.now();
-    const seen = await this.journal.findByCorrelation(cid, now, IDEMPOTENCY_WINDOW_MS);
+    const seen = await this.journal.findByCorrelation(command, now, IDEMPOTENCY_WINDOW_MS);
     if (seen?.entry.reply) return settled(seen.entry.reply);
     if (seen) {
       // Accepted by an earlier run of the agent and never finished (the start-up pass missed it): interrupted.
@@ -97,6 +107,7 @@ export class Inbox implements Intake {
   }
 
   private async journaled(command: Command, op: OperationName, body: unknown): Promise<Ticket> {
+    const caller = command.principal;
     const refusal = this.options.refuseWrites?.();
     if (refusal) return settled(failure(new SmaError('UNAVAILABLE', refusal)));
     let key: string;
@@ -108,7 +119,7 @@ export class Inbox implements Intake {
       return settled(failure(new SmaError('UNAVAILABLE', `cannot journal the command: ${reason}`)));
     }
     return this.track(
-      this.run(op, body, async (reply) => {
+      this.run(op, body, caller, async (reply) => {
         await this.journal.finish(key, reply, this.ports.clock.now()).catch((err) => this.log.error({ err }, 'journal finish failed'));
       }),
     );
@@ -131,14 +142,14 @@ export class Inbox implements Intake {
     return { op: command.op, body: result.data };
   }
 
-  private run(op: OperationName, body: unknown, record?: (reply: Reply) => Promise<void>): Ticket {
+  private run(op: OperationName, body: unknown, caller: Principal, record?: (reply: Reply) => Promise<void>): Ticket {
     let deferred: (() => Promise<void>) | undefined;
     const done = (async (): Promise<Reply> => {
       const release = await this.lock.acquire(await this.lockKeys(op, body));
       const work = (async (): Promise<Reply> => {
         try {
           // The table is keyed by name; the body was validated against that name's schema.
-          const outcome = await (operations[op] as (p: Ports, r: unknown) => ReturnType<(typeof operations)[typeof op]>)(this.ports, body);
+          const outcome = await (operations[op] as (p: Ports, r: unknown, c: Principal) => ReturnType<(typeof operations)[typeof op]>)(this.ports, body, caller);
           deferred = outcome.afterReply;
           return { ok: true, result: outcome.result };
         } catch (err) {

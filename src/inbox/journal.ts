@@ -2,6 +2,7 @@
 // Entry and correlation index go in one atomic, synced batch, so a crash leaves both or neither.
 import { atomicWrite, type Section, type SectionOp, type Store } from '../store/store.js';
 import type { Command, Reply } from './command.js';
+import { principalKey } from '../policy/principal.js';
 
 export interface JournalEntry {
   command: Command;
@@ -12,6 +13,16 @@ export interface JournalEntry {
 
 const ENTRIES = 'journal';
 const BY_CORRELATION = 'journal-by-correlation';
+
+/**
+ * The index key of a command's correlationId: scoped to its principal, so an id another principal
+ * reuses finds nothing of the first one's (an id holds no '/', a username neither).
+ */
+export function correlationKey(command: Pick<Command, 'principal' | 'correlationId'>): string | undefined {
+  if (!command.correlationId) return undefined;
+  // Entries journaled before principals existed carry none: they stay reachable by the bare id.
+  return command.principal ? `${principalKey(command.principal)}/${command.correlationId}` : command.correlationId;
+}
 
 /** Keys sort by acceptance order: a zero-padded sequence number. */
 const seqKey = (seq: number): string => seq.toString(36).padStart(11, '0');
@@ -40,7 +51,8 @@ export class Journal {
   async append(command: Command, at: number): Promise<string> {
     const key = seqKey(++this.seq);
     const ops: SectionOp[] = [{ section: ENTRIES, type: 'put', key, value: { command, acceptedAt: at } satisfies JournalEntry }];
-    if (command.correlationId) ops.push({ section: BY_CORRELATION, type: 'put', key: command.correlationId, value: key });
+    const indexKey = correlationKey(command);
+    if (indexKey) ops.push({ section: BY_CORRELATION, type: 'put', key: indexKey, value: key });
     await atomicWrite(this.store, ops, { sync: true });
     await this.saveUnsaved();
     return key;
@@ -63,9 +75,14 @@ export class Journal {
     for (const [key, { reply, at }] of [...this.unsaved]) await this.finish(key, reply, at).catch(() => undefined);
   }
 
-  /** The entry a correlationId was accepted under, if it is younger than `maxAgeMs`. */
-  async findByCorrelation(correlationId: string, now: number, maxAgeMs: number): Promise<{ key: string; entry: JournalEntry } | undefined> {
-    const key = await this.byCorrelation.get(correlationId);
+  /** The entry this principal's correlationId was accepted under, if it is younger than `maxAgeMs`. */
+  async findByCorrelation(
+    owner: Pick<Command, 'principal' | 'correlationId'>,
+    now: number,
+    maxAgeMs: number,
+  ): Promise<{ key: string; entry: JournalEntry } | undefined> {
+    const indexKey = correlationKey(owner);
+    const key = indexKey && (await this.byCorrelation.get(indexKey));
     if (!key) return undefined;
     const stored = await this.entries.get(key);
     if (!stored || now - stored.acceptedAt > maxAgeMs) return undefined;
@@ -103,9 +120,9 @@ export class Journal {
     for await (const [key, entry] of this.entries.entries()) {
       if (!entry.reply || now - entry.acceptedAt <= maxAgeMs) continue;
       ops.push({ section: ENTRIES, type: 'del', key });
-      const cid = entry.command.correlationId;
+      const indexKey = correlationKey(entry.command);
       // The id may have been used again later (after the window): keep the index of the newer entry.
-      if (cid && (await this.byCorrelation.get(cid)) === key) ops.push({ section: BY_CORRELATION, type: 'del', key: cid });
+      if (indexKey && (await this.byCorrelation.get(indexKey)) === key) ops.push({ section: BY_CORRELATION, type: 'del', key: indexKey });
       dropped++;
       if (ops.length >= chunk) await flush();
     }

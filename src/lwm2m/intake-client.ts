@@ -1,5 +1,6 @@
 // The LwM2M front's only door into the agent: commands through the intake, replies back as values.
 import { SmaError } from '../errors.js';
+import { LWM2M_SERVER } from '../policy/principal.js';
 import type { Intake, Reply } from '../inbox/command.js';
 import type { OperationName } from '../operations/schemas.js';
 import type { Ask } from './objects/object-source.js';
@@ -14,7 +15,7 @@ export class IntakeClient {
   constructor(private readonly intake: Intake) {}
 
   async run(op: OperationName, body: Record<string, unknown>): Promise<Outcome> {
-    const ticket = await this.intake.accept({ op, body, origin: 'lwm2m' });
+    const ticket = await this.intake.accept({ op, body, origin: 'lwm2m', principal: LWM2M_SERVER });
     const reply = await ticket.done;
     return { reply, afterSent: () => ticket.afterSent() };
   }

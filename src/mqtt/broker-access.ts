@@ -1,7 +1,12 @@
-// Who may connect to the embedded broker and what each role may publish and subscribe (CONTRACT section 10).
+// Who may connect to the embedded broker and what each may publish and subscribe (CONTRACT section 10),
+// and who sent each message the agent reads (the principal that travels with it into the inbox).
 import type { Aedes, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
+import qlobber from 'qlobber';
+import type { Logger } from 'pino';
+import { LOCAL_OPERATOR, type Principal, type Role } from '../policy/principal.js';
+import { aclFor, type PrincipalAcl } from './broker-acl.js';
 
-export type Role = 'operator' | 'service' | 'device';
+export type { Role } from '../policy/principal.js';
 
 export interface BrokerUser {
   username: string;
@@ -14,42 +19,70 @@ export type PasswordCheck = (password: string, hash: string) => Promise<boolean>
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
-/** Topic ACLs by role; `u` is the connected username, `r` the topic root. */
-function mayPublish(role: Role, r: string, u: string, topic: string): boolean {
-  if (role === 'operator') return topic.startsWith(`${r}/`);
-  if (role === 'device') return topic === `${r}/heartbeat/device/${u}`;
-  return (
-    topic === `${r}/heartbeat/service/${u}` ||
-    topic === `${r}/plugin/${u}/devices` ||
-    topic === `${r}/plugin/${u}/trust` ||
-    topic === `${r}/request/registry.register` ||
-    topic === `${r}/request/registry.deregister`
-  );
+interface Session {
+  principal: Principal;
+  acl: PrincipalAcl;
 }
 
-function maySubscribe(role: Role, r: string, u: string, filter: string): boolean {
-  if (role === 'operator') return filter.startsWith(`${r}/`) || filter === '#';
-  if (role === 'device') return false;
-  return filter === `${r}/plugin/${u}/reregister` || filter === `${r}/response/${u}/#` || filter.startsWith(`${r}/response/${u}-`);
-}
+/** aedes keeps its connected clients by id; its type declarations leave the map out. */
+type WithClients = Aedes & { clients: Record<string, Client | undefined> };
 
 export class BrokerAccess {
   private readonly users: Map<string, BrokerUser>;
-  private readonly roles = new WeakMap<Client, { role: Role; username: string }>();
+  /** One ACL per configured user, built once: the set is as bounded as the configuration. */
+  private readonly acls = new Map<string, PrincipalAcl>();
+  private readonly sessions = new WeakMap<Client, Session>();
+  private readonly tree: InstanceType<typeof qlobber.QlobberTrue>;
+  private aedes?: WithClients;
 
   constructor(
     users: BrokerUser[],
     private readonly topicRoot: string,
     private readonly checkPassword: PasswordCheck,
+    private readonly log?: Logger,
   ) {
     this.users = new Map(users.map((u) => [u.username, u]));
+    for (const u of users) this.acls.set(u.username, aclFor({ role: u.role, username: u.username }, topicRoot));
+    this.tree = new qlobber.QlobberTrue({ separator: '/', wildcard_one: '+', wildcard_some: '#', match_empty_levels: true }).add(`${topicRoot}/#`);
   }
 
   get enabled(): boolean {
     return this.users.size > 0;
   }
 
+  /**
+   * Who published a message the broker delivered to the agent (aedes stamps the publisher's client id on
+   * it). Undefined for the agent's own in-process publishes and for a client that is gone: such a message
+   * speaks for nobody.
+   */
+  principalOf(clientId: string | undefined): Principal | undefined {
+    if (clientId === undefined || !this.aedes) return undefined;
+    const client = this.aedes.clients[clientId];
+    if (!client) return undefined;
+    if (!this.enabled) return LOCAL_OPERATOR;
+    return this.sessions.get(client)?.principal;
+  }
+
+  /** Whether `principal` may subscribe `topic` here: the embedded broker's answer to reply routing. */
+  mayRead(principal: Principal, topic: string): boolean {
+    if (!this.enabled) return true;
+    const user = this.users.get(principal.username);
+    return user?.role === principal.role && this.acls.get(principal.username)!.maySubscribe(topic);
+  }
+
   install(aedes: Aedes): void {
+    this.aedes = aedes as WithClients;
+    aedes.authorizePublish = (client, packet: PublishPacket, done) => {
+      if (!client) return done(null); // the agent's own in-process publishes
+      const refusal = this.publishRefusal(client, packet);
+      if (refusal) {
+        this.log?.warn({ username: this.sessions.get(client)?.principal.username, topic: packet.topic.slice(0, 256), reason: refusal }, 'mqtt publish refused');
+        const err = new Error(refusal) as AuthenticateError;
+        err.returnCode = NOT_AUTHORIZED;
+        return done(err);
+      }
+      done(null);
+    };
     if (!this.enabled) return;
     aedes.authenticate = (client, username, password, done) => {
       const user = username ? this.users.get(username) : undefined;
@@ -62,26 +95,37 @@ export class BrokerAccess {
       this.checkPassword(password.toString('utf8'), user.passwordHash).then(
         (ok) => {
           if (!ok) return refuse();
-          this.roles.set(client, { role: user.role, username: user.username });
+          // A client id in use by another user is not taken over: that would cut the other user off and
+          // let the newcomer's messages pass for the previous holder's in flight.
+          const holder = (aedes as WithClients).clients[client.id];
+          const held = holder && holder !== client ? this.sessions.get(holder) : undefined;
+          if (held && held.principal.username !== user.username) {
+            this.log?.warn({ username: user.username, clientId: client.id.slice(0, 128) }, 'mqtt client id held by another user: refused');
+            const err = new Error('client id in use by another user') as AuthenticateError;
+            err.returnCode = NOT_AUTHORIZED;
+            return done(err, false);
+          }
+          const principal: Principal = { role: user.role, username: user.username };
+          this.sessions.set(client, { principal, acl: this.acls.get(user.username)! });
           done(null, true);
         },
         () => refuse(),
       );
     };
-    aedes.authorizePublish = (client, packet: PublishPacket, done) => {
-      const who = client ? this.roles.get(client) : undefined;
-      if (!client) return done(null); // the agent's own in-process publishes
-      if (!who || !mayPublish(who.role, this.topicRoot, who.username, packet.topic)) {
-        const err = new Error(`not authorized to publish to ${packet.topic}`) as AuthenticateError;
-        err.returnCode = NOT_AUTHORIZED;
-        return done(err);
-      }
-      done(null);
-    };
     aedes.authorizeSubscribe = (client, sub: Subscription, done) => {
-      const who = this.roles.get(client);
-      if (!who || !maySubscribe(who.role, this.topicRoot, who.username, sub.topic)) return done(null, null as unknown as Subscription);
+      const session = this.sessions.get(client);
+      if (!session || !session.acl.maySubscribe(sub.topic)) return done(null, null as unknown as Subscription);
       done(null, sub);
     };
+  }
+
+  private publishRefusal(client: Client, packet: PublishPacket): string | undefined {
+    // Retained messages in the agent's tree are the agent's alone (its status): a client's would be
+    // replayed to every later subscriber, the agent included, as if just sent.
+    if (packet.retain && this.tree.test(packet.topic)) return `retained publish to ${packet.topic} refused: only the agent retains in its tree`;
+    if (!this.enabled) return undefined;
+    const session = this.sessions.get(client);
+    if (!session || !session.acl.mayPublish(packet.topic)) return `not authorized to publish to ${packet.topic}`;
+    return undefined;
   }
 }

@@ -11,12 +11,15 @@ import { guardedConnection } from './packet-size-guard.js';
 import type { MessageHandler, MqttTransport, PublishOptions } from './transport.js';
 
 export interface EmbeddedBrokerOptions {
+  /** The plain listener's address. */
   host: string;
+  /** The TLS listener's address (defaults to `host`). */
+  tlsHost?: string;
   port: number;
   tlsPort?: number;
   cert?: string;
   key?: string;
-  access?: BrokerAccess;
+  access: BrokerAccess;
   log: Logger;
 }
 
@@ -32,6 +35,7 @@ const listen = (server: Server, port: number, host: string): Promise<number> =>
 export class EmbeddedBroker {
   private constructor(
     private readonly aedes: Aedes,
+    private readonly access: BrokerAccess,
     private readonly servers: Server[],
     readonly port: number,
     readonly tlsPort: number | undefined,
@@ -39,7 +43,7 @@ export class EmbeddedBroker {
 
   static async start(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
     const aedes = await Aedes.createBroker();
-    options.access?.install(aedes);
+    options.access.install(aedes);
     aedes.on('clientError', (client, err) => options.log.debug({ client: client.id, err: err.message }, 'mqtt client error'));
     const servers: Server[] = [];
     const refused = (reason: string): void => options.log.warn({ reason }, 'mqtt connection cut');
@@ -58,10 +62,10 @@ export class EmbeddedBroker {
           aedes.handle(guardedConnection(socket, MAX_PACKET_BYTES, refused));
         });
         servers.push(secure);
-        tlsPort = await listen(secure, options.tlsPort, options.host);
+        tlsPort = await listen(secure, options.tlsPort, options.tlsHost ?? options.host);
       }
-      options.log.info({ host: options.host, port, tlsPort }, 'embedded MQTT broker listening');
-      return new EmbeddedBroker(aedes, servers, port, tlsPort);
+      options.log.info({ host: options.host, port, tlsHost: options.tlsHost ?? options.host, tlsPort }, 'embedded MQTT broker listening');
+      return new EmbeddedBroker(aedes, options.access, servers, port, tlsPort);
     } catch (err) {
       for (const s of servers) s.close();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
@@ -70,7 +74,7 @@ export class EmbeddedBroker {
   }
 
   transport(): MqttTransport {
-    const aedes = this.aedes;
+    const { aedes, access } = this;
     return {
       speaksV5: false,
       async subscribe(filters: string[], handler: MessageHandler) {
@@ -82,7 +86,9 @@ export class EmbeddedBroker {
                 // Calling done only once the handler has taken the message makes aedes send
                 // the publisher's PUBACK after that (the journal write, for a request).
                 const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-                handler({ topic: packet.topic, payload }).then(done, done);
+                // aedes stamps the publisher's client id on what it delivers: the message's principal.
+                const principal = access.principalOf((packet as AedesPublishPacket & { clientId?: string }).clientId);
+                handler({ topic: packet.topic, payload, principal }).then(done, done);
               },
               () => resolve(),
             ),

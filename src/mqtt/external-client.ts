@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { MAX_PACKET_BYTES } from './limits.js';
+import { EXTERNAL_BROKER } from '../policy/principal.js';
 import type { MessageHandler, MqttTransport, PublishOptions } from './transport.js';
 
 export interface ExternalClientOptions {
@@ -66,6 +67,8 @@ export async function connectExternal(options: ExternalClientOptions): Promise<M
       contentType: props?.contentType,
       responseTopic: props?.responseTopic,
       correlationData: props?.correlationData,
+      // The external broker authenticated and authorised the sender; the agent cannot see who it was.
+      principal: EXTERNAL_BROKER,
     }).then(
       () => callback(),
       () => callback(),

@@ -7,11 +7,18 @@ import { RequestHandler } from './request-handler.js';
 import { Topics } from './topics.js';
 import type { InboundMessage, MqttTransport } from './transport.js';
 import { PluginMessages } from './plugin-messages.js';
+import type { AuthorizationPolicy, MessageKind } from '../policy/authorization.js';
+import { ReplyRouting } from '../policy/reply-routing.js';
+import type { Principal } from '../policy/principal.js';
+import { LogThrottle } from '../log-throttle.js';
 
 export interface MqttFrontOptions {
   transport: MqttTransport;
   topicRoot: string;
   intake: Intake;
+  policy: AuthorizationPolicy;
+  /** The broker's ACL when the agent knows it (embedded broker): replies go only where the requester may read. */
+  mayRead?: (principal: Principal, topic: string) => boolean;
   events: EventBus;
   /** Service heartbeats go to the supervisor. */
   serviceBeat: (name: string, at: number) => void;
@@ -28,12 +35,15 @@ export class MqttFront {
   readonly topics: Topics;
   private readonly requests: RequestHandler;
   private readonly plugins: PluginMessages;
+  private readonly forbidden: LogThrottle;
   private unsubscribeEvents?: () => void;
 
   constructor(private readonly o: MqttFrontOptions) {
     this.topics = new Topics(o.topicRoot);
-    this.requests = new RequestHandler(o.intake, o.transport, this.topics, o.log, o.now);
+    const routing = new ReplyRouting({ root: o.topicRoot, mayRead: o.mayRead });
+    this.requests = new RequestHandler(o.intake, o.transport, routing, o.log, o.now);
     this.plugins = new PluginMessages(o.trust, o.now, o.log);
+    this.forbidden = new LogThrottle(o.log, o.now);
   }
 
   async start(): Promise<void> {
@@ -62,16 +72,28 @@ export class MqttFront {
       case 'request':
         return this.requests.handle(topic.op, message);
       case 'service-heartbeat':
-        return this.o.serviceBeat(topic.name, this.o.now());
+        if (this.allowed(message, 'service-heartbeat', topic.name)) this.o.serviceBeat(topic.name, this.o.now());
+        return;
       case 'device-heartbeat':
-        return this.plugins.deviceBeat(topic.deviceId, message.payload);
+        if (this.allowed(message, 'device-heartbeat', topic.deviceId)) this.plugins.deviceBeat(topic.deviceId, message.payload);
+        return;
       case 'plugin-devices':
-        return this.plugins.deviceSet(topic.plugin, message.payload);
+        if (this.allowed(message, 'plugin-devices', topic.plugin)) this.plugins.deviceSet(topic.plugin, message.payload);
+        return;
       case 'plugin-trust':
-        return this.plugins.trustReport(topic.plugin, message.payload);
+        if (this.allowed(message, 'plugin-trust', topic.plugin)) this.plugins.trustReport(topic.plugin, message.payload);
+        return;
       default:
         return;
     }
+  }
+
+  /** The policy's word on a message that is not a command; a refused one is dropped (there is no one to answer). */
+  private allowed(message: InboundMessage, kind: MessageKind, subject: string): boolean {
+    const p = message.principal;
+    if (p && this.o.policy.mayPost(p, kind, subject)) return true;
+    this.forbidden.warn({ kind, subject: subject.slice(0, 128), username: p?.username.slice(0, 128) }, 'mqtt message forbidden');
+    return false;
   }
 
   private publishStatus(state: 'ONLINE' | 'OFFLINE'): Promise<void> {

@@ -5,15 +5,16 @@ import { codecFor, jsonCodec, type Codec } from './codec.js';
 import { MAX_PAYLOAD_BYTES } from './limits.js';
 import { isPlainObject } from '../model.js';
 import { LogThrottle } from '../log-throttle.js';
-import type { Topics } from './topics.js';
+import type { ReplyRouting } from '../policy/reply-routing.js';
+import { LOCAL_OPERATOR } from '../policy/principal.js';
 import type { InboundMessage, MqttTransport } from './transport.js';
 
-/** Where a reply goes when the request carried no usable correlation (e.g. its JSON did not parse). */
-export const UNCORRELATED = 'unknown';
+export { UNCORRELATED } from '../policy/reply-routing.js';
 
 interface Correlation {
   correlationId?: string;
-  replyTo?: string;
+  /** Where the reply goes: as the policy routed it. */
+  replyTo: string;
   correlationData?: Buffer;
 }
 
@@ -23,7 +24,7 @@ export class RequestHandler {
   constructor(
     private readonly intake: Intake,
     private readonly transport: MqttTransport,
-    private readonly topics: Topics,
+    private readonly routing: ReplyRouting,
     private readonly log: Logger,
     now: () => number,
   ) {
@@ -32,30 +33,40 @@ export class RequestHandler {
 
   /** Resolves once the command is accepted (journaled): the caller's PUBACK waits for it. */
   async handle(op: string, message: InboundMessage): Promise<void> {
-    const correlation: Correlation = {
-      replyTo: message.responseTopic,
+    const principal = message.principal;
+    // A message that speaks for nobody (the agent's own publish, reflected) is never a command.
+    if (!principal) return this.refusals.warn({ op: op.slice(0, 64) }, 'mqtt request from no known client ignored');
+    const correlationId = message.correlationData ? correlationText(message.correlationData) : undefined;
+    const early = (): Correlation => ({
+      correlationId,
       correlationData: message.correlationData,
-      correlationId: message.correlationData ? correlationText(message.correlationData) : undefined,
-    };
+      replyTo: this.routing.route(principal, message.responseTopic, correlationId).topic,
+    });
     const codec = codecFor(message.contentType);
-    if (!codec) return this.refuse(correlation, jsonCodec, `unsupported content type ${message.contentType}`);
+    if (!codec) return this.refuse(early(), jsonCodec, `unsupported content type ${message.contentType}`);
     if (message.payload.length > MAX_PAYLOAD_BYTES) {
-      return this.refuse(correlation, codec, `payload of ${message.payload.length} bytes is over the 64 KiB limit`);
+      return this.refuse(early(), codec, `payload of ${message.payload.length} bytes is over the 64 KiB limit`);
     }
     let body: unknown;
     try {
       body = codec.decode(message.payload);
     } catch {
-      return this.refuse(correlation, codec, 'payload does not decode');
+      return this.refuse(early(), codec, 'payload does not decode');
     }
+    let cid = correlationId;
+    let requested = message.responseTopic;
     if (isPlainObject(body)) {
-      if (typeof body.correlationId === 'string' && !correlation.correlationId) correlation.correlationId = body.correlationId.slice(0, 256);
-      if (typeof body.replyTo === 'string' && !correlation.replyTo && validReplyTopic(body.replyTo)) correlation.replyTo = body.replyTo;
+      if (typeof body.correlationId === 'string' && !cid) cid = body.correlationId.slice(0, 256);
+      if (typeof body.replyTo === 'string' && requested === undefined) requested = body.replyTo;
     }
+    const route = this.routing.route(principal, requested, cid);
+    const correlation: Correlation = { correlationId: cid, correlationData: message.correlationData, replyTo: route.topic };
+    if (route.refusal) return this.refuse(correlation, codec, route.refusal, 'FORBIDDEN');
     const ticket = await this.intake.accept({
       op,
       body,
       origin: 'mqtt',
+      principal,
       correlationId: correlation.correlationId,
       replyTo: correlation.replyTo,
       correlationData: correlation.correlationData?.toString('base64'),
@@ -70,16 +81,18 @@ export class RequestHandler {
   /** Publishes a reply for a command recovered from the journal after a restart, as the request asked. */
   sendRecovered(command: Command, reply: Reply): Promise<void> {
     const correlationData = command.correlationData ? Buffer.from(command.correlationData, 'base64') : undefined;
-    return this.send({ correlationId: command.correlationId, replyTo: command.replyTo, correlationData }, codecFor(command.contentType) ?? jsonCodec, reply);
+    // The journal keeps the routed topic; entries from before principals existed were an operator's.
+    const replyTo = command.replyTo ?? this.routing.responseTopic(command.principal ?? LOCAL_OPERATOR, command.correlationId);
+    return this.send({ correlationId: command.correlationId, replyTo, correlationData }, codecFor(command.contentType) ?? jsonCodec, reply);
   }
 
-  private async refuse(correlation: Correlation, codec: Codec, message: string): Promise<void> {
-    this.refusals.warn({ reason: message }, 'mqtt request refused');
-    await this.send(correlation, codec, { ok: false, error: { code: 'INVALID_REQUEST', message } });
+  private async refuse(correlation: Correlation, codec: Codec, message: string, code: 'INVALID_REQUEST' | 'FORBIDDEN' = 'INVALID_REQUEST'): Promise<void> {
+    this.refusals.warn({ reason: message, code }, 'mqtt request refused');
+    await this.send(correlation, codec, { ok: false, error: { code, message } });
   }
 
   private async send(correlation: Correlation, codec: Codec, reply: Reply): Promise<void> {
-    const topic = correlation.replyTo ?? this.topics.response(correlation.correlationId ?? UNCORRELATED);
+    const topic = correlation.replyTo;
     const body = { correlationId: correlation.correlationId ?? null, ...reply };
     try {
       await this.transport.publish(topic, codec.encode(body), {
@@ -98,8 +111,4 @@ function correlationText(data: Buffer): string {
   const text = data.toString('utf8');
   // Binary correlation data stays unambiguous as hex.
   return Buffer.from(text, 'utf8').equals(data) ? text.slice(0, 256) : data.toString('hex').slice(0, 256);
-}
-
-function validReplyTopic(topic: string): boolean {
-  return topic.length > 0 && topic.length <= 1024 && !/[+#\u0000]/.test(topic);
 }

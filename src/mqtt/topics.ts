@@ -24,10 +24,6 @@ export class Topics {
     ];
   }
 
-  response(correlationId: string): string {
-    return `${this.prefix}response/${correlationId}`;
-  }
-
   serviceEvent(name: string): string {
     return `${this.prefix}event/service/${name}`;
   }

@@ -1,4 +1,6 @@
 // What the MQTT front needs of a broker connection; the embedded broker and an external client both provide it.
+import type { Principal } from '../policy/principal.js';
+
 export interface InboundMessage {
   topic: string;
   payload: Buffer;
@@ -6,6 +8,8 @@ export interface InboundMessage {
   contentType?: string;
   responseTopic?: string;
   correlationData?: Buffer;
+  /** Who sent it, as the broker authenticated them; undefined: nobody (e.g. the agent's own publish). */
+  principal?: Principal;
 }
 
 export interface PublishOptions {

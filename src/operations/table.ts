@@ -1,12 +1,14 @@
 // The one table from operation name to function. Every front reaches operations through it (via the inbox).
 import type { OperationOutcome, Ports } from './ports.js';
 import type { OperationName, RequestOf } from './schemas.js';
+import type { Principal } from '../policy/principal.js';
 import { agentInfo, trustGet } from './agent.js';
 import { configGet, configSet } from './config.js';
 import { registryDeregister, registryRegister } from './registry.js';
 import { servicesBatch, servicesHealth, servicesList, servicesMetrics } from './services.js';
 
-type Run<N extends OperationName> = (ports: Ports, req: RequestOf<N>) => Promise<OperationOutcome>;
+/** `caller` is whoever the inbox let through; most operations do not need to know. */
+type Run<N extends OperationName> = (ports: Ports, req: RequestOf<N>, caller: Principal) => Promise<OperationOutcome>;
 
 export const operations: { [N in OperationName]: Run<N> } = {
   'services.list': servicesList,

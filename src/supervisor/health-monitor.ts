@@ -128,7 +128,7 @@ export class HealthMonitor {
     const { clock, health } = this.d;
     switch (check.type) {
       case 'http':
-        return probeHttp(check.url, { clock, timeoutMs: health.timeoutMs, fetchImpl: this.d.fetchImpl, closing: this.closing.signal });
+        return probeHttp(check.url, { clock, timeoutMs: health.timeoutMs, fetchImpl: this.d.fetchImpl, closing: this.closing.signal, allowedHosts: health.allowedHosts });
       case 'heartbeat':
         return Promise.resolve(judgeHeartbeat(state.lastBeat, clock.now(), health.intervalMs));
       case 'process':

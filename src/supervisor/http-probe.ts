@@ -1,6 +1,7 @@
 // The `http` check: GET the URL; 2xx passes, unless a JSON body carries a `status` other than "UP".
 import type { Clock } from '../clock.js';
 import type { CheckOutcome } from './check-outcome.js';
+import { checkUrlRefusal } from '../policy/check-url.js';
 
 /** Enough for any health document; a larger body is judged on what was read. */
 const MAX_BODY = 64 * 1024;
@@ -11,16 +12,22 @@ export interface HttpProbeOptions {
   fetchImpl: typeof fetch;
   /** Aborts the probe when the supervisor closes. */
   closing: AbortSignal;
+  /** Hosts beyond loopback that may be polled (`health.allowedHosts`). */
+  allowedHosts: readonly string[];
 }
 
 export async function probeHttp(url: string, options: HttpProbeOptions): Promise<CheckOutcome> {
+  // Records reach us from external registries too: the rule holds here, not only at registration.
+  const refusal = checkUrlRefusal(url, options.allowedHosts);
+  if (refusal) return { pass: false, detail: `not polled: ${refusal}` };
   const controller = new AbortController();
   // The time-out runs on the Clock port so tests can drive it; closing the supervisor aborts too.
   const cancelTimer = options.clock.setTimeout(() => controller.abort(), options.timeoutMs);
   const onClose = (): void => controller.abort();
   options.closing.addEventListener('abort', onClose);
   try {
-    const response = await options.fetchImpl(url, { signal: controller.signal, headers: { accept: 'application/json, */*' } });
+    // A redirect is not followed: it could lead anywhere the URL rule would refuse. 3xx fails the check.
+    const response = await options.fetchImpl(url, { signal: controller.signal, redirect: 'manual', headers: { accept: 'application/json, */*' } });
     const body = await readCapped(response);
     if (response.status < 200 || response.status > 299) return { pass: false, detail: `HTTP ${response.status}` };
     const status = reportedStatus(body, response.headers.get('content-type'));

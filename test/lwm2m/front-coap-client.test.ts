@@ -16,6 +16,7 @@ import { loadObjectModels } from '../../src/lwm2m/model/ddf-loader.js';
 import type { ObjectModel } from '../../src/lwm2m/model/object-model.js';
 import type { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
 import { clientFor, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
+import { OPERATOR } from '../support/principals.js';
 
 const OBJECTS = fileURLToPath(new URL('../../objects', import.meta.url));
 const COAP_CLIENT = '/usr/bin/coap-client-notls';
@@ -57,7 +58,7 @@ describe.skipIf(!present)('LwM2M client read by coap-client-notls', () => {
     await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
     agent = await openAgentHarness();
     for (let i = 0; i < SERVICES; i++) {
-      const t = await agent.inbox.accept({ op: 'registry.register', body: { name: `service-${String(i).padStart(2, '0')}`, host: '10.0.0.1', port: 9000 + i, check: { type: 'none' } }, origin: 'mqtt' });
+      const t = await agent.inbox.accept({ op: 'registry.register', body: { name: `service-${String(i).padStart(2, '0')}`, host: '10.0.0.1', port: 9000 + i, check: { type: 'none' } }, origin: 'mqtt', principal: OPERATOR });
       expect((await t.done).ok).toBe(true);
     }
     client = clientFor(agent, { serverPort: sink.address().port, endpoint: 'gw-coap', acceptFrom: 'any' });

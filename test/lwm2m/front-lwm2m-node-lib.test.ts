@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
 import { clientFor, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
 import { Lwm2mServerProcess } from './fixtures/server-process.js';
+import { OPERATOR } from '../support/principals.js';
 
 const EP = 'gw-node-lib';
 
@@ -14,7 +15,7 @@ describe('LwM2M client against lwm2m-node-lib', () => {
   let client: Lwm2mClient;
 
   const register = async (name: string): Promise<void> => {
-    const ticket = await agent.inbox.accept({ op: 'registry.register', body: { name, check: { type: 'none' }, config: { level: 'info' } }, origin: 'mqtt' });
+    const ticket = await agent.inbox.accept({ op: 'registry.register', body: { name, check: { type: 'none' }, config: { level: 'info' } }, origin: 'mqtt', principal: OPERATOR });
     expect((await ticket.done).ok).toBe(true);
   };
   const cmd = (c: string, args: Record<string, unknown>) => server.command(c, { ep: EP, ...args });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
 import { clientFor, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
 import { Lwm2mServerProcess } from './fixtures/server-process.js';
+import { OPERATOR } from '../support/principals.js';
 
 describe('registration links above maxLinkedInstances', () => {
   let server: Lwm2mServerProcess;
@@ -14,7 +15,7 @@ describe('registration links above maxLinkedInstances', () => {
     server = await Lwm2mServerProcess.start();
     agent = await openAgentHarness();
     for (const name of ['a', 'b', 'c']) {
-      const t = await agent.inbox.accept({ op: 'registry.register', body: { name, check: { type: 'none' } }, origin: 'mqtt' });
+      const t = await agent.inbox.accept({ op: 'registry.register', body: { name, check: { type: 'none' } }, origin: 'mqtt', principal: OPERATOR });
       expect((await t.done).ok).toBe(true);
     }
     // 3 services (33000) and the harness's 2 devices (33002): a cap of 2 collapses 33000 only.

@@ -8,6 +8,7 @@ import { defaultTiming, updateTiming } from 'coap';
 import { generate } from 'coap-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFor, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
+import { OPERATOR } from '../support/principals.js';
 
 
 const bind = async (): Promise<Socket> => {
@@ -31,7 +32,7 @@ describe('stopping the LwM2M client with confirmable exchanges in flight', () =>
     process.on('uncaughtException', record);
     process.on('unhandledRejection', record);
     agent = await openAgentHarness();
-    const t = await agent.inbox.accept({ op: 'registry.register', body: { name: 'svc', check: { type: 'none' } }, origin: 'mqtt' });
+    const t = await agent.inbox.accept({ op: 'registry.register', body: { name: 'svc', check: { type: 'none' } }, origin: 'mqtt', principal: OPERATOR });
     expect((await t.done).ok).toBe(true);
     sink = await bind(); // the LwM2M server: receives the Register and never answers it
     peer = await bind(); // sends requests and never acknowledges a separate response

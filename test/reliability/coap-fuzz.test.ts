@@ -10,6 +10,7 @@ import { generate, parse, type Packet } from 'coap-packet';
 import fc from 'fast-check';
 import type { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
 import { clientFor, openAgentHarness, type AgentHarness } from '../lwm2m/fixtures/agent-harness.js';
+import { OPERATOR } from '../support/principals.js';
 
 /** Datagrams measured; a warm-up runs first (see below), so the total is CASES + WARM_UP. */
 const CASES = Number(process.env.SMA_COAP_FUZZ_CASES ?? 10_000);
@@ -109,7 +110,7 @@ describe('CoAP fuzzing against the LwM2M front', () => {
       }
     });
     agent = await openAgentHarness();
-    const t = await agent.inbox.accept({ op: 'registry.register', body: { name: 'svc', check: { type: 'none' } }, origin: 'mqtt' });
+    const t = await agent.inbox.accept({ op: 'registry.register', body: { name: 'svc', check: { type: 'none' } }, origin: 'mqtt', principal: OPERATOR });
     expect((await t.done).ok).toBe(true);
     // Smaller than the default (1 024) so that the cap is reached during the warm-up and is exercised:
     // past it an Observe is answered as a Read. The response cache keeps its default size.

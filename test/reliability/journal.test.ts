@@ -14,6 +14,7 @@ import { LevelStore } from '../../src/store/level-store.js';
 import type { ServiceControl } from '../../src/supervisor/service-control.js';
 import { noDevices } from '../../src/trust/trust-query.js';
 import { tempDir } from '../support/agent-process.js';
+import { OPERATOR, testPolicy } from '../support/principals.js';
 
 const log = pino({ level: 'silent' });
 const HOUR = 3_600_000;
@@ -32,8 +33,8 @@ describe('Journal', () => {
   it('answers what a crash cut short INTERRUPTED once, and the stored answer ever after', async () => {
     const journal = new Journal(store);
     await journal.open();
-    await journal.append({ op: 'services.restart', body: { names: ['a'] }, correlationId: 'cut', origin: 'mqtt', replyTo: 'x/y' }, clock.now());
-    const done = await journal.append({ op: 'services.stop', body: { names: ['a'] }, correlationId: 'whole', origin: 'mqtt' }, clock.now());
+    await journal.append({ op: 'services.restart', body: { names: ['a'] }, correlationId: 'cut', origin: 'mqtt', principal: OPERATOR, replyTo: 'x/y' }, clock.now());
+    const done = await journal.append({ op: 'services.stop', body: { names: ['a'] }, correlationId: 'whole', origin: 'mqtt', principal: OPERATOR }, clock.now());
     await journal.finish(done, { ok: true, result: [] }, clock.now());
     // "Crash": a new process opens the same store.
     await store.close();
@@ -43,34 +44,34 @@ describe('Journal', () => {
     const interrupted = await again.interruptUnfinished(clock.now());
     expect(interrupted.map((e) => [e.command.correlationId, e.command.replyTo, e.reply?.ok])).toEqual([['cut', 'x/y', false]]);
     expect(await again.interruptUnfinished(clock.now())).toEqual([]);
-    expect((await again.findByCorrelation('cut', clock.now(), IDEMPOTENCY_WINDOW_MS))?.entry.reply).toMatchObject({ error: { code: 'INTERRUPTED' } });
-    expect((await again.findByCorrelation('whole', clock.now(), IDEMPOTENCY_WINDOW_MS))?.entry.reply).toEqual({ ok: true, result: [] });
+    expect((await again.findByCorrelation({ principal: OPERATOR, correlationId: 'cut' }, clock.now(), IDEMPOTENCY_WINDOW_MS))?.entry.reply).toMatchObject({ error: { code: 'INTERRUPTED' } });
+    expect((await again.findByCorrelation({ principal: OPERATOR, correlationId: 'whole' }, clock.now(), IDEMPOTENCY_WINDOW_MS))?.entry.reply).toEqual({ ok: true, result: [] });
     // New keys continue after the old ones (acceptance order survives the restart).
-    const next = await again.append({ op: 'services.start', body: { names: ['a'] }, origin: 'mqtt' }, clock.now());
+    const next = await again.append({ op: 'services.start', body: { names: ['a'] }, origin: 'mqtt', principal: OPERATOR }, clock.now());
     expect(next > done).toBe(true);
   });
 
   it('compacts finished entries past the window, keeps unfinished ones and a reused id’s newer index', async () => {
     const journal = new Journal(store);
     await journal.open();
-    const old = await journal.append({ op: 'services.stop', body: {}, correlationId: 'reused', origin: 'mqtt' }, clock.now());
+    const old = await journal.append({ op: 'services.stop', body: {}, correlationId: 'reused', origin: 'mqtt', principal: OPERATOR }, clock.now());
     await journal.finish(old, { ok: true, result: 'old' }, clock.now());
-    const oldOther = await journal.append({ op: 'services.stop', body: {}, correlationId: 'gone', origin: 'mqtt' }, clock.now());
+    const oldOther = await journal.append({ op: 'services.stop', body: {}, correlationId: 'gone', origin: 'mqtt', principal: OPERATOR }, clock.now());
     await journal.finish(oldOther, { ok: true, result: 'gone' }, clock.now());
-    await journal.append({ op: 'services.stop', body: {}, correlationId: 'open', origin: 'mqtt' }, clock.now());
+    await journal.append({ op: 'services.stop', body: {}, correlationId: 'open', origin: 'mqtt', principal: OPERATOR }, clock.now());
     clock.advance(IDEMPOTENCY_WINDOW_MS + HOUR);
-    const fresh = await journal.append({ op: 'services.stop', body: {}, correlationId: 'reused', origin: 'mqtt' }, clock.now());
+    const fresh = await journal.append({ op: 'services.stop', body: {}, correlationId: 'reused', origin: 'mqtt', principal: OPERATOR }, clock.now());
     await journal.finish(fresh, { ok: true, result: 'new' }, clock.now());
 
     const compaction = new JournalCompaction(journal, clock, { keepMs: IDEMPOTENCY_WINDOW_MS, everyMs: HOUR }, log);
     await compaction.start();
-    expect(await journal.findByCorrelation('gone', clock.now(), Infinity)).toBeUndefined();
-    expect((await journal.findByCorrelation('reused', clock.now(), Infinity))?.entry.reply).toEqual({ ok: true, result: 'new' });
-    expect((await journal.findByCorrelation('open', clock.now(), Infinity))?.entry.reply).toBeUndefined();
+    expect(await journal.findByCorrelation({ principal: OPERATOR, correlationId: 'gone' }, clock.now(), Infinity)).toBeUndefined();
+    expect((await journal.findByCorrelation({ principal: OPERATOR, correlationId: 'reused' }, clock.now(), Infinity))?.entry.reply).toEqual({ ok: true, result: 'new' });
+    expect((await journal.findByCorrelation({ principal: OPERATOR, correlationId: 'open' }, clock.now(), Infinity))?.entry.reply).toBeUndefined();
     // And on the timer: the fresh entry goes once it is old enough.
     clock.advance(IDEMPOTENCY_WINDOW_MS + HOUR);
     await compaction.runOnce();
-    expect(await journal.findByCorrelation('reused', clock.now(), Infinity)).toBeUndefined();
+    expect(await journal.findByCorrelation({ principal: OPERATOR, correlationId: 'reused' }, clock.now(), Infinity)).toBeUndefined();
     await compaction.stop();
     const left: string[] = [];
     for await (const [, e] of store.section<{ command: { correlationId?: string } }>('journal').entries()) left.push(e.command.correlationId ?? '');
@@ -99,8 +100,8 @@ describe('Journal', () => {
     };
     const journal = new Journal(store);
     await journal.open();
-    const inbox = new Inbox(ports, journal, { timeoutMs: 5_000 }, log);
-    const command = { op: 'services.restart', body: { names: ['a'] }, correlationId: 'dup', origin: 'mqtt' as const };
+    const inbox = new Inbox(ports, journal, { timeoutMs: 5_000, policy: testPolicy() }, log);
+    const command = { op: 'services.restart', body: { names: ['a'] }, correlationId: 'dup', origin: 'mqtt' as const, principal: OPERATOR };
     const tickets = await Promise.all([inbox.accept(command), inbox.accept(command), inbox.accept(command)]);
     const replies = await Promise.all(tickets.map((t) => t.done));
     expect(runs).toBe(1);

@@ -24,6 +24,8 @@ import { TrustTracker } from '../../src/trust/trust-tracker.js';
 import { startAgent, tempDir, type AgentProcess } from '../support/agent-process.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
 import { alwaysRunning } from '../support/always-running.js';
+import { OPERATOR, testPolicy } from '../support/principals.js';
+import { BrokerAccess } from '../../src/mqtt/broker-access.js';
 
 const CASES = Number(process.env.SMA_FUZZ_CASES ?? 100_000);
 const SOCKET_CASES = Number(process.env.SMA_FUZZ_SOCKET_CASES ?? 2_000);
@@ -96,9 +98,13 @@ describe('MQTT fuzzing in-process (embedded broker -> front -> inbox -> journal)
     const ports = { registry, services: control, trust, events, clock, self: { name: 'fuzz', stop: async () => {}, restart: async () => {} }, agent: { agentId: 'fuzz', version: '0', startedAt: 0 } };
     const journal = new Journal(store);
     await journal.open();
-    const inbox = new Inbox(ports, journal, { timeoutMs: 5_000 }, log);
-    broker = await EmbeddedBroker.start({ host: '127.0.0.1', port: 0, log });
-    front = new MqttFront({ transport: broker.transport(), topicRoot: ROOT, intake: inbox, events, serviceBeat: () => {}, trust, formatTrustEvent: (e) => e, now: () => clock.now(), version: '0', log });
+    const inbox = new Inbox(ports, journal, { timeoutMs: 5_000, policy: testPolicy() }, log);
+    broker = await EmbeddedBroker.start({ host: '127.0.0.1', port: 0, log, access: new BrokerAccess([], ROOT, async () => false) });
+    // The fuzz publishes in-process (no client, so no principal): they are stamped an operator's here, so
+    // the cases reach the request handler as a local operator's would instead of being ignored as nobody's.
+    const inner = broker.transport();
+    const asOperator: MqttTransport = { ...inner, subscribe: (f, h) => inner.subscribe(f, (m) => h({ ...m, principal: m.principal ?? OPERATOR })) };
+    front = new MqttFront({ transport: asOperator, topicRoot: ROOT, intake: inbox, policy: testPolicy(), events, serviceBeat: () => {}, trust, formatTrustEvent: (e) => e, now: () => clock.now(), version: '0', log });
     await front.start();
     probe = broker.transport();
     await probe.subscribe([`${ROOT}/response/#`], async (m) => {

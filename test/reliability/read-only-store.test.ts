@@ -15,6 +15,7 @@ import type { Section, SectionOp, Store, WriteOptions } from '../../src/store/st
 import { noDevices } from '../../src/trust/trust-query.js';
 import { tempDir } from '../support/agent-process.js';
 import { alwaysRunning } from '../support/always-running.js';
+import { OPERATOR, testPolicy } from '../support/principals.js';
 
 const erofs = (): Error => Object.assign(new Error('IO error: 000003.log: Read-only file system'), { code: 'LEVEL_IO_ERROR' });
 
@@ -64,11 +65,11 @@ describe('a store that turns read-only', () => {
     };
     const journal = new Journal(store as Store);
     await journal.open();
-    inbox = new Inbox(ports, journal, { timeoutMs: 5_000, refuseWrites: () => store.refusal() }, pino({ level: 'silent' }));
+    inbox = new Inbox(ports, journal, { timeoutMs: 5_000, policy: testPolicy(), refuseWrites: () => store.refusal() }, pino({ level: 'silent' }));
   });
   afterEach(() => store.close());
 
-  const ask = async (op: string, body: Record<string, unknown>, correlationId?: string) => (await inbox.accept({ op, body, origin: 'mqtt', correlationId })).done;
+  const ask = async (op: string, body: Record<string, unknown>, correlationId?: string) => (await inbox.accept({ op, body, origin: 'mqtt', principal: OPERATOR, correlationId })).done;
 
   it('refuses commands with UNAVAILABLE, keeps reads and stored answers, and recovers after a probe and a reopen', async () => {
     const first = await ask('registry.register', { name: 'a', check: { type: 'none' }, config: { x: 1 } }, 'c-1');

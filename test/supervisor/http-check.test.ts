@@ -13,6 +13,7 @@ import { EventLog, FakeExecutor, MemoryRegistry, record } from './doubles.js';
 import { freePort, SIM_SERVICE, spawnSim, type Sim } from './sim-process.js';
 
 const health: Config['health'] = {
+  allowedHosts: [],
   intervalMs: 1000,
   timeoutMs: 500,
   retries: 2,

@@ -9,6 +9,7 @@ import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { capturingLogger, EventLog, FakeExecutor, MemoryRegistry, settle } from './doubles.js';
 
 const health: Config['health'] = {
+  allowedHosts: [],
   intervalMs: 1000,
   timeoutMs: 500,
   retries: 3,

@@ -14,6 +14,7 @@ import type { ServiceControl } from '../../src/supervisor/service-control.js';
 import { LevelStore } from '../../src/store/level-store.js';
 import { noDevices } from '../../src/trust/trust-query.js';
 import { tempDir } from '../support/agent-process.js';
+import { OPERATOR, testPolicy } from '../support/principals.js';
 
 const log = pino({ level: 'silent' });
 
@@ -63,7 +64,7 @@ describe('Inbox', () => {
     };
     journal = new Journal(store);
     await journal.open();
-    inbox = new Inbox(ports, journal, { timeoutMs: 1_000 }, log);
+    inbox = new Inbox(ports, journal, { timeoutMs: 1_000, policy: testPolicy() }, log);
   });
 
   afterEach(async () => {
@@ -78,7 +79,7 @@ describe('Inbox', () => {
       ['config.set', { name: 'a' }],
       ['services.list', 'text'],
     ] as const) {
-      const reply = await (await inbox.accept({ op, body, origin: 'mqtt' })).done;
+      const reply = await (await inbox.accept({ op, body, origin: 'mqtt', principal: OPERATOR })).done;
       expect(reply.ok).toBe(false);
       if (!reply.ok) expect(reply.error.code).toBe('INVALID_REQUEST');
     }
@@ -88,7 +89,7 @@ describe('Inbox', () => {
   it('journals a command before accepting it, and its reply when done', async () => {
     let release!: () => void;
     control.gate = new Promise((r) => (release = r));
-    const ticket = await inbox.accept({ op: 'services.start', body: { names: ['a'] }, correlationId: 'c-1', origin: 'mqtt' });
+    const ticket = await inbox.accept({ op: 'services.start', body: { names: ['a'] }, correlationId: 'c-1', origin: 'mqtt', principal: OPERATOR });
     const pending = [];
     for await (const entry of journal.unfinished()) pending.push(entry[1].command.correlationId);
     expect(pending).toEqual(['c-1']);
@@ -101,8 +102,8 @@ describe('Inbox', () => {
   });
 
   it('answers a repeated correlationId from the journal without running it again', async () => {
-    const first = await (await inbox.accept({ op: 'services.restart', body: { names: ['a'] }, correlationId: 'same', origin: 'mqtt' })).done;
-    const again = await (await inbox.accept({ op: 'services.restart', body: { names: ['a'] }, correlationId: 'same', origin: 'mqtt' })).done;
+    const first = await (await inbox.accept({ op: 'services.restart', body: { names: ['a'] }, correlationId: 'same', origin: 'mqtt', principal: OPERATOR })).done;
+    const again = await (await inbox.accept({ op: 'services.restart', body: { names: ['a'] }, correlationId: 'same', origin: 'mqtt', principal: OPERATOR })).done;
     expect(again).toEqual(first);
     expect(control.calls.filter((c) => c.endsWith(':begin'))).toEqual(['restart:a:begin']);
   });
@@ -110,9 +111,9 @@ describe('Inbox', () => {
   it('runs one command per service at a time, and different services side by side', async () => {
     let release!: () => void;
     control.gate = new Promise((r) => (release = r));
-    const t1 = await inbox.accept({ op: 'services.stop', body: { names: ['a'] }, origin: 'mqtt' });
-    const t2 = await inbox.accept({ op: 'services.start', body: { names: ['a'] }, origin: 'mqtt' });
-    const t3 = await inbox.accept({ op: 'services.start', body: { names: ['b'] }, origin: 'mqtt' });
+    const t1 = await inbox.accept({ op: 'services.stop', body: { names: ['a'] }, origin: 'mqtt', principal: OPERATOR });
+    const t2 = await inbox.accept({ op: 'services.start', body: { names: ['a'] }, origin: 'mqtt', principal: OPERATOR });
+    const t3 = await inbox.accept({ op: 'services.start', body: { names: ['b'] }, origin: 'mqtt', principal: OPERATOR });
     await new Promise((r) => setTimeout(r, 20));
     expect(control.calls).toEqual(['stop:a:begin', 'start:b:begin']);
     release();
@@ -122,7 +123,7 @@ describe('Inbox', () => {
 
   it('ends a command TIMEOUT after operations.timeoutMs', async () => {
     control.gate = new Promise(() => {});
-    const ticket = await inbox.accept({ op: 'services.restart', body: { names: ['b'] }, origin: 'mqtt' });
+    const ticket = await inbox.accept({ op: 'services.restart', body: { names: ['b'] }, origin: 'mqtt', principal: OPERATOR });
     await new Promise((r) => setTimeout(r, 10));
     clock.advance(1_001);
     const reply = await ticket.done;
@@ -131,7 +132,7 @@ describe('Inbox', () => {
   });
 
   it('answers NOT_FOUND per item and runs the agent itself last, only after the reply is sent', async () => {
-    const ticket = await inbox.accept({ op: 'services.restart', body: { names: ['agent-x', 'a', 'ghost'] }, origin: 'mqtt' });
+    const ticket = await inbox.accept({ op: 'services.restart', body: { names: ['agent-x', 'a', 'ghost'] }, origin: 'mqtt', principal: OPERATOR });
     const reply = await ticket.done;
     expect(reply.ok).toBe(true);
     const items = (reply as { result: BatchItem[] }).result;
@@ -147,8 +148,8 @@ describe('Inbox', () => {
   });
 
   it('needs no journal entry for reads', async () => {
-    const reply = await (await inbox.accept({ op: 'services.list', body: {}, correlationId: 'r-1', origin: 'mqtt' })).done;
+    const reply = await (await inbox.accept({ op: 'services.list', body: {}, correlationId: 'r-1', origin: 'mqtt', principal: OPERATOR })).done;
     expect(reply.ok).toBe(true);
-    expect(await journal.findByCorrelation('r-1', clock.now(), 1e9)).toBeUndefined();
+    expect(await journal.findByCorrelation({ principal: OPERATOR, correlationId: 'r-1' }, clock.now(), 1e9)).toBeUndefined();
   });
 });

@@ -24,7 +24,6 @@ describe('Topics.parse', () => {
   });
 
   it('builds outbound topics', () => {
-    expect(t.response('c1')).toBe('sma/gw1/response/c1');
     expect(t.serviceEvent('x')).toBe('sma/gw1/event/service/x');
     expect(t.trustEvent('d')).toBe('sma/gw1/event/trust/d');
     expect(t.reregister('p')).toBe('sma/gw1/plugin/p/reregister');

@@ -1,0 +1,65 @@
+// The one authorization policy (issue 10, CONTRACT section 10): principal + operation + body -> allowed or
+// a FORBIDDEN reason. Front-neutral: the inbox asks it for every command, whatever front brought it, and
+// fronts ask it for the messages that are not commands (heartbeats, plugin messages).
+import type { OperationName } from '../operations/schemas.js';
+import { checkUrlRefusal } from './check-url.js';
+import type { Principal } from './principal.js';
+
+/** Inbound messages that are not commands; `subject` is the id or name the message speaks for. */
+export type MessageKind = 'device-heartbeat' | 'service-heartbeat' | 'plugin-devices' | 'plugin-trust';
+
+export interface PolicyOptions {
+  /** Hosts other than loopback that health checks may poll (`health.allowedHosts`). */
+  allowedCheckHosts: readonly string[];
+}
+
+/** What a service may ask about itself; every other operation is an operator's. */
+const SERVICE_OPERATIONS: ReadonlySet<OperationName> = new Set(['registry.register', 'registry.deregister', 'config.get', 'services.health']);
+
+export class AuthorizationPolicy {
+  constructor(private readonly options: PolicyOptions) {}
+
+  /** Why `principal` may not run `op` with this (validated) body, or undefined when it may. */
+  commandRefusal(principal: Principal, op: OperationName, body: unknown): string | undefined {
+    const registration = op === 'registry.register' ? this.registrationRefusal(body) : undefined;
+    if (registration) return registration;
+    if (principal.role === 'operator') return undefined;
+    if (principal.role === 'device') return 'a device may send heartbeats only, no requests';
+    if (!SERVICE_OPERATIONS.has(op)) return `a service may not ask ${op}`;
+    const names = namesIn(body);
+    if (names.length === 0 || names.some((n) => n !== principal.username)) {
+      return `service ${principal.username} may ask ${op} only about itself`;
+    }
+    if (op === 'registry.register' && (body as { start?: unknown }).start !== undefined) {
+      return "a service's start command is an operator's decision: a service may not set it";
+    }
+    return undefined;
+  }
+
+  /** Whether `principal` may send a message of `kind` that speaks for `subject`. */
+  mayPost(principal: Principal, kind: MessageKind, subject: string): boolean {
+    if (principal.role === 'operator') return true;
+    if (kind === 'device-heartbeat') return principal.role === 'device' && principal.username === subject;
+    return principal.role === 'service' && principal.username === subject;
+  }
+
+  private registrationRefusal(body: unknown): string | undefined {
+    const check = (body as { check?: { type?: string; url?: string } }).check;
+    if (check?.type !== 'http' || check.url === undefined) return undefined;
+    const refusal = checkUrlRefusal(check.url, this.options.allowedCheckHosts);
+    return refusal && `check URL refused: ${refusal}`;
+  }
+}
+
+/** The service names a (validated) request speaks about; `{all: true}` or no names is "every service". */
+function namesIn(body: unknown): string[] {
+  const b = body as { name?: string; names?: string[] };
+  if (typeof b.name === 'string') return [b.name];
+  if (Array.isArray(b.names)) return b.names;
+  return [];
+}
+
+/** Whether a registration's start command may be taken from it (else the one already there is kept). */
+export function mayDecideStart(principal: Principal): boolean {
+  return principal.role === 'operator';
+}

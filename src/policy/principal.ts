@@ -1,0 +1,26 @@
+// Who sent a command or a message: a role and a name, as the front authenticated it (broker login, HTTP
+// user, the registered LwM2M server). Every front hands one to the inbox; nothing else decides who is who.
+export type Role = 'operator' | 'service' | 'device';
+
+export interface Principal {
+  readonly role: Role;
+  readonly username: string;
+}
+
+/** Clients of a front that has no users configured (loopback only): they are the gateway's own operators. */
+export const LOCAL_OPERATOR: Principal = Object.freeze({ role: 'operator', username: 'local' });
+
+/** The LwM2M server the agent registered with: its requests are the device-management operator's. */
+export const LWM2M_SERVER: Principal = Object.freeze({ role: 'operator', username: 'lwm2m-server' });
+
+/**
+ * Requests read from an external broker: the broker authenticated and authorised the sender, and the
+ * agent cannot see who it was (README, "Roles"). They count as an operator's.
+ */
+export const EXTERNAL_BROKER: Principal = Object.freeze({ role: 'operator', username: 'external-broker' });
+
+/** A username becomes a topic level: it may hold no level separator, wildcard or NUL. */
+export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
+
+/** One string per principal, e.g. to scope stored answers to their owner. */
+export const principalKey = (p: Principal): string => `${p.role}:${p.username}`;
