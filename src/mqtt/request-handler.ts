@@ -86,9 +86,10 @@ export class RequestHandler {
     return this.send({ correlationId: command.correlationId, replyTo, correlationData }, codecFor(command.contentType) ?? jsonCodec, reply);
   }
 
-  private async refuse(correlation: Correlation, codec: Codec, message: string, code: 'INVALID_REQUEST' | 'FORBIDDEN' = 'INVALID_REQUEST'): Promise<void> {
+  private refuse(correlation: Correlation, codec: Codec, message: string, code: 'INVALID_REQUEST' | 'FORBIDDEN' = 'INVALID_REQUEST'): void {
     this.refusals.warn({ reason: message, code }, 'mqtt request refused');
-    await this.send(correlation, codec, { ok: false, error: { code, message } });
+    // Not awaited: mqtt.js reads no packet (our reply's PUBACK included) until this message is taken.
+    void this.send(correlation, codec, { ok: false, error: { code, message } });
   }
 
   private async send(correlation: Correlation, codec: Codec, reply: Reply): Promise<void> {
