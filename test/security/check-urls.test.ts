@@ -39,8 +39,6 @@ describe.skipIf(!outside)('health checks poll http(s) on loopback or allowed hos
     agent = await startAgent({
       agent: { id: 'checks' },
       health: { intervalMs: 150, timeoutMs: 500, retries: 1, restartDelayMs: 60_000, allowedHosts: ['allowed.example'] },
-      // A manifest is configuration, not a registration: the supervisor itself must not poll this host.
-      services: [{ name: 'outside', check: { type: 'http', url: `http://${outside}:${web.port}/manifest` } }],
     });
     mqtt = await MqttRequester.forAgent(agent);
   });
@@ -67,16 +65,30 @@ describe.skipIf(!outside)('health checks poll http(s) on loopback or allowed hos
   });
 
   it('never polls a manifest URL outside the rule, and does not follow a redirect there', async () => {
-    const reply = await mqtt.request('registry.register', { name: 'bouncer', check: { type: 'http', url: `http://127.0.0.1:${web.port}/redirect` } });
-    expect(reply).toMatchObject({ ok: true });
-    await waitFor('the redirecting check was polled', () => web.hits.some((h) => h.endsWith('/redirect')));
-    await waitFor('outside is DOWN', async () => {
-      const health = (await mqtt.request('services.health', { names: ['outside', 'bouncer'] })).result as Array<{ name: string; health: string; detail?: string }>;
-      return health.every((h) => h.health === 'DOWN') && health;
+    // A manifest is configuration, not a registration: the supervisor itself must not poll these.
+    const manifestAgent = await startAgent({
+      agent: { id: 'checks-manifest' },
+      registry: { type: 'none' },
+      health: { intervalMs: 150, timeoutMs: 500, retries: 1, restartDelayMs: 60_000 },
+      services: [
+        { name: 'outside', check: { type: 'http', url: `http://${outside}:${web.port}/manifest` } },
+        { name: 'bouncer', check: { type: 'http', url: `http://127.0.0.1:${web.port}/redirect` } },
+      ],
     });
-    const health = (await mqtt.request('services.health', { names: ['outside'] })).result as Array<{ detail?: string }>;
-    expect(health[0].detail).toMatch(/not polled: host .* is not loopback and not in health\.allowedHosts/);
-    expect(web.hits.filter((h) => h.endsWith('/manifest') || h.endsWith('/after-redirect'))).toEqual([]);
-    expect(await mqtt.request('agent.info')).toMatchObject({ ok: true });
+    const requester = await MqttRequester.forAgent(manifestAgent);
+    try {
+      await waitFor('the redirecting check was polled', () => web.hits.some((h) => h.endsWith('/redirect')));
+      const health = await waitFor('both DOWN', async () => {
+        const h = (await requester.request('services.health', { names: ['outside', 'bouncer'] })).result as Array<{ name: string; health: string; detail?: string }>;
+        return h.length === 2 && h.every((x) => x.health === 'DOWN') && h;
+      });
+      expect(health[0].detail).toMatch(/not polled: host .* is not loopback and not in health\.allowedHosts/);
+      expect(health[1].detail).toMatch(/HTTP 302/);
+      expect(web.hits.filter((h) => h.endsWith('/manifest') || h.endsWith('/after-redirect'))).toEqual([]);
+      expect(await requester.request('agent.info')).toMatchObject({ ok: true });
+    } finally {
+      await requester.close();
+      await manifestAgent.stop();
+    }
   });
 });
