@@ -248,7 +248,7 @@ export class Agent {
       return { transport };
     }
     const b = config.mqtt.broker;
-    const access = new BrokerAccess(b.users ?? [], root, verifyPassword, log.child({ part: 'broker' }));
+    const access = new BrokerAccess(b.users ?? [], root, verifyPassword, log.child({ part: 'broker' }), () => this.clock.now());
     const broker = await EmbeddedBroker.start({
       host: plan.plainHost ?? b.host,
       tlsHost: b.host,

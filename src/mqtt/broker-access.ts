@@ -5,6 +5,7 @@ import qlobber from 'qlobber';
 import type { Logger } from 'pino';
 import { LOCAL_OPERATOR, type Principal, type Role } from '../policy/principal.js';
 import { aclFor, type PrincipalAcl } from './broker-acl.js';
+import { LogThrottle } from '../log-throttle.js';
 
 export type { Role } from '../policy/principal.js';
 
@@ -34,15 +35,19 @@ export class BrokerAccess {
   private readonly sessions = new WeakMap<Client, Session>();
   private readonly tree: InstanceType<typeof qlobber.QlobberTrue>;
   private aedes?: WithClients;
+  /** A client that reconnects and tries again and again must not fill the log. */
+  private readonly refusals?: LogThrottle;
 
   constructor(
     users: BrokerUser[],
     private readonly topicRoot: string,
     private readonly checkPassword: PasswordCheck,
-    private readonly log?: Logger,
+    log?: Logger,
+    now: () => number = Date.now,
   ) {
     this.users = new Map(users.map((u) => [u.username, u]));
     for (const u of users) this.acls.set(u.username, aclFor({ role: u.role, username: u.username }, topicRoot));
+    this.refusals = log && new LogThrottle(log, now);
     this.tree = new qlobber.QlobberTrue({ separator: '/', wildcard_one: '+', wildcard_some: '#', match_empty_levels: true }).add(`${topicRoot}/#`);
   }
 
@@ -76,7 +81,7 @@ export class BrokerAccess {
       if (!client) return done(null); // the agent's own in-process publishes
       const refusal = this.publishRefusal(client, packet);
       if (refusal) {
-        this.log?.warn({ username: this.sessions.get(client)?.principal.username, topic: packet.topic.slice(0, 256), reason: refusal }, 'mqtt publish refused');
+        this.refusals?.warn({ username: this.sessions.get(client)?.principal.username, topic: packet.topic.slice(0, 256), reason: refusal.slice(0, 512) }, 'mqtt publish refused');
         const err = new Error(refusal) as AuthenticateError;
         err.returnCode = NOT_AUTHORIZED;
         return done(err);
@@ -100,7 +105,7 @@ export class BrokerAccess {
           const holder = (aedes as WithClients).clients[client.id];
           const held = holder && holder !== client ? this.sessions.get(holder) : undefined;
           if (held && held.principal.username !== user.username) {
-            this.log?.warn({ username: user.username, clientId: client.id.slice(0, 128) }, 'mqtt client id held by another user: refused');
+            this.refusals?.warn({ username: user.username, clientId: client.id.slice(0, 128) }, 'mqtt client id held by another user: refused');
             const err = new Error('client id in use by another user') as AuthenticateError;
             err.returnCode = NOT_AUTHORIZED;
             return done(err, false);
