@@ -2,6 +2,7 @@
 // server-sent events. Events are coalesced: a burst of trust changes or restarts becomes one update
 // per `coalesceMs`, read once through the inbox and written to all pages, however many are open.
 import type { ServerResponse } from 'node:http';
+import { LOCAL_OPERATOR } from '../policy/principal.js';
 import type { Logger } from 'pino';
 import type { SmaEvent } from '../events.js';
 import type { Intake } from '../inbox/command.js';
@@ -73,7 +74,8 @@ export class StatusFeed {
   }
 
   private async read(op: 'services.list' | 'agent.info'): Promise<unknown> {
-    const ticket = await this.o.intake.accept({ op, body: {}, origin: 'http' });
+    // The page's feed reads on the agent's own behalf; who may watch it is the router's decision.
+    const ticket = await this.o.intake.accept({ op, body: {}, origin: 'http', principal: LOCAL_OPERATOR });
     const reply = await ticket.done;
     ticket.afterSent();
     return reply.ok ? reply.result : undefined;

@@ -1,6 +1,7 @@
 // The status page at `/`: the page itself, its live feed (`/events`, server-sent events) and its buttons
 // (`POST /ops/services.start|stop|restart`), which go through the inbox like every other front's commands.
 import { createHash } from 'node:crypto';
+import { LOCAL_OPERATOR } from '../policy/principal.js';
 import { gzipSync } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
 import { asSmaError } from '../errors.js';
@@ -85,7 +86,8 @@ async function operate({ req, res, params, principal }: RequestContext, o: Statu
     const e = asSmaError(err);
     return refuse(res, httpStatusOf(e.code), e.code, e.message);
   }
-  const ticket = await o.intake.accept({ op, body, origin: 'http' });
+  // No principal here means a loopback listener with no users: its clients are the local operator.
+  const ticket = await o.intake.accept({ op, body, origin: 'http', principal: principal ?? LOCAL_OPERATOR });
   const reply = await ticket.done;
   sendJson(res, reply.ok ? 200 : httpStatusOf(reply.error.code), reply, { 'cache-control': 'no-store' });
   ticket.afterSent();
