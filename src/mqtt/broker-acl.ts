@@ -25,7 +25,9 @@ const PUBLISH: Record<Principal['role'], string[]> = {
 const SUBSCRIBE: Record<Principal['role'], string[]> = {
   // An operator reads everything: answers, events, every agent's retained status (CLI discovery).
   operator: ['#'],
-  service: ['{R}/plugin/{u}/reregister', '{R}/response/{u}/#'],
+  // One level under its name, not `#`: `R/response/{u}/#` would also match `R/response/{u}`, an
+  // operator's answer to the correlationId `{u}`.
+  service: ['{R}/plugin/{u}/reregister', '{R}/response/{u}/+'],
   device: [],
 };
 

@@ -17,12 +17,22 @@ describe('exact topic ACLs on the embedded broker', () => {
 
   it('lets a service subscribe only its own response topics and reregister call', async () => {
     const svc = await bench.as('svc');
-    for (const filter of [`${R}/response/svc-other/#`, `${R}/response/svc-x/#`, `${R}/response/+/#`, `${R}/response/#`, `${R}/#`, '#', `${R}/plugin/svc-other/reregister`, `${R}/plugin/+/reregister`]) {
+    for (const filter of [`${R}/response/svc-other/#`, `${R}/response/svc-x/#`, `${R}/response/+/#`, `${R}/response/#`, `${R}/response/svc/#`, `${R}/response/svc`, `${R}/#`, '#', `${R}/plugin/svc-other/reregister`, `${R}/plugin/+/reregister`]) {
       expect(await svc.subscribe(filter), filter).toBe('refused');
     }
-    for (const filter of [`${R}/response/svc/#`, `${R}/response/svc/+`, `${R}/response/svc/abc`, `${R}/plugin/svc/reregister`]) {
+    for (const filter of [`${R}/response/svc/+`, `${R}/response/svc/abc`, `${R}/plugin/svc/reregister`]) {
       expect(await svc.subscribe(filter), filter).toBe('granted');
     }
+  });
+
+  it('does not deliver an operator’s answer to a service whose name is the correlationId', async () => {
+    const svc = await bench.as('svc');
+    // `R/response/svc/#` would match `R/response/svc` too: refused; `+` is one level below only.
+    await svc.subscribe(`${R}/response/svc/#`);
+    await svc.subscribe(`${R}/response/svc/+`);
+    expect((await bench.operator.request('agent.info', { correlationId: 'svc' })).ok).toBe(true);
+    await settle(bench.operator);
+    expect(svc.received).toEqual([]);
   });
 
   it('does not deliver another service’s answer to a service (the prefix attack)', async () => {

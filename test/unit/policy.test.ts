@@ -100,7 +100,8 @@ describe('broker ACL', () => {
     expect(acl.mayPublish('sma/gw/heartbeat/service/svc/x')).toBe(false);
     expect(acl.mayPublish('sma/gw/request/services.stop')).toBe(false);
     expect(acl.maySubscribe('sma/gw/response/svc-other/#')).toBe(false);
-    expect(acl.maySubscribe('sma/gw/response/svc/#')).toBe(true);
+    expect(acl.maySubscribe('sma/gw/response/svc/#')).toBe(false);
+    expect(acl.maySubscribe('sma/gw/response/svc/+')).toBe(true);
     expect(acl.maySubscribe('sma/gw/response/svc/c1')).toBe(true);
     expect(aclFor(dev, 'sma/gw').maySubscribe('sma/gw/response/dev1/#')).toBe(false);
     expect(aclFor(op, 'sma/gw').maySubscribe('sma/+/status')).toBe(true);
