@@ -137,4 +137,15 @@ describe('beat marks', () => {
     expect(b.trust()).toHaveLength(fleet.length);
     for (const e of b.trust()) expect(e.at - lastBeat).toBeLessThanOrEqual(TIMEOUT_MS + 2_000);
   });
+
+  it('keeps the exact last beat of a device that timed out, after its marks have expired', async () => {
+    const a = await run(T0, new Map());
+    await beatWhile(a, ['d'], 1_000, 15_000);
+    const last = a.clock.now() - 1_000;
+    await a.advance(TIMEOUT_MS + 20_000);
+    expect(a.trustFor('d').map((e) => e.to)).toEqual(['NONE']);
+    await crash(a);
+    const b = await run(T0 + 60_000, new Map());
+    expect(b.tracker.query({ ids: ['d'] })[0]).toMatchObject({ trustLevel: 'NONE', lastHeartbeatAt: new Date(last).toISOString() });
+  });
 });
