@@ -41,6 +41,8 @@ export const registrationSchema = z
     start: startSpecSchema.optional(),
     plugin: z.boolean().optional(),
     config: configObjectSchema.optional(),
+    /** A requested LwM2M 33000 instance id (an LwM2M Create names one); refused when taken by another name. */
+    instanceId: z.number().int().min(0).max(65534).optional(),
   })
   .strict();
 export type ServiceRegistration = z.infer<typeof registrationSchema>;

@@ -16,7 +16,15 @@ export interface Command {
   /** MQTT 5 correlation data (base64) and content type, so a recovered answer reaches its requester the same way. */
   correlationData?: string;
   contentType?: string;
+  /**
+   * A key the front derives from its own protocol when the command has no correlationId (LwM2M: the
+   * server, the message id and token, the request): a repeat within `idempotencyWindowMs` is answered from
+   * the journal, never run again. Kept apart from correlationIds by the origin in the journal's `correlationKey`.
+   */
+  idempotencyKey?: string;
+  idempotencyWindowMs?: number;
 }
+
 
 export type Reply = { ok: true; result: unknown } | { ok: false; error: { code: ErrorCode; message: string } };
 

@@ -96,7 +96,7 @@ export class Inbox implements Intake {
 
   private async once(command: Command, op: OperationName, body: unknown): Promise<Ticket> {
     const now = this.ports.clock.now();
-    const seen = await this.journal.findByCorrelation(command, now, IDEMPOTENCY_WINDOW_MS);
+    const seen = await this.journal.findByCorrelation(command, now, command.idempotencyWindowMs ?? IDEMPOTENCY_WINDOW_MS);
     if (seen?.entry.reply) return settled(seen.entry.reply);
     if (seen) {
       // Accepted by an earlier run of the agent and never finished (the start-up pass missed it): interrupted.

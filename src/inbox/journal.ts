@@ -14,14 +14,19 @@ export interface JournalEntry {
 const ENTRIES = 'journal';
 const BY_CORRELATION = 'journal-by-correlation';
 
+/** What a command's index key is made of. */
+type CommandKeyParts = Pick<Command, 'principal' | 'correlationId'> & Partial<Pick<Command, 'idempotencyKey' | 'origin'>>;
+
 /**
  * The index key of a command's correlationId: scoped to its principal, so an id another principal
  * reuses finds nothing of the first one's (an id holds no '/', a username neither).
  */
-export function correlationKey(command: Pick<Command, 'principal' | 'correlationId'>): string | undefined {
-  if (!command.correlationId) return undefined;
+export function correlationKey(command: CommandKeyParts): string | undefined {
+  // A front's own idempotency key (LwM2M) is kept apart from correlationIds by NUL, which no valid one holds.
+  const id = command.correlationId || (command.idempotencyKey ? `\u0000${command.origin}\u0000${command.idempotencyKey}` : undefined);
+  if (!id) return undefined;
   // Entries journaled before principals existed carry none: they stay reachable by the bare id.
-  return command.principal ? `${principalKey(command.principal)}/${command.correlationId}` : command.correlationId;
+  return command.principal ? `${principalKey(command.principal)}/${id}` : id;
 }
 
 /** Keys sort by acceptance order: a zero-padded sequence number. */
@@ -77,7 +82,7 @@ export class Journal {
 
   /** The entry this principal's correlationId was accepted under, if it is younger than `maxAgeMs`. */
   async findByCorrelation(
-    owner: Pick<Command, 'principal' | 'correlationId'>,
+    owner: CommandKeyParts,
     now: number,
     maxAgeMs: number,
   ): Promise<{ key: string; entry: JournalEntry } | undefined> {

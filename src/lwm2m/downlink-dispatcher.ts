@@ -4,37 +4,21 @@ import { LINK_FORMAT } from './content/link-format.js';
 import { coapCodeOf } from './coap-codes.js';
 import { handleCreate, handleDelete, handleExecute } from './handlers/execute-create-delete.js';
 import type { HandlerContext } from './handlers/handler-context.js';
-import { handleDiscover, handleObserve, handleRead } from './handlers/read-handlers.js';
+import { handleDiscover, handleNotificationBlock, handleObserve, handleRead } from './handlers/read-handlers.js';
 import { handleWrite, handleWriteAttributes } from './handlers/write-handlers.js';
 import { CoapFailure } from './objects/coap-failure.js';
 import type { DownlinkReceiver } from './transport/coap-endpoint.js';
 import { respond, type DownlinkRequest, type DownlinkResponse } from './transport/downlink.js';
 import type { ObserveChannel } from './transport/observe-channel.js';
 
-/** NoSec mode: whether a request from this peer may be served. */
-export type SourceFilter = (source: { address: string; port: number }) => boolean;
-
 export class DownlinkDispatcher implements DownlinkReceiver {
-  private readonly refused = new Set<string>();
-
   constructor(
     private readonly ctx: HandlerContext,
-    private readonly accepts: SourceFilter,
     private readonly log: Logger,
-    /** Refused peers remembered (each logged once); NoSec sources are spoofable, so this is capped. */
-    private readonly refusedRemembered = 256,
   ) {}
 
+  /** Only requests from the registered server get here (transport/source-gate.ts). */
   async receive(req: DownlinkRequest, channel?: ObserveChannel): Promise<DownlinkResponse> {
-    if (!this.accepts(req.source)) {
-      const peer = `${req.source.address}:${req.source.port}`;
-      if (!this.refused.has(peer)) {
-        if (this.refused.size >= this.refusedRemembered) this.refused.clear();
-        this.refused.add(peer);
-        this.log.warn({ peer }, 'request from a peer that is not the registered server refused (NoSec)');
-      }
-      return respond('4.01');
-    }
     try {
       return await this.route(req, channel);
     } catch (err) {
@@ -51,6 +35,7 @@ export class DownlinkDispatcher implements DownlinkReceiver {
     switch (req.method) {
       case 'GET':
         if (req.accept === LINK_FORMAT) return handleDiscover(ctx, req);
+        if (req.block2) return handleNotificationBlock(ctx, req);
         if (req.observe === 0 && channel) return handleObserve(ctx, req, channel);
         return handleRead(ctx, req);
       case 'PUT':

@@ -12,10 +12,16 @@ export interface Outcome {
 }
 
 export class IntakeClient {
-  constructor(private readonly intake: Intake) {}
+  constructor(
+    private readonly intake: Intake,
+    /** How long a server request's key is remembered: EXCHANGE_LIFETIME, within which a server never reuses a message id. */
+    private readonly idempotencyWindowMs: number,
+  ) {}
 
-  async run(op: OperationName, body: Record<string, unknown>): Promise<Outcome> {
-    const ticket = await this.intake.accept({ op, body, origin: 'lwm2m', principal: LWM2M_SERVER });
+  /** `key` (commands only): the server request's idempotency key (command-key.ts). */
+  async run(op: OperationName, body: Record<string, unknown>, key?: string): Promise<Outcome> {
+    const idempotency = key === undefined ? {} : { idempotencyKey: key, idempotencyWindowMs: this.idempotencyWindowMs };
+    const ticket = await this.intake.accept({ op, body, origin: 'lwm2m', principal: LWM2M_SERVER, ...idempotency });
     const reply = await ticket.done;
     return { reply, afterSent: () => ticket.afterSent() };
   }

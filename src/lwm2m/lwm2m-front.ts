@@ -91,7 +91,7 @@ export class Lwm2mClient {
       trust as ObjectSource<unknown>,
     ];
     const tree = new ObjectTree(models, sources);
-    const intake = new IntakeClient(this.o.intake);
+    const intake = new IntakeClient(this.o.intake, this.params.exchangeLifetimeMs);
     const attributes = new AttributeStore();
     const observations = new ObservationRegistry({ tree, ask: intake.ask, attributes, clock, log, coalesceMs: this.params.coalesceMs, max: this.params.maxObservations });
     this.observations = observations;
@@ -105,13 +105,9 @@ export class Lwm2mClient {
       multiValueFormat: () => (this.session?.version === '1.0' ? TLV : SENML_JSON),
       recordResult: (name, text) => services.lastResults.set(name, text),
     };
-    const dispatcher = new DownlinkDispatcher(
-      ctx,
-      (src) => config.acceptFrom === 'any' || (src.address === serverAddress && src.port === server.port),
-      log,
-      this.params.refusedPeersLogged,
-    );
-    this.endpoint = new CoapEndpoint({ localPort: config.localPort, params: this.params, clock, log, receiver: dispatcher });
+    const dispatcher = new DownlinkDispatcher(ctx, log);
+    const accepts = (src: { address: string; port: number }): boolean => config.acceptFrom === 'any' || (src.address === serverAddress && src.port === server.port);
+    this.endpoint = new CoapEndpoint({ localPort: config.localPort, params: this.params, clock, log, receiver: dispatcher, accepts });
     await this.endpoint.open();
     const endpoint = this.endpoint;
     this.session = new RegistrationSession({

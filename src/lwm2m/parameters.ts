@@ -3,6 +3,10 @@
 export interface Lwm2mParameters {
   /** Give up on one uplink request (Register/Update/De-register) after this long (RFC 7252 MAX_TRANSMIT_WAIT). */
   requestTimeoutMs: number;
+  /** One Register or Update attempt gives up after this long (its copies go out at about 0, 2-3 and 6-9 s).
+   *  With the back-off capped at lifetime/2, a server back from a restart hears from the client again within
+   *  lifetime/2 + this (issue 12): waiting the full MAX_TRANSMIT_WAIT (93 s) left it unregistered far longer. */
+  registrationAttemptMs: number;
   /** De-register on shutdown gives up sooner: a dead server must not hold the agent's stop. */
   deregisterTimeoutMs: number;
   /** Send the Update this long before the lifetime runs out, at most half the lifetime. */
@@ -31,6 +35,8 @@ export interface Lwm2mParameters {
    *  Evicting one early only matters for a retransmission of it arriving later, which needs one server
    *  sending more than 1024 requests within a retransmission span (~45 s). */
   exchangeCacheEntries: number;
+  /** RFC 7252 EXCHANGE_LIFETIME: how long a command's answer is kept for a retransmission of its request. */
+  exchangeLifetimeMs: number;
   exchangeCacheBytes: number;
   /** Block-wise transfers (Block1 uploads being assembled, Block2 bodies being served) kept at once, each. */
   blockTransfers: number;
@@ -42,6 +48,7 @@ export interface Lwm2mParameters {
 
 export const defaultParameters: Lwm2mParameters = {
   requestTimeoutMs: 93_000,
+  registrationAttemptMs: 15_000,
   deregisterTimeoutMs: 5_000,
   updateMarginMs: 103_000,
   retryMinMs: 1_000,
@@ -54,6 +61,7 @@ export const defaultParameters: Lwm2mParameters = {
   maxLinkedInstances: 1024,
   socketReceiveBufferBytes: 1 << 20,
   exchangeCacheEntries: 1024,
+  exchangeLifetimeMs: 247_000,
   exchangeCacheBytes: 1024 * 1024,
   blockTransfers: 16,
   maxObservations: 1024,
@@ -66,7 +74,8 @@ export function updateDelayMs(lifetimeS: number, p: Lwm2mParameters): number {
   return Math.max(lifetimeMs / 2, lifetimeMs - p.updateMarginMs);
 }
 
-/** Back-off delay before attempt number `attempt` (0-based) of a failed registration. */
-export function retryDelayMs(attempt: number, p: Lwm2mParameters): number {
-  return Math.min(p.retryMaxMs, p.retryMinMs * Math.pow(p.retryFactor, attempt));
+/** Back-off delay before attempt number `attempt` (0-based) of a failed registration: never more than half
+ *  the lifetime, so a server that comes back is found about as soon as an Update would have found it. */
+export function retryDelayMs(attempt: number, p: Lwm2mParameters, lifetimeS: number): number {
+  return Math.min(p.retryMaxMs, (lifetimeS * 1000) / 2, p.retryMinMs * Math.pow(p.retryFactor, attempt));
 }

@@ -92,7 +92,7 @@ export class RegistrationSession {
     const query = `ep=${encodeURIComponent(this.o.endpoint)}&lt=${this.o.lifetimeS}&lwm2m=${this.version}&b=U`;
     let res: UplinkResponse;
     try {
-      res = await this.send({ ...this.target('/rd'), method: 'POST', query, payload, format: LINK_FORMAT });
+      res = await this.send({ ...this.target('/rd'), method: 'POST', query, payload, format: LINK_FORMAT, timeoutMs: this.o.params.registrationAttemptMs });
     } catch (err) {
       return this.retry(`no answer: ${(err as Error).message}`);
     }
@@ -117,7 +117,7 @@ export class RegistrationSession {
 
   private retry(why: string): void {
     if (this.state === 'stopped') return;
-    const delay = retryDelayMs(this.attempt++, this.o.params);
+    const delay = retryDelayMs(this.attempt++, this.o.params, this.o.lifetimeS);
     this.state = 'waiting';
     // Logged once per outage; later attempts go to debug so a dead server does not fill the log.
     if (this.attempt === 1) this.o.log.warn({ why, retryInMs: delay }, 'registration failed; retrying with back-off');
@@ -138,6 +138,7 @@ export class RegistrationSession {
       res = await this.send({
         ...this.target(`/${this.location.join('/')}`),
         method: 'POST',
+        timeoutMs: this.o.params.registrationAttemptMs,
         ...(links ? { payload: encodeLinks(links), format: LINK_FORMAT } : {}),
       });
     } catch (err) {

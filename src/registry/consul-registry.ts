@@ -13,6 +13,7 @@ import { ConsulHttp } from './consul-http.js';
 import { ConsulCatalogWatch } from './consul-watch.js';
 import type { ExternalRegistry } from './external-registry.js';
 import type { RecordPatch } from './registry.js';
+import { idNotRequested } from './service-record.js';
 import { Serial } from './serial.js';
 import { newRecord, patched, reRegistered } from './service-record.js';
 import { assemble, parseConfig, parseStored, toStored, type StoredRecord } from './stored-record.js';
@@ -89,7 +90,7 @@ export class ConsulRegistry implements ExternalRegistry {
   }
 
   register(reg: ServiceRegistration): Promise<ServiceRecord> {
-    return this.modify(reg.name, async (current) => (current ? reRegistered(current, reg) : newRecord(reg, await this.idOf(reg.name), 'REGISTRY'))) as Promise<ServiceRecord>;
+    return this.modify(reg.name, async (current) => (current ? reRegistered(current, reg) : newRecord(reg, await idNotRequested(reg, () => this.idOf(reg.name)), 'REGISTRY'))) as Promise<ServiceRecord>;
   }
 
   deregister(name: string): Promise<ServiceRecord | undefined> {

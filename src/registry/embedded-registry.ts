@@ -42,7 +42,7 @@ export class EmbeddedRegistry implements Registry {
   register(reg: ServiceRegistration): Promise<ServiceRecord> {
     return this.serial.run(async () => {
       const existing = this.mirror.get(reg.name);
-      const record = existing ? reRegistered(existing, reg) : newRecord(reg, await this.ids.idOf(reg.name), 'REGISTRY');
+      const record = existing ? reRegistered(existing, reg) : newRecord(reg, await this.ids.idOf(reg.name, reg.instanceId), 'REGISTRY');
       return this.write(record);
     });
   }

@@ -10,6 +10,7 @@ import { EtcdPresence } from './etcd-presence.js';
 import type { ExternalRegistry } from './external-registry.js';
 import { OwnWrites } from './own-writes.js';
 import type { RecordPatch } from './registry.js';
+import { idNotRequested } from './service-record.js';
 import { Serial } from './serial.js';
 import { newRecord, patched, reRegistered } from './service-record.js';
 import { assemble, isServiceName, parseConfig, parseStored, toStored } from './stored-record.js';
@@ -100,7 +101,7 @@ export class EtcdRegistry implements ExternalRegistry {
 
   async register(reg: ServiceRegistration): Promise<ServiceRecord> {
     const record = await this.modify(reg.name, async (current) =>
-      current ? reRegistered(current, reg) : newRecord(reg, await this.ids.idOf(reg.name), 'REGISTRY'),
+      current ? reRegistered(current, reg) : newRecord(reg, await idNotRequested(reg, () => this.ids.idOf(reg.name)), 'REGISTRY'),
     );
     this.wanted.add(record!.name);
     this.presence.sync(this.wanted);

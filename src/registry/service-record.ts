@@ -1,6 +1,13 @@
 // How a registration becomes a record, and how records change: one set of rules for every provider.
+import { invalidRequest } from '../errors.js';
 import { isPlainObject, type ServiceConfig, type ServiceRecord, type ServiceRegistration } from '../model.js';
 import type { RecordPatch } from './registry.js';
+
+/** Shared registries allocate ids in their backend, first come first served: a requested id is refused there. */
+export function idNotRequested(reg: ServiceRegistration, allocate: () => Promise<number>): Promise<number> {
+  if (reg.instanceId !== undefined) return Promise.reject(invalidRequest('this registry allocates instance ids itself; a requested instance id is refused'));
+  return allocate();
+}
 
 /** A first registration: meant to run, never restarted yet. */
 export function newRecord(reg: ServiceRegistration, instanceId: number, source: ServiceRecord['source']): ServiceRecord {
@@ -23,6 +30,9 @@ export function newRecord(reg: ServiceRegistration, instanceId: number, source: 
  * lacks: a value an operator set with config.set outlives the service re-registering on each boot.
  */
 export function reRegistered(existing: ServiceRecord, reg: ServiceRegistration): ServiceRecord {
+  if (reg.instanceId !== undefined && reg.instanceId !== existing.instanceId) {
+    throw invalidRequest(`${reg.name} already has instance id ${existing.instanceId}`);
+  }
   return {
     ...registrationPart(reg),
     config: withDefaults(existing.config, reg.config ?? {}),

@@ -119,12 +119,14 @@ describe('the agent as an LwM2M client of lwm2m-node-lib', () => {
   });
 
   it.skipIf(!haveCoapClient)('Create on 33000 registers a service and Delete deregisters it', async () => {
-    const senml = JSON.stringify([{ bn: '/33000/', n: '0/0', vs: 'lw-created' }]);
+    // Instance 40 is free; the agent honours the id the server names (TS Core 6.3.6).
+    const senml = JSON.stringify([{ bn: '/33000/', n: '40/0', vs: 'lw-created' }]);
     const created = await run('coap-client-notls', ['-m', 'post', '-t', '110', '-e', senml, '-v', '6', `coap://127.0.0.1:${coapPort}/33000`]);
     expect(created.stdout + created.stderr).toMatch(/2\.01|Created/i);
     const listed = await waitFor('lw-created listed', async () =>
       ((await mqtt.request('services.list')).result as View[]).find((v) => v.name === 'lw-created'),
     );
+    expect(listed.instanceId).toBe(40);
     await run('coap-client-notls', ['-m', 'delete', '-v', '6', `coap://127.0.0.1:${coapPort}/33000/${listed.instanceId}`]);
     await waitFor('lw-created gone', async () =>
       !((await mqtt.request('services.list')).result as View[]).some((v) => v.name === 'lw-created'),

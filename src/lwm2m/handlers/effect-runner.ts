@@ -13,9 +13,13 @@ function itemCode(item: BatchItem): string {
   return coapCodeOfError(item.result === 'TIMEOUT' ? 'TIMEOUT' : (item.error?.code ?? 'INTERNAL'));
 }
 
-/** Runs one effect; `success` is the code on success (2.04 Changed, 2.01 Created, 2.02 Deleted). */
+/**
+ * Runs one effect; `success` is the code on success (2.04 Changed, 2.01 Created, 2.02 Deleted). `key` is the
+ * request's idempotency key (command-key.ts): a retransmission gets the journaled answer.
+ */
 export async function runEffect(
   ctx: HandlerContext,
+  key: string,
   effect: Effect,
   success: string,
   onResult?: (result: unknown) => Partial<DownlinkResponse>,
@@ -25,7 +29,7 @@ export async function runEffect(
     return respond(success);
   }
   if ('afterSent' in effect) return { ...respond(success), afterSent: effect.afterSent };
-  const { reply, afterSent } = await ctx.intake.run(effect.op, effect.body);
+  const { reply, afterSent } = await ctx.intake.run(effect.op, effect.body, key);
   if (!reply.ok) {
     afterSent();
     return respond(coapCodeOfError(reply.error.code), reply.error.message);

@@ -2,6 +2,7 @@
 import { codecs } from '../content/content-formats.js';
 import { formatPath, UNSPECIFIED_INSTANCE, type ResourceValue } from '../content/node.js';
 import type { ServiceView } from '../../model.js';
+import { commandKeyOf } from '../command-key.js';
 import { CoapFailure } from '../objects/coap-failure.js';
 import { respond, type DownlinkRequest, type DownlinkResponse } from '../transport/downlink.js';
 import { runEffect } from './effect-runner.js';
@@ -31,7 +32,7 @@ export async function handleExecute(ctx: HandlerContext, req: DownlinkRequest): 
   const instances = await ctx.tree.instances(ctx.intake.ask, req.path.slice(0, 2), []);
   const instance = instances.get(req.path[1]!);
   if (!binding?.execute || binding.present?.(instance) === false) throw new CoapFailure('4.04', `${formatPath(req.path)} is not present`);
-  return runEffect(ctx, binding.execute(instance, text), '2.04');
+  return runEffect(ctx, commandKeyOf(req), binding.execute(instance, text), '2.04');
 }
 
 export async function handleCreate(ctx: HandlerContext, req: DownlinkRequest): Promise<DownlinkResponse> {
@@ -48,15 +49,13 @@ export async function handleCreate(ctx: HandlerContext, req: DownlinkRequest): P
     if (!object.resources.has(r.path[2]!) || r.path.length !== 3) throw new CoapFailure('4.00', `${formatPath(r.path)} is not a resource of ${object.name}`);
     values.set(r.path[2]!, r.value);
   }
-  const asked = [...instanceIds][0];
-  const effect = source.create(values);
-  const response = await runEffect(ctx, effect, '2.01', (result) => {
+  const named = [...instanceIds][0];
+  // TS Core 6.3.6: an id the server names is used, or refused (4.00) when it is taken.
+  const asked = named === undefined || named === UNSPECIFIED_INSTANCE ? undefined : named;
+  const response = await runEffect(ctx, commandKeyOf(req), source.create(values, asked), '2.01', (result) => {
     const view = result as ServiceView;
     return { locationPath: [String(object.id), String(view.instanceId)] };
   });
-  if (response.code === '2.01' && asked !== undefined && asked !== UNSPECIFIED_INSTANCE && response.locationPath?.[1] !== String(asked)) {
-    ctx.log.info({ asked, given: response.locationPath?.[1] }, 'Create asked for an instance id; the registry assigns its own');
-  }
   ctx.observations.changed([object.id]);
   return response;
 }
@@ -67,7 +66,7 @@ export async function handleDelete(ctx: HandlerContext, req: DownlinkRequest): P
   const source = ctx.tree.source(object.id)!;
   if (!source.delete) throw new CoapFailure('4.05', `Delete is not allowed on ${object.name}`);
   const instances = await ctx.tree.instances(ctx.intake.ask, req.path, []);
-  const response = await runEffect(ctx, source.delete(instances.get(req.path[1]!)), '2.02');
+  const response = await runEffect(ctx, commandKeyOf(req), source.delete(instances.get(req.path[1]!)), '2.02');
   if (response.code === '2.02') {
     ctx.attributes.forget(req.path);
     ctx.observations.changed(req.path);

@@ -8,7 +8,8 @@ import { respond, type DownlinkRequest, type DownlinkResponse } from '../transpo
 import type { HandlerContext } from './handler-context.js';
 import { chooseCodec } from './representation.js';
 
-const observationKey = (req: DownlinkRequest): string => `${req.token}@${req.source.address}:${req.source.port}`;
+const peerOf = (req: DownlinkRequest): string => `${req.source.address}:${req.source.port}`;
+const observationKey = (req: DownlinkRequest): string => `${req.token}@${peerOf(req)}`;
 
 export async function handleRead(ctx: HandlerContext, req: DownlinkRequest): Promise<DownlinkResponse> {
   if (req.path.length === 0) throw new CoapFailure('4.05', 'Read needs an object path');
@@ -41,6 +42,16 @@ export async function handleObserve(ctx: HandlerContext, req: DownlinkRequest, c
     lastNumber: typeof only === 'number' ? only : undefined,
   });
   return respond('2.05', payload, codec.format);
+}
+
+/**
+ * A Block2 follow-up of a notification: the body that notification carried (so every block matches its
+ * ETag) with the observation's sequence number; without a live observation, a fresh read.
+ */
+export async function handleNotificationBlock(ctx: HandlerContext, req: DownlinkRequest): Promise<DownlinkResponse> {
+  const current = ctx.observations.lastSent(observationKey(req), req.path, peerOf(req));
+  if (current) return { ...respond('2.05', current.payload, current.format), observe: current.sequence };
+  return handleRead(ctx, req);
 }
 
 function attributesOf(ctx: HandlerContext, path: Lwm2mPath): Link['attributes'] {

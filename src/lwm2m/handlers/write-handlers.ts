@@ -2,6 +2,7 @@
 import { codecs } from '../content/content-formats.js';
 import { formatPath, type Lwm2mRecord } from '../content/node.js';
 import { isNumeric } from '../model/object-model.js';
+import { commandKeyOf } from '../command-key.js';
 import { CoapFailure } from '../objects/coap-failure.js';
 import { ATTRIBUTE_NAMES, type AttributeName } from '../observe/attribute-store.js';
 import { respond, type DownlinkRequest, type DownlinkResponse } from '../transport/downlink.js';
@@ -32,7 +33,7 @@ export async function handleWrite(ctx: HandlerContext, req: DownlinkRequest, mod
   for (const [rid, record] of byResource) {
     const write = source.bindings.get(rid)?.write;
     if (!write) throw new CoapFailure('5.01', `${formatPath(record.path)} is writable in the model but not bound`);
-    last = await runEffect(ctx, write({ instance, value: record.value, mode }), '2.04');
+    last = await runEffect(ctx, commandKeyOf(req, rid), write({ instance, value: record.value, mode }), '2.04');
     if (!last.code.startsWith('2.')) return last;
     ctx.observations.changed(record.path);
   }
@@ -68,5 +69,6 @@ export async function handleWriteAttributes(ctx: HandlerContext, req: DownlinkRe
     if (!(next.lt < next.gt) || !(next.lt + 2 * (next.st ?? 0) < next.gt)) throw new CoapFailure('4.00', 'needs lt < gt and lt + 2*st < gt');
   }
   ctx.attributes.apply(path, changes);
+  ctx.observations.attributesChanged(path);
   return respond('2.04');
 }

@@ -44,7 +44,7 @@ export interface ObjectSource<I> {
   readonly objectId: number;
   readonly bindings: BindingTable<I>;
   read(ask: Ask, query: InstanceQuery): Promise<Map<number, I>>;
-  /** Create: the registration formed from the written resource values (by resource id). */
-  create?(values: ReadonlyMap<number, ResourceValue>): Effect;
+  /** Create: the registration formed from the written resource values (by resource id), at `instanceId` if named. */
+  create?(values: ReadonlyMap<number, ResourceValue>, instanceId?: number): Effect;
   delete?(instance: I): Effect;
 }

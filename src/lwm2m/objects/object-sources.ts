@@ -72,10 +72,10 @@ export class ServiceSource implements ObjectSource<ServiceInstance> {
   }
 
   /** Create: Name (0) is required; Address (11) "host:port" and Config (8) JSON are optional. */
-  create(values: ReadonlyMap<number, ResourceValue>): Effect {
+  create(values: ReadonlyMap<number, ResourceValue>, instanceId?: number): Effect {
     const name = values.get(0);
     if (typeof name !== 'string') throw new DecodeError('Create on 33000 needs the Name resource (0)');
-    const body: Record<string, unknown> = { name, check: { type: 'none' } };
+    const body: Record<string, unknown> = { name, check: { type: 'none' }, ...(instanceId === undefined ? {} : { instanceId }) };
     const address = values.get(11);
     if (typeof address === 'string' && address !== '') {
       const m = /^(.*?)(?::(\d{1,5}))?$/.exec(address)!;

@@ -63,6 +63,19 @@ export class ObservationRegistry {
     this.schedulePmax(obs);
   }
 
+  /** What the observation of `path` by this token (or else by this peer) last sent. */
+  lastSent(key: string, path: Lwm2mPath, peer: string): { payload: Buffer; format: number; sequence: number } | undefined {
+    const same = (o: Observation): boolean => o.path.length === path.length && startsWith(o.path, path);
+    const byToken = this.byKey.get(key);
+    const obs = byToken && same(byToken) ? byToken : [...this.byKey.values()].find((o) => o.key.endsWith(`@${peer}`) && same(o));
+    return obs && { payload: obs.lastPayload, format: obs.codec.format, sequence: obs.channel.sequence };
+  }
+
+  /** Attributes on `path` changed: observations at or under it take their new pmax at once. */
+  attributesChanged(path: Lwm2mPath): void {
+    for (const obs of this.byKey.values()) if (startsWith(obs.path, path)) this.schedulePmax(obs);
+  }
+
   /** Cancel by token and peer (GET with Observe 1, or a RST the coap package turned into a close). */
   cancel(key: string): boolean {
     const obs = this.byKey.get(key);

@@ -8,7 +8,9 @@ import { parsePath } from '../content/node.js';
 import type { Lwm2mParameters } from '../parameters.js';
 import type { DownlinkRequest, DownlinkResponse, Method } from './downlink.js';
 import { boundExchangeState, refusalOf } from './exchange-bounds.js';
-import { ObserveChannel, type ObserveStream } from './observe-channel.js';
+import { followUpBlockOf, takeNotificationFollowUps } from './block2.js';
+import { answerBlock, ObserveChannel, type ObserveStream } from './observe-channel.js';
+import { gateSources, type SourceFilter } from './source-gate.js';
 import { UdpPort } from './udp-port.js';
 
 export interface UplinkRequest {
@@ -51,7 +53,7 @@ export class CoapEndpoint {
   private readonly inFlight = new Map<OutgoingMessage, (why: Error) => void>();
 
   constructor(
-    private readonly options: { localPort: number; params: Lwm2mParameters; clock: Clock; log: Logger; receiver: DownlinkReceiver },
+    private readonly options: { localPort: number; params: Lwm2mParameters; clock: Clock; log: Logger; receiver: DownlinkReceiver; accepts: SourceFilter },
   ) {}
 
   get port(): number {
@@ -71,6 +73,8 @@ export class CoapEndpoint {
       blockTransfers: params.blockTransfers,
       maxBody: params.maxPayloadBytes,
     });
+    takeNotificationFollowUps(server, params.blockSize);
+    gateSources(server, { accepts: this.options.accepts, send: (d, p, a) => port.socket.send(d, p, a), log, remembered: params.refusedPeersLogged });
     server.on('request', (req: IncomingMessage, res: OutgoingMessage) => this.onRequest(req, res));
     server.on('error', (err: Error) => log.warn({ err }, 'coap server error'));
     server.listen(port.socket);
@@ -145,12 +149,18 @@ export class CoapEndpoint {
     // would be an uncaught exception.
     res.on('error', (err: Error) => log.debug({ err: err.message }, 'coap response not delivered'));
     const down = this.toDownlink(req);
+    const followUp = followUpBlockOf(req._packet);
+    if (followUp) {
+      down.block2 = followUp;
+      down.observe = undefined;
+    }
     const observeStream = down.observe === 0 ? (res as unknown as ObserveStream) : undefined;
     const channel = observeStream ? new ObserveChannel(observeStream, params.blockSize) : undefined;
     this.unanswered.add(res);
     const reply = (r: DownlinkResponse): void => {
       if (!this.unanswered.delete(res) || this.closing) return;
-      if (channel) channel.first(r);
+      if (followUp) answerBlock(res as unknown as ObserveStream, r, followUp);
+      else if (channel) channel.first(r);
       else {
         res.code = r.code;
         if (r.format !== undefined) res.setOption('Content-Format', r.format);
@@ -201,6 +211,7 @@ export class CoapEndpoint {
       contentFormat: format === undefined ? undefined : formatNumber(format),
       payload: req.payload ?? Buffer.alloc(0),
       observe: observe === undefined ? undefined : typeof observe === 'number' ? observe : formatNumber(observe),
+      messageId: req._packet.messageId ?? 0,
       token: (req._packet.token ?? Buffer.alloc(0)).toString('hex'),
       source: { address: req.rsinfo.address, port: req.rsinfo.port },
     };

@@ -14,6 +14,10 @@ export interface DownlinkRequest {
   payload: Buffer;
   /** Observe option: 0 registers, 1 cancels. */
   observe?: number;
+  /** A follow-up of a notification larger than one block: the block asked for (Observe repeated). */
+  block2?: { num: number; size: number };
+  /** CoAP message id: with the token, what a retransmission repeats. */
+  messageId: number;
   /** Token as hex; identifies an observation. */
   token: string;
   source: { address: string; port: number };
@@ -24,6 +28,8 @@ export interface DownlinkResponse {
   format?: number;
   payload?: Buffer;
   locationPath?: string[];
+  /** Observe sequence number to send (a block of a notification belongs to its observation). */
+  observe?: number;
   /** Runs once the response is sent. */
   afterSent?: () => void;
 }

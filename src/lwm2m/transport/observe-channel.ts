@@ -1,5 +1,6 @@
 // The notification side of one observation: the coap package's ObserveWriteStream, plus Block2 for a
 // notification larger than one block (RFC 7959 2.6: first block only; the server GETs the rest).
+import { blockOption, sliceBlock, type BlockRequest } from './block2.js';
 import type { DownlinkResponse } from './downlink.js';
 
 /** The parts of the coap package's ObserveWriteStream this channel uses. */
@@ -13,6 +14,8 @@ export interface ObserveStream {
   on(event: 'finish' | 'close' | 'error', listener: () => void): unknown;
   /** The packet template the stream sends; only its options are touched (to drop a stale Block2). */
   _packet: { options?: Array<{ name: string | number }> };
+  /** The last Observe sequence number sent. */
+  _counter: number;
 }
 
 const BLOCK2_FIRST_OF_MANY = Buffer.of(0x0e); // num 0, more 1, SZX 6 (1024 bytes)
@@ -34,6 +37,11 @@ export class ObserveChannel {
     stream.on('finish', ended);
     stream.on('close', ended);
     stream.on('error', ended);
+  }
+
+  /** The Observe sequence number of the last notification. */
+  get sequence(): number {
+    return this.stream._counter;
   }
 
   get isOpen(): boolean {
@@ -91,6 +99,32 @@ export class ObserveChannel {
     this.stream.end();
     for (const l of this.closeListeners) l();
   }
+}
+
+/**
+ * Answers a notification's Block2 follow-up on the follow-up's own stream, once and without ending it (ending
+ * would send again): the block asked for, the notification's ETag and, when it belongs to a live
+ * observation, its Observe number (a Wakaama-class server ends the observation without it).
+ */
+export function answerBlock(stream: ObserveStream, r: DownlinkResponse, block: BlockRequest): void {
+  const payload = r.payload ?? Buffer.alloc(0);
+  if (!r.code.startsWith('2.')) {
+    stream.statusCode = r.code;
+    stream._doSend(payload);
+    return;
+  }
+  const slice = sliceBlock(payload, block);
+  if (!slice) {
+    stream.statusCode = '4.02';
+    stream._doSend(Buffer.from('no such block'));
+    return;
+  }
+  stream.statusCode = r.code;
+  if (r.format !== undefined) stream.setOption('Content-Format', r.format);
+  stream.setOption('Block2', blockOption(block.num, slice.more, block.size));
+  stream.setOption('ETag', etagOf(payload));
+  if (r.observe !== undefined) stream.setOption('Observe', r.observe);
+  stream._doSend(slice.chunk);
 }
 
 function etagOf(payload: Buffer): Buffer {
