@@ -78,7 +78,18 @@ export const configSchema = z
       .refine((m) => m.mode !== 'external' || m.url, { message: 'external mode needs `url`', path: ['url'] }),
     lwm2m: z
       .object({
-        serverUri: z.string().regex(/^coap:\/\//, 'must be a coap:// URI').optional(),
+        /** coap:// is NoSec; coaps:// is DTLS with `psk` (certificate modes: a later `certificate` key beside it). */
+        serverUri: z.string().regex(/^coaps?:\/\//, 'must be a coap:// or coaps:// URI').optional(),
+        /** Pre-shared key for coaps:// (LwM2M PSK mode): identity and key as hex, or a file holding the hex key. */
+        psk: z
+          .object({
+            identity: z.string().min(1).max(128),
+            key: z.string().regex(/^([0-9a-fA-F]{2}){1,64}$/, 'must be 1-64 bytes of hex').optional(),
+            keyFile: z.string().min(1).optional(),
+          })
+          .strict()
+          .refine((p) => (p.key === undefined) !== (p.keyFile === undefined), 'give exactly one of key and keyFile')
+          .optional(),
         endpoint: z.string().min(1).max(128).optional(),
         lifetimeS: z.number().int().min(10).max(86_400 * 30).default(300),
         bootstrapUri: z.string().optional(),

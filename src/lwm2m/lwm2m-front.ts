@@ -1,5 +1,6 @@
 // The LwM2M front: an LwM2M 1.1 client over CoAP/UDP that only translates to operations and events.
 import { lookup } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
@@ -21,6 +22,8 @@ import { ObservationRegistry } from './observe/observation-registry.js';
 import { defaultParameters, type Lwm2mParameters } from './parameters.js';
 import { RegistrationSession } from './registration-session.js';
 import { CoapEndpoint } from './transport/coap-endpoint.js';
+import { DtlsPort, type PskCredentials } from './transport/dtls-port.js';
+import { UdpPort, type DatagramPort } from './transport/udp-port.js';
 
 export type { DeviceFacts } from './objects/device-facts.js';
 
@@ -41,10 +44,20 @@ export interface Lwm2mClientOptions {
   parameters?: Partial<Lwm2mParameters>;
 }
 
-export function parseServerUri(uri: string): { host: string; port: number } {
+export function parseServerUri(uri: string): { host: string; port: number; secure: boolean } {
   const url = new URL(uri);
-  if (url.protocol !== 'coap:') throw new Error(`LwM2M server URI must be coap:// (NoSec), not ${url.protocol}`);
-  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port ? Number(url.port) : 5683 };
+  if (url.protocol !== 'coap:' && url.protocol !== 'coaps:') throw new Error(`LwM2M server URI must be coap:// or coaps://, not ${url.protocol}`);
+  const secure = url.protocol === 'coaps:';
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port ? Number(url.port) : secure ? 5684 : 5683, secure };
+}
+
+/** The PSK of a coaps:// server, read once; kept out of every log line and every readable resource. */
+async function pskOf(config: Lwm2mClientOptions['config']): Promise<PskCredentials> {
+  const psk = config.psk;
+  if (!psk) throw new Error('lwm2m.serverUri is coaps:// but lwm2m.psk is not set (certificate modes are not supported yet)');
+  const hex = psk.key ?? (await readFile(psk.keyFile!, 'utf8')).trim();
+  if (!/^([0-9a-fA-F]{2}){1,64}$/.test(hex)) throw new Error('lwm2m.psk.keyFile must hold 1-64 bytes of hex');
+  return { identity: psk.identity, key: Buffer.from(hex, 'hex') };
 }
 
 export class Lwm2mClient {
@@ -78,6 +91,8 @@ export class Lwm2mClient {
     if (!config.serverUri) throw new Error('lwm2m.serverUri is not set');
     if (config.bootstrapUri) log.warn({ bootstrapUri: config.bootstrapUri }, 'bootstrap is not supported; registering with serverUri directly');
     const server = parseServerUri(config.serverUri);
+    if (!server.secure && config.psk) throw new Error('lwm2m.psk is set but lwm2m.serverUri is coap:// (NoSec); use coaps://');
+    const psk = server.secure ? await pskOf(config) : undefined;
     const serverAddress = (await lookup(server.host, { family: 4 })).address;
     if (config.acceptFrom === 'any') log.warn('lwm2m.acceptFrom is "any": requests from any peer are served (debugging only)');
 
@@ -107,7 +122,12 @@ export class Lwm2mClient {
     };
     const dispatcher = new DownlinkDispatcher(ctx, log);
     const accepts = (src: { address: string; port: number }): boolean => config.acceptFrom === 'any' || (src.address === serverAddress && src.port === server.port);
-    this.endpoint = new CoapEndpoint({ localPort: config.localPort, params: this.params, clock, log, receiver: dispatcher, accepts });
+    // The one place a security mode picks its transport; certificate modes would add a branch here.
+    const openPort = (): Promise<DatagramPort> =>
+      psk
+        ? Promise.resolve(new DtlsPort({ host: serverAddress, port: server.port }, psk, log, this.params.registrationAttemptMs))
+        : UdpPort.open(config.localPort, this.params.socketReceiveBufferBytes, log);
+    this.endpoint = new CoapEndpoint({ openPort, params: this.params, clock, log, receiver: dispatcher, accepts });
     await this.endpoint.open();
     const endpoint = this.endpoint;
     this.session = new RegistrationSession({
@@ -118,6 +138,7 @@ export class Lwm2mClient {
       clock,
       log,
       send: (up) => endpoint.request(up),
+      renewTransport: () => endpoint.renewSession(),
       links: () => tree.links(intake.ask, this.params.maxLinkedInstances),
     });
     this.unsubscribe = this.o.events.on((event) => {

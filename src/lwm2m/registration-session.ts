@@ -16,6 +16,8 @@ export interface RegistrationOptions {
   clock: Clock;
   log: Logger;
   send(up: UplinkRequest): Promise<UplinkResponse>;
+  /** The server did not answer: a security session it may have lost is dropped before the next attempt. */
+  renewTransport?(): void;
   /** The object and instance links to announce, read afresh. */
   links(): Promise<Link[]>;
 }
@@ -94,6 +96,7 @@ export class RegistrationSession {
     try {
       res = await this.send({ ...this.target('/rd'), method: 'POST', query, payload, format: LINK_FORMAT, timeoutMs: this.o.params.registrationAttemptMs });
     } catch (err) {
+      this.o.renewTransport?.();
       return this.retry(`no answer: ${(err as Error).message}`);
     }
     if ((this.state as SessionState) === 'stopped') return;
@@ -143,6 +146,7 @@ export class RegistrationSession {
       });
     } catch (err) {
       this.o.log.warn({ err: (err as Error).message }, 'update got no answer; registering again');
+      this.o.renewTransport?.();
       return this.register();
     }
     if (res.code === '2.04') {

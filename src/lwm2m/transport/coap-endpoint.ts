@@ -11,7 +11,7 @@ import { boundExchangeState, refusalOf } from './exchange-bounds.js';
 import { followUpBlockOf, takeNotificationFollowUps } from './block2.js';
 import { answerBlock, ObserveChannel, type ObserveStream } from './observe-channel.js';
 import { gateSources, type SourceFilter } from './source-gate.js';
-import { UdpPort } from './udp-port.js';
+import type { DatagramPort } from './udp-port.js';
 
 export interface UplinkRequest {
   method: 'POST' | 'PUT' | 'DELETE' | 'GET';
@@ -43,7 +43,7 @@ export interface DownlinkReceiver {
 }
 
 export class CoapEndpoint {
-  private port_?: UdpPort;
+  private port_?: DatagramPort;
   private server?: Server;
   private closing = false;
   /** Responses handed to the receiver and not yet sent; bounded by the requests in progress. */
@@ -53,7 +53,15 @@ export class CoapEndpoint {
   private readonly inFlight = new Map<OutgoingMessage, (why: Error) => void>();
 
   constructor(
-    private readonly options: { localPort: number; params: Lwm2mParameters; clock: Clock; log: Logger; receiver: DownlinkReceiver; accepts: SourceFilter },
+    private readonly options: {
+      /** Opens the socket: UDP for NoSec, a DTLS session for PSK (chosen by the front). */
+      openPort: () => Promise<DatagramPort>;
+      params: Lwm2mParameters;
+      clock: Clock;
+      log: Logger;
+      receiver: DownlinkReceiver;
+      accepts: SourceFilter;
+    },
   ) {}
 
   get port(): number {
@@ -62,7 +70,7 @@ export class CoapEndpoint {
 
   async open(): Promise<void> {
     const { params, log } = this.options;
-    const port = await UdpPort.open(this.options.localPort, params.socketReceiveBufferBytes, log);
+    const port = await this.options.openPort();
     this.port_ = port;
     // sendAcksForNonConfirmablePackets stays true: it is what makes the server answer a NON request at all
     // (with a NON response, RFC 7252 5.2.3); false would leave NON requests unanswered.
@@ -103,6 +111,11 @@ export class CoapEndpoint {
     // 5. Whatever timer the coap package still has finds a closed port that drops its sends.
     await this.port_?.close();
     this.port_ = undefined;
+  }
+
+  /** The server stopped answering: a DTLS session it may have lost is dropped, the next request handshakes. */
+  renewSession(): void {
+    this.port_?.renew?.();
   }
 
   request(up: UplinkRequest): Promise<UplinkResponse> {

@@ -7,7 +7,17 @@ import type { Logger } from 'pino';
 
 type Send = (...args: unknown[]) => void;
 
-export class UdpPort {
+/** What the coap Server and Agent run on: a plain UDP socket (NoSec) or a DTLS session (dtls-port.ts). */
+export interface DatagramPort {
+  readonly socket: Socket;
+  readonly port: number;
+  /** Drops a security session the server may have lost (after it stopped answering); NoSec has none. */
+  renew?(): void;
+  stopReceiving(): void;
+  close(): Promise<void>;
+}
+
+export class UdpPort implements DatagramPort {
   private closed = false;
   /** Sends dropped because the port was closed (tests and logs). */
   droppedAfterClose = 0;
