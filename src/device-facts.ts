@@ -1,6 +1,19 @@
 // What LwM2M object 3 (Device) reports about the gateway, read from the OS.
 import { freemem, hostname, totalmem } from 'node:os';
 
+function oncePerSecond(read: () => number): () => number {
+  let at = -Infinity;
+  let value = 0;
+  return () => {
+    const now = performance.now();
+    if (now - at >= 1000) {
+      value = read();
+      at = now;
+    }
+    return value;
+  };
+}
+
 export function deviceFacts(softwareVersion: string) {
   return {
     manufacturer: 'sma-bridge',
@@ -8,7 +21,8 @@ export function deviceFacts(softwareVersion: string) {
     serial: hostname(),
     firmwareVersion: process.version,
     softwareVersion,
-    memoryFree: () => freemem(),
+    // os.freemem() parses /proc/meminfo (~30 us, a tenth of a /3/0 read on the wire): read at most once a second.
+    memoryFree: oncePerSecond(freemem),
     memoryTotal: () => totalmem(),
   };
 }

@@ -6,6 +6,7 @@ import { handleCreate, handleDelete, handleExecute } from './handlers/execute-cr
 import type { HandlerContext } from './handlers/handler-context.js';
 import { handleDiscover, handleNotificationBlock, handleObserve, handleRead } from './handlers/read-handlers.js';
 import { handleWrite, handleWriteAttributes } from './handlers/write-handlers.js';
+import { SECURITY_OBJECT } from './objects/account-sources.js';
 import { CoapFailure } from './objects/coap-failure.js';
 import type { DownlinkReceiver } from './transport/coap-endpoint.js';
 import { respond, type DownlinkRequest, type DownlinkResponse } from './transport/downlink.js';
@@ -31,6 +32,8 @@ export class DownlinkDispatcher implements DownlinkReceiver {
 
   private route(req: DownlinkRequest, channel?: ObserveChannel): Promise<DownlinkResponse> {
     const ctx = this.ctx;
+    // TS Core E.1: the Security object holds keys and belongs to the bootstrap interface only.
+    if (req.path[0] === SECURITY_OBJECT) throw new CoapFailure('4.01', 'the Security object is not accessible to an LwM2M Server');
     const depth = req.path.length;
     switch (req.method) {
       case 'GET':

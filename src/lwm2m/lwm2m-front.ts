@@ -15,6 +15,7 @@ import { IntakeClient } from './intake-client.js';
 import { loadObjectModels } from './model/ddf-loader.js';
 import { ObjectTree } from './object-tree.js';
 import type { DeviceFacts } from './objects/device-facts.js';
+import { SecuritySource, ServerSource, SHORT_SERVER_ID, type SecurityInstance } from './objects/account-sources.js';
 import { AgentSource, DeviceSource, ServiceSource, TrustSource } from './objects/object-sources.js';
 import type { ObjectSource } from './objects/object-source.js';
 import { AttributeStore } from './observe/attribute-store.js';
@@ -99,7 +100,18 @@ export class Lwm2mClient {
     const models = await loadObjectModels(this.o.objectsDir);
     const services = new ServiceSource();
     const trust = new TrustSource(this.o.heartbeatTimeoutS);
+    const accounts: SecurityInstance[] = [
+      { uri: config.serverUri, bootstrap: false, mode: psk ? 0 : 3, identity: psk?.identity, shortServerId: SHORT_SERVER_ID },
+      ...(config.bootstrapUri ? [{ uri: config.bootstrapUri, bootstrap: true, mode: 3 as const }] : []),
+    ];
+    const serverObject = new ServerSource({
+      lifetimeS: () => this.session?.lifetime ?? config.lifetimeS,
+      setLifetime: (s) => this.session?.setLifetime(s),
+      triggerUpdate: () => this.session?.triggerUpdate(),
+    });
     const sources: ObjectSource<unknown>[] = [
+      new SecuritySource(() => accounts) as ObjectSource<unknown>,
+      serverObject as ObjectSource<unknown>,
       new DeviceSource(this.o.device, () => clock.now(), this.o.canReboot, this.o.reboot) as ObjectSource<unknown>,
       services as ObjectSource<unknown>,
       new AgentSource() as ObjectSource<unknown>,

@@ -114,7 +114,8 @@ export class ObjectTree {
   /** Registration links: `</o>;ver=..` for each object, `</o/i>` for each instance (up to `maxInstances`). */
   async links(ask: Ask, maxInstances: number, cache?: ReadCache): Promise<Link[]> {
     const links: Link[] = [];
-    for (const oid of this.objectIds()) {
+    // The Security object is never announced (TS Core 6.2.1: not part of the registered objects).
+    for (const oid of this.objectIds().filter((id) => id !== 0)) {
       const model = this.models.get(oid)!;
       const instances = await this.instances(ask, [oid], [], cache);
       const ids = instances.size > maxInstances ? [] : [...instances.keys()].sort((a, b) => a - b);

@@ -10,6 +10,7 @@ export type SessionState = 'stopped' | 'registering' | 'registered' | 'waiting';
 
 export interface RegistrationOptions {
   endpoint: string;
+  /** The starting lifetime; the Server object's Lifetime (1/0/1) changes it with `setLifetime`. */
   lifetimeS: number;
   server: { host: string; port: number };
   params: Lwm2mParameters;
@@ -33,6 +34,7 @@ export class RegistrationSession {
   private location: string[] = [];
   private announced: Link[] = [];
   private attempt = 0;
+  private lifetimeS: number;
   private cancelTimer: () => void = () => {};
   private queue: Promise<void> = Promise.resolve();
   /** Rejects when stop() begins, so a request still waiting for a dead server does not hold the stop. */
@@ -40,6 +42,7 @@ export class RegistrationSession {
   private signalStop: () => void = () => {};
 
   constructor(private readonly o: RegistrationOptions) {
+    this.lifetimeS = o.lifetimeS;
     this.stopping = new Promise<never>((_resolve, reject) => (this.signalStop = () => reject(new Error('stopping'))));
     this.stopping.catch(() => {});
   }
@@ -60,6 +63,21 @@ export class RegistrationSession {
       const links = await this.o.links();
       if (!sameLinks(links, this.announced)) await this.update(links);
     });
+  }
+
+  get lifetime(): number {
+    return this.lifetimeS;
+  }
+
+  /** A server wrote the Lifetime: it takes effect at once, with an Update carrying `lt`. */
+  setLifetime(seconds: number): void {
+    this.lifetimeS = seconds;
+    this.enqueue(() => this.update(undefined, true));
+  }
+
+  /** Registration Update Trigger (1/0/8): an Update now. */
+  triggerUpdate(): void {
+    this.enqueue(() => this.update());
   }
 
   async stop(): Promise<void> {
@@ -91,7 +109,7 @@ export class RegistrationSession {
     this.state = 'registering';
     const links = await this.o.links();
     const payload = encodeLinks([{ uri: '/', attributes: { rt: 'oma.lwm2m', ct: SENML_JSON } }, ...links]);
-    const query = `ep=${encodeURIComponent(this.o.endpoint)}&lt=${this.o.lifetimeS}&lwm2m=${this.version}&b=U`;
+    const query = `ep=${encodeURIComponent(this.o.endpoint)}&lt=${this.lifetimeS}&lwm2m=${this.version}&b=U`;
     let res: UplinkResponse;
     try {
       res = await this.send({ ...this.target('/rd'), method: 'POST', query, payload, format: LINK_FORMAT, timeoutMs: this.o.params.registrationAttemptMs });
@@ -106,7 +124,7 @@ export class RegistrationSession {
       this.attempt = 0;
       this.registrations++;
       this.state = 'registered';
-      this.o.log.info({ location: `/${this.location.join('/')}`, lwm2m: this.version, lifetimeS: this.o.lifetimeS }, 'registered');
+      this.o.log.info({ location: `/${this.location.join('/')}`, lwm2m: this.version, lifetimeS: this.lifetimeS }, 'registered');
       this.scheduleUpdate();
       return;
     }
@@ -120,7 +138,7 @@ export class RegistrationSession {
 
   private retry(why: string): void {
     if (this.state === 'stopped') return;
-    const delay = retryDelayMs(this.attempt++, this.o.params, this.o.lifetimeS);
+    const delay = retryDelayMs(this.attempt++, this.o.params, this.lifetimeS);
     this.state = 'waiting';
     // Logged once per outage; later attempts go to debug so a dead server does not fill the log.
     if (this.attempt === 1) this.o.log.warn({ why, retryInMs: delay }, 'registration failed; retrying with back-off');
@@ -131,16 +149,17 @@ export class RegistrationSession {
 
   private scheduleUpdate(): void {
     this.cancelTimer();
-    this.cancelTimer = this.o.clock.setTimeout(() => this.enqueue(() => this.update()), updateDelayMs(this.o.lifetimeS, this.o.params));
+    this.cancelTimer = this.o.clock.setTimeout(() => this.enqueue(() => this.update()), updateDelayMs(this.lifetimeS, this.o.params));
   }
 
-  private async update(links?: Link[]): Promise<void> {
+  private async update(links?: Link[], withLifetime = false): Promise<void> {
     if (this.state !== 'registered') return;
     let res: UplinkResponse;
     try {
       res = await this.send({
         ...this.target(`/${this.location.join('/')}`),
         method: 'POST',
+        ...(withLifetime ? { query: `lt=${this.lifetimeS}` } : {}),
         timeoutMs: this.o.params.registrationAttemptMs,
         ...(links ? { payload: encodeLinks(links), format: LINK_FORMAT } : {}),
       });

@@ -14,7 +14,7 @@ const item = (id: string, ops: string, type: string, multi = 'Single') =>
 describe('DDF loader', () => {
   it('loads the shipped objects with types and operations from the XML', async () => {
     const models = await loadObjectModels(OBJECTS);
-    expect([...models.keys()].sort((a, b) => a - b)).toEqual([3, 33000, 33001, 33002]);
+    expect([...models.keys()].sort((a, b) => a - b)).toEqual([0, 1, 3, 33000, 33001, 33002]);
     const service = models.get(33000)!;
     expect(service.multiple).toBe(true);
     expect(service.resources.get(8)).toMatchObject({ name: 'Config', type: 'String', multiple: false });
