@@ -130,7 +130,10 @@ export const configSchema = z
       .strict()
       .prefault({}),
     operations: z.object({ timeoutMs: positiveMs.default(30_000) }).strict().prefault({}),
-    executor: z.discriminatedUnion('type', [processExecutor, commandExecutor]).prefault({ type: 'process' }),
+    // The contract spells it `"executor": "process"`; the object form carries the options.
+    executor: z
+      .preprocess((v) => (typeof v === 'string' ? { type: v } : v), z.discriminatedUnion('type', [processExecutor, commandExecutor]))
+      .prefault({ type: 'process' }),
     services: z.array(registrationSchema).default([]),
     http: z.object({ host: z.string().default('127.0.0.1'), port: port.default(48090) }).strict().prefault({}),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().prefault({}),

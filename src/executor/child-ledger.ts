@@ -1,13 +1,16 @@
 // Which processes the process executor started, kept in a small file under dataDir, so that an agent killed
 // without a chance to stop its children can find them at its next start instead of starting second copies.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 
 export interface LedgerEntry {
   pid: number;
   /** /proc/<pid>/stat field 22: tells the same process from a later one that reused the pid. */
   startTicks: number;
+  /** The kernel's boot id: start ticks count from boot, so after a reboot a pid and its ticks can match a stranger. */
+  bootId?: string;
 }
 
 export class ChildLedger {
@@ -28,7 +31,7 @@ export class ChildLedger {
   async record(name: string, pid: number): Promise<void> {
     const startTicks = await startTicksOf(pid);
     if (startTicks === undefined) return;
-    this.entries.set(name, { pid, startTicks });
+    this.entries.set(name, { pid, startTicks, bootId: bootId() });
     this.save();
   }
 
@@ -36,15 +39,33 @@ export class ChildLedger {
     if (this.entries.delete(name)) this.save();
   }
 
+  /**
+   * Written whole to a temporary file, synced, renamed into place and the directory synced: after a crash or a
+   * power cut the ledger is the old one or the new one, never half of one, and a rename that returned stays.
+   */
   private save(): void {
-    // Written whole and renamed into place: a crash leaves the old file or the new one, never half of one.
+    const tmp = `${this.path}.tmp`;
     try {
-      writeFileSync(`${this.path}.tmp`, JSON.stringify(Object.fromEntries(this.entries)));
-      renameSync(`${this.path}.tmp`, this.path);
+      const fd = openSync(tmp, 'w', 0o600);
+      try {
+        writeSync(fd, JSON.stringify(Object.fromEntries(this.entries)));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, this.path);
+      syncDirectory(dirname(this.path));
     } catch (err) {
       this.log.warn({ err: (err as Error).message, path: this.path }, 'cannot write the child ledger');
     }
   }
+}
+
+/** True when `entry` still names the very process it was written for: same boot, same pid, same start time. */
+export async function stillRunning(entry: LedgerEntry): Promise<boolean> {
+  // An entry from before boot ids were kept is judged by its start time alone.
+  if (entry.bootId !== undefined && entry.bootId !== bootId()) return false;
+  return (await startTicksOf(entry.pid)) === entry.startTicks;
 }
 
 /** The start time of a live process, or undefined when it is gone. */
@@ -55,6 +76,29 @@ export async function startTicksOf(pid: number): Promise<number | undefined> {
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
   } catch {
     return undefined;
+  }
+}
+
+let cachedBootId: string | undefined;
+
+/** /proc/sys/kernel/random/boot_id: new at every boot (empty where there is no /proc). */
+export function bootId(): string {
+  if (cachedBootId === undefined) {
+    try {
+      cachedBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      cachedBootId = '';
+    }
+  }
+  return cachedBootId;
+}
+
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -7,6 +7,15 @@ export interface ProcessMetrics {
   uptimeS: number;
 }
 
+/** How a child the executor owns ended. */
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  at: number;
+  /** The executor was stopping it (stop, restart, close): not a failure. */
+  expected: boolean;
+}
+
 export interface Executor {
   readonly kind: 'process' | 'command';
   start(service: ServiceRecord): Promise<void>;
@@ -19,6 +28,8 @@ export interface Executor {
   /** Reboot of the whole gateway, when configured (LwM2M /3/0/4). */
   readonly canReboot: boolean;
   reboot(): Promise<void>;
+  /** Executors that own their children say when one ends (the command executor cannot see processes). */
+  onExit?(listener: (name: string, exit: ProcessExit) => void): void;
   /** Stops what the executor owns (process executor: its children). */
   close(): Promise<void>;
 }

@@ -5,10 +5,11 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
 import { executorFailed, timeoutError } from '../errors.js';
 import type { ServiceRecord } from '../model.js';
-import type { Executor, ProcessMetrics } from './executor.js';
+import type { Executor, ProcessExit, ProcessMetrics } from './executor.js';
 import { cpuPercent, readProc } from './proc-stat.js';
 import { runArgv } from './run-argv.js';
-import { startTicksOf, type ChildLedger } from './child-ledger.js';
+import { stillRunning, type ChildLedger } from './child-ledger.js';
+import { stopGroup } from './process-group.js';
 
 export interface ProcessExecutorOptions {
   /** SIGTERM, then SIGKILL after this long. */
@@ -40,6 +41,7 @@ export class ProcessExecutor implements Executor {
   readonly kind = 'process';
   private readonly children = new Map<string, Child>();
   private readonly spawning = new Map<string, Promise<void>>();
+  private readonly exitListeners: Array<(name: string, exit: ProcessExit) => void> = [];
   private readonly clock: Clock;
 
   constructor(private readonly o: ProcessExecutorOptions) {
@@ -81,15 +83,23 @@ export class ProcessExecutor implements Executor {
     return this.stopChild(service.name);
   }
 
+  /**
+   * The whole group, not only its leader: a grandchild that ignores SIGTERM would otherwise outlive a leader
+   * that exits at once. SIGTERM to the group; SIGKILL to what is left of it after the grace.
+   */
   private async stopChild(name: string): Promise<void> {
     const child = this.children.get(name);
     if (!child?.running) return;
     child.stopping = true;
-    signal(child, 'SIGTERM');
-    if (await this.exitWithin(child, this.o.stopGraceMs)) return;
-    this.o.log.warn({ service: name, pid: child.pid, graceMs: this.o.stopGraceMs }, 'no exit after SIGTERM; sending SIGKILL');
-    signal(child, 'SIGKILL');
-    if (!(await this.exitWithin(child, REAP_MS))) throw timeoutError(`${name} (pid ${child.pid}) did not exit after SIGKILL`);
+    const { stopGraceMs, log } = this.o;
+    const outcome = await stopGroup(child.pid, stopGraceMs, REAP_MS, this.clock);
+    if (outcome === 'killed') log.warn({ service: name, pid: child.pid, graceMs: stopGraceMs }, 'no exit after SIGTERM; sending SIGKILL');
+    // A leader that left its group (setsid) is not reached by the group's signals: it gets them itself.
+    if (child.running) {
+      child.proc.kill('SIGKILL');
+      if (!(await this.exitWithin(child, REAP_MS))) throw timeoutError(`${name} (pid ${child.pid}) did not exit after SIGKILL`);
+    }
+    if (outcome === 'stuck') throw timeoutError(`${name}: process group ${child.pid} still has processes after SIGKILL`);
   }
 
   /** The executor's own restart: stop the child it owns, then start a new one. */
@@ -133,19 +143,28 @@ export class ProcessExecutor implements Executor {
    * the services meant to run. Returns the names it stopped.
    */
   async stopOrphans(): Promise<string[]> {
-    const stopped: string[] = [];
-    for (const [name, entry] of this.o.ledger?.remembered() ?? []) {
-      if (this.children.has(name)) continue;
-      if ((await startTicksOf(entry.pid)) !== entry.startTicks) {
-        this.o.ledger?.forget(name);
-        continue;
-      }
-      this.o.log.warn({ service: name, pid: entry.pid }, 'stopping a service process left running by a previous agent');
-      await killGroup(entry.pid, this.o.stopGraceMs, this.clock);
-      this.o.ledger?.forget(name);
-      stopped.push(name);
-    }
-    return stopped;
+    const ledger = this.o.ledger;
+    if (!ledger) return [];
+    // All at once: each may take the whole grace period, and the agent is not ready until they are gone.
+    const stopped = await Promise.all(
+      ledger.remembered().map(async ([name, entry]) => {
+        if (this.children.has(name)) return undefined;
+        if (!(await stillRunning(entry))) {
+          ledger.forget(name);
+          return undefined;
+        }
+        this.o.log.warn({ service: name, pid: entry.pid }, 'stopping a service process left running by a previous agent');
+        await stopGroup(entry.pid, this.o.stopGraceMs, REAP_MS, this.clock);
+        ledger.forget(name);
+        return name;
+      }),
+    );
+    return stopped.filter((name): name is string => name !== undefined);
+  }
+
+  /** Every exit of a child, as it happens: for the supervisor, an exit it did not ask for is a health verdict. */
+  onExit(listener: (name: string, exit: ProcessExit) => void): void {
+    this.exitListeners.push(listener);
   }
 
   /** Stops every child this executor owns. */
@@ -175,6 +194,8 @@ export class ProcessExecutor implements Executor {
       // Said once, when it happens: a stop we asked for is routine, any other exit is news.
       if (child.stopping) log.debug({ service: name, pid, code, signal: sig }, 'service process stopped');
       else log.warn({ service: name, pid, code, signal: sig }, 'service process exited');
+      const exit: ProcessExit = { code, signal: sig, at: this.clock.now(), expected: child.stopping };
+      for (const listener of this.exitListeners) listener(name, exit);
     });
     proc.on('error', (err) => log.warn({ service: name, pid, err: err.message }, 'service process error'));
     // The children's output belongs in the agent's log (at debug), not on the agent's stdout.
@@ -194,39 +215,4 @@ export class ProcessExecutor implements Executor {
     cancel();
     return exited;
   }
-}
-
-function signal(child: Child, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid, sig);
-  } catch {
-    // The group is gone (or was never ours): signal the child itself.
-    try {
-      child.proc.kill(sig);
-    } catch {
-      /* already gone */
-    }
-  }
-}
-
-/** SIGTERM to a process group we no longer own as a child, SIGKILL after the grace period; polls for its end. */
-async function killGroup(pid: number, graceMs: number, clock: Clock): Promise<void> {
-  const send = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      /* gone */
-    }
-  };
-  const gone = async (ms: number): Promise<boolean> => {
-    for (const end = clock.now() + ms; clock.now() < end; ) {
-      if ((await startTicksOf(pid)) === undefined) return true;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return (await startTicksOf(pid)) === undefined;
-  };
-  send('SIGTERM');
-  if (await gone(graceMs)) return;
-  send('SIGKILL');
-  await gone(REAP_MS);
 }

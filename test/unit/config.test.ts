@@ -100,4 +100,10 @@ describe('loadConfig', () => {
     const lines = problems(() => loadConfig(path, {}));
     expect(lines[0]).toContain(path);
   });
+
+  it('takes the contract\'s spelling `"executor": "process"` as well as the object form', () => {
+    expect(loadConfig(file({ executor: 'process' }), {}).executor).toEqual({ type: 'process', stopGraceMs: 5000 });
+    expect(loadConfig(file({ executor: { type: 'process', stopGraceMs: 100 } }), {}).executor).toEqual({ type: 'process', stopGraceMs: 100 });
+    expect(problems(() => loadConfig(file({ executor: 'bogus' }), {}))[0]).toMatch(/^executor/);
+  });
 });

@@ -1,0 +1,58 @@
+// Issue 14 benchmark: exit of a spawned service to the restart being issued (the RESTART event on MQTT).
+// Run: npm run build && node bench/exit-restart.js   (SAMPLES=n to change the count; BENCH_HEALTH='{...}' merges
+// into the health section, for comparing with builds that know other keys).
+// Each sample is a fresh service (process executor, HTTP check on the firmware-sim service) killed with
+// SIGKILL once it is UP, so no back-off from an earlier exit stretches it. The goal: p99 within
+// health.restartDelayMs + 50 ms. systemd is not running on this machine, so no systemd-run peer is measured here.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import mqtt from 'mqtt';
+import { startAgent, percentile, freePort, sleep, ROOT } from './_agent-process.js';
+
+const samples = Number(process.env.SAMPLES ?? 50);
+const health = { restartDelayMs: 1000, ...JSON.parse(process.env.BENCH_HEALTH ?? '{}') };
+const a = await startAgent({ health });
+const root = a.topicRoot;
+const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${a.ready.mqttPort}`, { protocolVersion: 4 });
+client.stream.setNoDelay(true);
+const events = [];
+const replies = new Map();
+client.on('message', (topic, payload) => {
+  const body = JSON.parse(payload.toString());
+  if (topic.startsWith(`${root}/event/service/`)) events.push({ at: performance.now(), e: body });
+  else replies.get(body.correlationId)?.(body);
+});
+await client.subscribeAsync([`${root}/event/service/#`, `${root}/response/#`], { qos: 1 });
+const request = (op, body) =>
+  new Promise((resolve) => {
+    const correlationId = randomUUID();
+    replies.set(correlationId, resolve);
+    client.publish(`${root}/request/${op}`, JSON.stringify({ ...body, correlationId }), { qos: 1 });
+  });
+const seen = (name, pred) => events.some((x) => x.e.name === name && pred(x.e));
+
+const delays = [];
+for (let i = 0; i < samples; i++) {
+  const name = `exit-${i}`;
+  const port = await freePort();
+  await request('registry.register', { name, check: { type: 'http', url: `http://127.0.0.1:${port}/health` },
+    start: { command: process.execPath, args: [join(ROOT, 'firmware-sim/service.js'), '--port', String(port)] } });
+  await request('services.start', { names: [name] });
+  while (!seen(name, (e) => e.type === 'HEALTH' && e.to === 'UP')) await sleep(5);
+  const pid = Number(execFileSync('sh', ['-c', `pgrep -f -- '--port ${port}$' | head -1`]).toString().trim());
+  const killedAt = performance.now();
+  process.kill(pid, 'SIGKILL');
+  while (!seen(name, (e) => e.type === 'RESTART')) await sleep(2);
+  delays.push(events.find((x) => x.e.name === name && x.e.type === 'RESTART').at - killedAt);
+  await request('services.stop', { names: [name] });
+  await request('registry.deregister', { name });
+}
+await client.endAsync();
+await a.stop();
+delays.sort((x, y) => x - y);
+const r = (v) => Math.round(v * 10) / 10;
+console.log(JSON.stringify({
+  exitToRestart: { samples, health, p50Ms: r(percentile(delays, 50)), p99Ms: r(percentile(delays, 99)), maxMs: r(delays.at(-1)),
+    goalP99Ms: health.restartDelayMs + 50 },
+}, null, 2));
