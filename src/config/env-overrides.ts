@@ -36,12 +36,13 @@ let keysCache: Map<string, string[]> | undefined;
 
 function unwrap(schema: unknown): { shape?: Record<string, unknown>; options?: unknown[] } {
   // zod 4 wraps objects in default/prefault/pipe layers; unwrap to the object's shape or the union's options.
-  type Node = { shape?: Record<string, unknown>; def?: { innerType?: unknown; in?: unknown; type?: string; options?: unknown[] } };
+  type Node = { shape?: Record<string, unknown>; def?: { innerType?: unknown; in?: Node; out?: unknown; type?: string; options?: unknown[] } };
   let s = schema as Node | undefined;
   for (let i = 0; s && i < 6; i++) {
     if (s.def?.type === 'object' && s.shape) return { shape: s.shape };
     if (s.def?.type === 'union') return { options: s.def.options };
-    s = (s.def?.innerType ?? s.def?.in) as Node | undefined;
+    // A preprocess (the executor's string form) is a pipe from a transform: the schema is its output side.
+    s = (s.def?.innerType ?? (s.def?.in?.def?.type === 'transform' ? s.def.out : s.def?.in)) as Node | undefined;
   }
   return {};
 }
