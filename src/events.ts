@@ -1,7 +1,7 @@
 // One typed event union on one bus. Engines and operations emit; fronts format for their protocol.
 import type { Health, ServiceStatus, TrustLevel } from './model.js';
 
-export type ServiceEventType = 'STATUS' | 'HEALTH' | 'RESTART' | 'GAVE_UP' | 'REGISTERED' | 'DEREGISTERED' | 'CONFIG';
+export type ServiceEventType = 'STATUS' | 'HEALTH' | 'RESTART' | 'GAVE_UP' | 'REGISTERED' | 'DEREGISTERED' | 'CONFIG' | 'EXIT';
 
 export interface ServiceEvent {
   kind: 'service';
@@ -10,6 +10,11 @@ export interface ServiceEvent {
   from?: ServiceStatus | Health;
   to?: ServiceStatus | Health;
   attempt?: number;
+  /** STATUS to BACKOFF: when the next attempt is due. */
+  nextAttemptAt?: number;
+  /** EXIT: how the service's process ended (exitCode absent when a signal ended it). */
+  exitCode?: number;
+  exitSignal?: string;
   at: number;
 }
 

@@ -24,6 +24,10 @@ export const startSpecSchema = z
   .strict();
 export type StartSpec = z.infer<typeof startSpecSchema>;
 
+/** Whether an automatic restart follows an exit or a DOWN (src/supervisor/restart-policy.ts says which). */
+export const restartPolicySchema = z.enum(['always', 'on-failure', 'on-unhealthy', 'never']);
+export type RestartPolicy = z.infer<typeof restartPolicySchema>;
+
 export const configObjectSchema = z.record(z.string(), z.unknown());
 export type ServiceConfig = Record<string, unknown>;
 
@@ -43,11 +47,13 @@ export const registrationSchema = z
     config: configObjectSchema.optional(),
     /** A requested LwM2M 33000 instance id (an LwM2M Create names one); refused when taken by another name. */
     instanceId: z.number().int().min(0).max(65534).optional(),
+    /** Absent: the config's `health.restartPolicy`. */
+    restartPolicy: restartPolicySchema.optional(),
   })
   .strict();
 export type ServiceRegistration = z.infer<typeof registrationSchema>;
 
-export type ServiceStatus = 'RUNNING' | 'STOPPED' | 'STARTING' | 'STOPPING' | 'FAILED' | 'HALT' | 'UNKNOWN';
+export type ServiceStatus = 'RUNNING' | 'STOPPED' | 'STARTING' | 'STOPPING' | 'BACKOFF' | 'FAILED' | 'HALT' | 'UNKNOWN';
 export type Health = 'UP' | 'DOWN' | 'UNKNOWN';
 export type Desired = 'RUNNING' | 'STOPPED';
 export type RegistryKind = 'CONSUL' | 'ETCD' | 'SMA' | 'NONE';
@@ -70,6 +76,13 @@ export interface ServiceRecord {
   /** Deregistered (EdgeX soft delete): kept for visibility, not checked. */
   halted: boolean;
   source: 'REGISTRY' | 'MANIFEST';
+  /** The registration's own policy; absent: the config's default. */
+  restartPolicy?: RestartPolicy;
+  /**
+   * Bumped by every change a provider writes (src/registry/service-record.ts): a snapshot read before the
+   * agent's own latest write is older, and must not undo it. Absent in records written before versions: 0.
+   */
+  version?: number;
 }
 
 export interface ServiceView {
@@ -84,6 +97,14 @@ export interface ServiceView {
   lastCheckAt?: string;
   source: 'REGISTRY' | 'MANIFEST';
   plugin: boolean;
+  /** Additions to the contract's ServiceView (issue 14): the effective restart policy, */
+  restartPolicy?: RestartPolicy;
+  /** while BACKOFF, when the next automatic restart is due, */
+  nextAttemptAt?: string;
+  /** and how the service's process (spawned by the agent) last ended: status (absent when a signal ended it), signal, time. */
+  exitCode?: number;
+  exitSignal?: string;
+  lastExitAt?: string;
 }
 
 export interface HealthView {

@@ -32,3 +32,17 @@ export function formatAddress(host: unknown, port: unknown): string | undefined 
   const shown = host.includes(':') ? `[${host}]` : host; // IPv6 literal
   return typeof port === 'number' ? `${shown}:${port}` : host;
 }
+
+/** An ISO time as its UTC time of day (`06:30:12Z`): in a table of one gateway's services the date rarely matters. */
+export function formatClock(iso: unknown): string | undefined {
+  if (typeof iso !== 'string' || Number.isNaN(Date.parse(iso))) return undefined;
+  return `${new Date(iso).toISOString().slice(11, 19)}Z`;
+}
+
+/** How a service's process last ended: `status 1 at 06:30:12Z`, `SIGKILL at 06:30:12Z`. */
+export function formatExit(code: unknown, signal: unknown, at: unknown): string | undefined {
+  const when = formatClock(at);
+  if (when === undefined) return undefined;
+  const how = typeof signal === 'string' ? signal : typeof code === 'number' ? `status ${code}` : 'exit';
+  return `${how} at ${when}`;
+}

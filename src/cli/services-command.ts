@@ -1,17 +1,19 @@
 // `sma-bridge services list|health|metrics|start|stop|restart`.
 import type { BatchItem, HealthView, MetricsView, ServiceView } from '../model.js';
 import { askList, output, reportMissing, type ClientCommand } from './agent-request.js';
-import { formatAddress, formatBytes, formatDuration, formatPercent } from './cell-format.js';
+import { formatAddress, formatBytes, formatClock, formatDuration, formatExit, formatPercent } from './cell-format.js';
 import { EXIT_FAILED, EXIT_OK, writeLine } from './io.js';
 import { renderTable, type Column } from './table.js';
 
 const serviceColumns: Column<ServiceView>[] = [
   { header: 'NAME', cell: (s) => s.name },
-  { header: 'STATUS', cell: (s) => s.status },
+  { header: 'STATUS', cell: (s) => (s.status === 'BACKOFF' && s.nextAttemptAt ? `BACKOFF until ${formatClock(s.nextAttemptAt)}` : s.status) },
   { header: 'HEALTH', cell: (s) => s.health },
   { header: 'RESTARTS', cell: (s) => s.restarts, align: 'right' },
   { header: 'SOURCE', cell: (s) => s.source },
   { header: 'ADDRESS', cell: (s) => formatAddress(s.host, s.port) },
+  { header: 'POLICY', cell: (s) => s.restartPolicy },
+  { header: 'LAST EXIT', cell: (s) => formatExit(s.exitCode, s.exitSignal, s.lastExitAt) },
 ];
 
 const healthColumns: Column<HealthView>[] = [

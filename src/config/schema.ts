@@ -1,6 +1,6 @@
 // The configuration file's schema and defaults (CONTRACT section 3).
 import { z } from 'zod';
-import { registrationSchema } from '../model.js';
+import { registrationSchema, restartPolicySchema } from '../model.js';
 import { AGENT_ID, defaultAgentId } from './agent-id.js';
 import { USERNAME_PATTERN } from '../policy/principal.js';
 
@@ -119,6 +119,10 @@ export const configSchema = z
         restartWindowMs: positiveMs.default(600_000),
         /** Hosts other than loopback that http checks may poll (e.g. services in containers); none by default. */
         allowedHosts: z.array(z.string().min(1).max(253)).default([]),
+        /** For services whose registration names none (edgeAgent's default too). */
+        restartPolicy: restartPolicySchema.default('on-unhealthy'),
+        /** UP without a break for this long clears the back-off (edgeAgent: 10 minutes). */
+        healthyRunMs: positiveMs.default(600_000),
       })
       .strict()
       .prefault({}),

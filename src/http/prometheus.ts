@@ -10,7 +10,7 @@ export interface MetricsSnapshot {
   uptimeS: number;
 }
 
-const STATUSES = ['RUNNING', 'STOPPED', 'STARTING', 'STOPPING', 'FAILED', 'HALT', 'UNKNOWN'] as const;
+const STATUSES = ['RUNNING', 'STOPPED', 'STARTING', 'STOPPING', 'BACKOFF', 'FAILED', 'HALT', 'UNKNOWN'] as const;
 const HEALTHS = ['UP', 'DOWN', 'UNKNOWN'] as const;
 
 const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -28,6 +28,15 @@ export function renderPrometheus(s: MetricsSnapshot): string {
   for (const v of s.services) lines.push(`sma_service_up{service="${esc(v.name)}"} ${v.health === 'UP' ? 1 : 0}`);
   metric('sma_service_restarts_total', 'counter', 'Automatic restarts per service.');
   for (const v of s.services) lines.push(`sma_service_restarts_total{service="${esc(v.name)}"} ${v.restarts}`);
+  metric('sma_service_status', 'gauge', 'The status of each service (1 for the status it is in).');
+  for (const v of s.services) lines.push(`sma_service_status{service="${esc(v.name)}",status="${v.status}"} 1`);
+  const seconds = (iso: string | undefined): number | undefined => (iso === undefined ? undefined : Date.parse(iso) / 1000);
+  metric('sma_service_next_attempt_timestamp_seconds', 'gauge', 'While BACKOFF: when the next automatic restart is due.');
+  for (const v of s.services) if (v.nextAttemptAt !== undefined) lines.push(`sma_service_next_attempt_timestamp_seconds{service="${esc(v.name)}"} ${seconds(v.nextAttemptAt)}`);
+  metric('sma_service_last_exit_timestamp_seconds', 'gauge', 'When the service process last ended.');
+  for (const v of s.services) if (v.lastExitAt !== undefined) lines.push(`sma_service_last_exit_timestamp_seconds{service="${esc(v.name)}"} ${seconds(v.lastExitAt)}`);
+  metric('sma_service_last_exit_code', 'gauge', 'Exit status of the service process the last time it ended (absent after a signal).');
+  for (const v of s.services) if (v.exitCode !== undefined) lines.push(`sma_service_last_exit_code{service="${esc(v.name)}"} ${v.exitCode}`);
   metric('sma_health_checks_total', 'counter', 'Health checks run.');
   lines.push(`sma_health_checks_total ${s.checksRun}`);
   metric('sma_health_checks_failed_total', 'counter', 'Health checks that failed.');

@@ -9,11 +9,12 @@ export interface EventEffect {
 }
 
 const SERVICE_RESOURCE: Record<string, number[]> = {
-  STATUS: [1],
+  STATUS: [1, 14],
   HEALTH: [2],
   RESTART: [1, 9],
   GAVE_UP: [1],
   CONFIG: [8],
+  EXIT: [15, 16],
 };
 
 export function effectOf(

@@ -129,6 +129,9 @@ function serviceEventBody(e: ServiceEvent): Record<string, unknown> {
   if (e.from !== undefined) body.from = e.from;
   if (e.to !== undefined) body.to = e.to;
   if (e.attempt !== undefined) body.attempt = e.attempt;
+  if (e.nextAttemptAt !== undefined) body.nextAttemptAt = new Date(e.nextAttemptAt).toISOString();
+  if (e.exitCode !== undefined) body.exitCode = e.exitCode;
+  if (e.exitSignal !== undefined) body.exitSignal = e.exitSignal;
   body.at = new Date(e.at).toISOString();
   return body;
 }

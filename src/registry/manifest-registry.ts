@@ -9,7 +9,7 @@ import { Serial } from './serial.js';
 import { addedKeys, copyRecord, newRecord, patched, withDefaults } from './service-record.js';
 
 /** What survives an agent restart for a manifest service, with the manifest config it was based on. */
-interface RuntimeState extends Pick<ServiceRecord, 'desired' | 'restarts' | 'failed' | 'config'> {
+interface RuntimeState extends Pick<ServiceRecord, 'desired' | 'restarts' | 'failed' | 'config' | 'version'> {
   manifestConfig: ServiceConfig;
 }
 
@@ -75,8 +75,8 @@ export class ManifestRegistry implements Registry {
       const existing = this.records.get(name);
       if (!existing) return undefined;
       const record = patched(existing, patch);
-      const { desired, restarts, failed, config } = record;
-      await this.state.put(name, { desired, restarts, failed, config, manifestConfig: this.manifestConfigs.get(name) ?? {} });
+      const { desired, restarts, failed, config, version } = record;
+      await this.state.put(name, { desired, restarts, failed, config, version, manifestConfig: this.manifestConfigs.get(name) ?? {} });
       this.records.set(name, record);
       return copyRecord(record);
     });

@@ -20,6 +20,7 @@ export function newRecord(reg: ServiceRegistration, instanceId: number, source: 
     restarts: 0,
     halted: false,
     source,
+    version: 1,
   };
 }
 
@@ -42,6 +43,7 @@ export function reRegistered(existing: ServiceRecord, reg: ServiceRegistration):
     restarts: existing.restarts,
     halted: false,
     source: existing.source,
+    version: (existing.version ?? 0) + 1,
   };
 }
 
@@ -52,6 +54,7 @@ export function patched(record: ServiceRecord, patch: RecordPatch): ServiceRecor
   if (patch.failed !== undefined) next.failed = patch.failed;
   if (patch.restarts !== undefined) next.restarts = patch.restarts;
   if (patch.halted !== undefined) next.halted = patch.halted;
+  next.version = (record.version ?? 0) + 1;
   return next;
 }
 
@@ -83,8 +86,10 @@ export function copyRecord(record: ServiceRecord): ServiceRecord {
   return structuredClone(record);
 }
 
-function registrationPart(reg: ServiceRegistration): Pick<ServiceRecord, 'name' | 'host' | 'port' | 'check' | 'start' | 'plugin'> {
-  const part: Pick<ServiceRecord, 'name' | 'host' | 'port' | 'check' | 'start' | 'plugin'> = {
+type RegistrationPart = Pick<ServiceRecord, 'name' | 'host' | 'port' | 'check' | 'start' | 'plugin' | 'restartPolicy'>;
+
+function registrationPart(reg: ServiceRegistration): RegistrationPart {
+  const part: RegistrationPart = {
     name: reg.name,
     check: structuredClone(reg.check),
     plugin: reg.plugin ?? false,
@@ -92,5 +97,6 @@ function registrationPart(reg: ServiceRegistration): Pick<ServiceRecord, 'name' 
   if (reg.host !== undefined) part.host = reg.host;
   if (reg.port !== undefined) part.port = reg.port;
   if (reg.start !== undefined) part.start = structuredClone(reg.start);
+  if (reg.restartPolicy !== undefined) part.restartPolicy = reg.restartPolicy;
   return part;
 }

@@ -1,7 +1,7 @@
 // A service record as external registries (etcd, Consul KV) hold it: JSON that other clients may write too,
 // so it is read leniently (missing fields get their defaults) and validated, never trusted.
 import { z } from 'zod';
-import { SERVICE_NAME, checkSchema, startSpecSchema, type ServiceConfig, type ServiceRecord } from '../model.js';
+import { SERVICE_NAME, checkSchema, restartPolicySchema, startSpecSchema, type ServiceConfig, type ServiceRecord } from '../model.js';
 
 /** Everything but the name (the key says it), the config (its own key), the id (its own key) and the source. */
 export type StoredRecord = Omit<ServiceRecord, 'name' | 'config' | 'instanceId' | 'source'>;
@@ -16,6 +16,9 @@ const storedSchema = z.object({
   failed: z.boolean().default(false),
   restarts: z.number().int().min(0).default(0),
   halted: z.boolean().default(false),
+  restartPolicy: restartPolicySchema.optional(),
+  /** Written by this agent; a record from another client without one counts as version 0. */
+  version: z.number().int().min(0).default(0),
 });
 
 export function toStored(record: ServiceRecord): StoredRecord {
@@ -44,7 +47,9 @@ export function parseStored(json: string): StoredRecord | string {
     failed: parsed.data.failed,
     restarts: parsed.data.restarts,
     halted: parsed.data.halted,
+    version: parsed.data.version,
   };
+  if (parsed.data.restartPolicy !== undefined) stored.restartPolicy = parsed.data.restartPolicy;
   if (parsed.data.host !== undefined) stored.host = parsed.data.host;
   if (parsed.data.port !== undefined) stored.port = parsed.data.port;
   if (parsed.data.start !== undefined) stored.start = parsed.data.start;

@@ -3,11 +3,13 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events.js';
-import type { Executor } from '../executor/executor.js';
+import type { Executor, ProcessExit } from '../executor/executor.js';
+import type { RestartPolicy } from '../model.js';
 import { judgeHeartbeat, judgeProcess, type CheckOutcome } from './check-outcome.js';
+import { exitCause, restartWanted, type RestartCause } from './restart-policy.js';
 import { DeadlineHeap } from '../timing/deadline-heap.js';
 import { probeHttp } from './http-probe.js';
-import { errorMessage, serial, type ServiceBoard, type ServiceState } from './service-board.js';
+import { errorMessage, meantToRun, serial, type ServiceBoard, type ServiceState } from './service-board.js';
 
 export interface HealthMonitorDeps {
   board: ServiceBoard;
@@ -26,9 +28,10 @@ export interface SupervisorCounters {
   restarts: number;
 }
 
-// Keys of the one deadline queue: a service has at most one check and one restart pending.
+// Keys of the one deadline queue: a service has at most one check, one restart and one healthy-run end pending.
 const CHECK = 'c/';
 const RESTART = 'r/';
+const HEALTHY = 'h/';
 
 export class HealthMonitor {
   readonly counters: SupervisorCounters = { checksRun: 0, checksFailed: 0, restarts: 0 };
@@ -46,11 +49,49 @@ export class HealthMonitor {
     this.closing.abort();
   }
 
-  /** The next check in `delayMs`; services with check `none` are never checked. */
+  /** The next check in `delayMs`; services with check `none`, and services meant to be stopped, are not checked. */
   scheduleCheck(state: ServiceState, delayMs: number): void {
     const key = CHECK + state.record.name;
-    if (state.record.check.type === 'none') this.queue.cancel(key);
+    if (state.record.check.type === 'none' || state.record.desired === 'STOPPED') this.queue.cancel(key);
     else this.queue.schedule(key, this.d.clock.now() + delayMs);
+  }
+
+  /** The restart policy in force: the registration's own, else the config's default. */
+  policyOf(state: ServiceState): RestartPolicy {
+    return state.record.restartPolicy ?? this.d.health.restartPolicy;
+  }
+
+  /**
+   * The process the executor spawned ended without being asked to: that is a verdict at once (DOWN), and
+   * the restart policy decides on a restart after the back-off, without waiting for checks to miss.
+   */
+  exited(state: ServiceState, exit: ProcessExit): void {
+    const { board, events, log, clock } = this.d;
+    const name = state.record.name;
+    // On the supervisor's clock, like every other time it keeps.
+    const at = clock.now();
+    state.lastExit = { ...exit, at };
+    const exitCode = exit.code ?? undefined;
+    const exitSignal = exit.signal ?? undefined;
+    events.emit({ kind: 'service', type: 'EXIT', name, ...(exitCode !== undefined && { exitCode }), ...(exitSignal !== undefined && { exitSignal }), at });
+    if (exit.expected || state.record.desired !== 'RUNNING') return;
+    state.exitedSinceStart = true;
+    state.hasRun = true;
+    // A check begun before the exit says nothing about after it.
+    state.epoch += 1;
+    state.misses = Math.max(state.misses, this.d.health.retries);
+    state.detail = exit.signal ? `process killed by ${exit.signal}` : `process exited with status ${exit.code}`;
+    this.endHealthyRun(state);
+    board.setHealth(state, 'DOWN');
+    // An operator action or an automatic restart under way settles the status itself.
+    if (state.busy > 0) return;
+    const cause = exitCause(exit);
+    if (restartWanted(this.policyOf(state), cause)) {
+      if (this.considerRestart(state, at, cause)) return;
+    } else {
+      log.info({ service: name, restartPolicy: this.policyOf(state), cause }, 'not restarted: its restart policy says no');
+    }
+    board.setStatus(state, board.settled(state, 'STOPPED'));
   }
 
   cancelRestart(name: string): void {
@@ -60,6 +101,13 @@ export class HealthMonitor {
   forget(name: string): void {
     this.queue.cancel(CHECK + name);
     this.queue.cancel(RESTART + name);
+    this.queue.cancel(HEALTHY + name);
+  }
+
+  /** An operator's stop: no checks, no restart, no healthy run to finish. */
+  stopped(state: ServiceState): void {
+    this.forget(state.record.name);
+    state.upSince = undefined;
   }
 
   /** One check's verdict: a pass is UP at once; `retries` misses in a row are DOWN, and maybe a restart. */
@@ -74,6 +122,7 @@ export class HealthMonitor {
       state.misses = 0;
       state.detail = undefined;
       this.cancelRestart(name);
+      if (state.health !== 'UP') this.beginHealthyRun(state, at);
       board.setHealth(state, 'UP');
       if (state.busy === 0) board.setStatus(state, board.settled(state, 'RUNNING'));
       return;
@@ -84,21 +133,44 @@ export class HealthMonitor {
     log.debug({ service: name, misses: state.misses, detail: outcome.detail }, 'check missed');
     if (bootStart && this.d.executor.isAlive(name) === false) return void this.startRemembered(state);
     if (state.misses < health.retries) return;
+    this.endHealthyRun(state);
     board.setHealth(state, 'DOWN');
     if (state.busy > 0) return;
+    const cause = this.causeOfDown(state);
+    if (restartWanted(this.policyOf(state), cause) && this.considerRestart(state, at, cause)) return;
     board.setStatus(state, board.settled(state, 'STOPPED'));
-    this.considerRestart(state, at);
+  }
+
+  /** What a DOWN found by checks means: an exit already seen repeats its cause; else the executor tells gone from unhealthy. */
+  private causeOfDown(state: ServiceState): RestartCause {
+    if (state.exitedSinceStart && state.lastExit) return exitCause(state.lastExit);
+    return this.d.executor.isAlive(state.record.name) === true ? 'unhealthy' : 'gone';
+  }
+
+  /** UP from now on: once it has lasted `healthyRunMs`, the back-off starts over (see onDue). */
+  private beginHealthyRun(state: ServiceState, at: number): void {
+    state.upSince = at;
+    this.queue.schedule(HEALTHY + state.record.name, at + this.d.health.healthyRunMs);
+  }
+
+  private endHealthyRun(state: ServiceState): void {
+    state.upSince = undefined;
+    this.queue.cancel(HEALTHY + state.record.name);
   }
 
   private onDue(key: string): void {
     const state = this.d.board.get(key.slice(2));
     if (!state || this.closed) return;
     if (key.startsWith(CHECK)) void this.check(state);
-    else void this.restart(state);
+    else if (key.startsWith(RESTART)) void this.restart(state);
+    else if (state.health === 'UP' && state.upSince !== undefined) {
+      state.backoff.reset();
+      this.d.log.debug({ service: state.record.name, healthyRunMs: this.d.health.healthyRunMs }, 'healthy run: back-off cleared');
+    }
   }
 
   private async check(state: ServiceState): Promise<void> {
-    if (state.checking) return;
+    if (state.checking || !meantToRun(state)) return;
     state.checking = true;
     const epoch = state.epoch;
     // The check's time is when it began: the cadence then does not drift by how long checks take.
@@ -118,9 +190,9 @@ export class HealthMonitor {
       state.lastCheckAt = at;
       this.apply(state, outcome, at);
     }
-    // A start or restart meanwhile may already have asked for an early check: keep it.
+    // A start or restart meanwhile may already have asked for an early check: keep it. A stop meanwhile: none.
     const key = CHECK + state.record.name;
-    if (!this.queue.has(key)) this.queue.schedule(key, Math.max(this.d.clock.now(), at + this.d.health.intervalMs));
+    if (!this.queue.has(key) && meantToRun(state)) this.queue.schedule(key, Math.max(this.d.clock.now(), at + this.d.health.intervalMs));
   }
 
   private probe(state: ServiceState): Promise<CheckOutcome> {
@@ -138,13 +210,24 @@ export class HealthMonitor {
     }
   }
 
-  private considerRestart(state: ServiceState, now: number): void {
+  /**
+   * A restart after the back-off (status BACKOFF until then), or FAILED when the limit is reached. False when
+   * no restart is due (not meant to run, FAILED, never run yet): the caller settles the status.
+   */
+  private considerRestart(state: ServiceState, now: number, cause: RestartCause): boolean {
     const { record } = state;
-    if (record.desired !== 'RUNNING' || record.failed || !state.hasRun || this.queue.has(RESTART + record.name)) return;
-    const decision = state.policy.decide(now);
-    if (decision.action === 'give-up') return this.giveUp(state, decision.restartsInWindow);
-    this.queue.schedule(RESTART + record.name, now + decision.delayMs);
-    this.d.log.info({ service: record.name, attempt: decision.attempt, delayMs: decision.delayMs }, 'restart scheduled');
+    if (this.queue.has(RESTART + record.name)) return true;
+    if (record.desired !== 'RUNNING' || record.failed || !state.hasRun) return false;
+    const decision = state.backoff.decide(now);
+    if (decision.action === 'give-up') {
+      this.giveUp(state, decision.restartsInWindow);
+      return true;
+    }
+    const due = now + decision.delayMs;
+    this.queue.schedule(RESTART + record.name, due);
+    this.d.board.setStatus(state, 'BACKOFF', due);
+    this.d.log.info({ service: record.name, cause, attempt: decision.attempt, delayMs: decision.delayMs }, 'restart scheduled');
+    return true;
   }
 
   private giveUp(state: ServiceState, restartsInWindow: number): void {
@@ -165,6 +248,7 @@ export class HealthMonitor {
       state.misses = 0;
       state.epoch += 1;
       state.busy += 1;
+      state.exitedSinceStart = false;
       log.info({ service: name }, 'starting a service remembered as running');
       board.setStatus(state, 'STARTING');
       try {
@@ -183,15 +267,19 @@ export class HealthMonitor {
   private restart(state: ServiceState): Promise<void> {
     const { record } = state;
     // The operator, a passing check or a new record may have settled the matter since the restart was scheduled.
-    if (record.desired !== 'RUNNING' || record.failed || state.health === 'UP' || state.busy > 0) return Promise.resolve();
+    if (record.desired !== 'RUNNING' || record.failed || state.health === 'UP' || state.busy > 0) {
+      if (state.status === 'BACKOFF' && state.busy === 0) this.d.board.setStatus(state, this.d.board.settled(state, 'STOPPED'));
+      return Promise.resolve();
+    }
     return serial(state, async () => {
       const { board, events, clock, log, executor } = this.d;
       const name = state.record.name;
-      const attempt = state.policy.recorded(clock.now());
+      const attempt = state.backoff.recorded(clock.now());
       this.counters.restarts += 1;
       state.misses = 0;
       state.epoch += 1;
       state.busy += 1;
+      state.exitedSinceStart = false;
       // Saved alongside the restart: a slow registry must not delay bringing the service back.
       const saved = board.save(state, { restarts: state.record.restarts + 1 });
       try {

@@ -15,6 +15,8 @@ export interface OperatorActionDeps {
   cancelRestart(name: string): void;
   /** Called after a successful start or restart (the supervisor re-checks what it can check at once). */
   started(state: ServiceState): void;
+  /** Called once a service is meant to be stopped: its checks, restart and healthy run end. */
+  stopped(state: ServiceState): void;
 }
 
 /**
@@ -25,13 +27,19 @@ export async function performAction(deps: OperatorActionDeps, state: ServiceStat
   const { board, executor, log } = deps;
   const name = state.record.name;
   const before = state.status;
+  // Stopping what is already stopped (and meant to be) changes nothing: OK, no events, no save.
+  if (action === 'stop' && state.record.desired === 'STOPPED' && before === 'STOPPED' && executor.isAlive(name) !== true) {
+    return { name, result: 'OK', status: before };
+  }
   state.busy += 1;
   state.epoch += 1;
   try {
     await board.save(state, { desired: action === 'stop' ? 'STOPPED' : 'RUNNING', failed: false });
     deps.cancelRestart(name);
-    state.policy.reset();
+    state.backoff.reset();
     state.misses = 0;
+    state.exitedSinceStart = false;
+    if (action === 'stop') deps.stopped(state);
     board.setStatus(state, action === 'stop' ? 'STOPPING' : 'STARTING');
     try {
       await executor[action](state.record);
@@ -40,6 +48,10 @@ export async function performAction(deps: OperatorActionDeps, state: ServiceStat
       board.setStatus(state, item.status);
       log.warn({ service: name, action, error: item.error }, 'service action failed');
       return item;
+    }
+    if (action === 'stop') {
+      state.detail = 'stopped by an operator';
+      board.setHealth(state, 'DOWN');
     }
     board.setStatus(state, statusAfter(state, action));
     if (action !== 'stop') {

@@ -4,9 +4,10 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { EventBus } from '../events.js';
+import type { ProcessExit } from '../executor/executor.js';
 import type { Health, ServiceRecord, ServiceStatus } from '../model.js';
 import type { RecordPatch, Registry } from '../registry/registry.js';
-import type { RestartPolicy } from './restart-policy.js';
+import type { RestartBackoff } from './restart-backoff.js';
 
 export interface ServiceState {
   record: ServiceRecord;
@@ -26,7 +27,19 @@ export interface ServiceState {
   lastCheckAt?: number;
   detail?: string;
   lastBeat?: number;
-  policy: RestartPolicy;
+  backoff: RestartBackoff;
+  /** How the service's process last ended (process executor only). */
+  lastExit?: ProcessExit;
+  /** The process exited since it was last started: checks that miss now repeat what the exit said. */
+  exitedSinceStart: boolean;
+  /** While BACKOFF: when the automatic restart is due. */
+  nextAttemptAt?: number;
+  /** UP without a break since then (for the healthy run that clears the back-off). */
+  upSince?: number;
+  /** Saves to the registry under way: until they are done, a registry snapshot may predate them. */
+  saving: number;
+  /** The record version the registry last confirmed (see refresh). */
+  savedVersion: number;
   /** A check is in flight; the next one is scheduled when it ends. */
   checking: boolean;
   /** Operator actions or an automatic restart in progress: checks then change health, not status. */
@@ -65,13 +78,21 @@ export class ServiceBoard {
     return [...this.states.keys()];
   }
 
-  setStatus(state: ServiceState, to: ServiceStatus): void {
+  /** `nextAttemptAt` goes with BACKOFF: a new time for the next attempt is a change too. */
+  setStatus(state: ServiceState, to: ServiceStatus, nextAttemptAt?: number): void {
     const from = state.status;
-    if (from === to) return;
+    const next = to === 'BACKOFF' ? nextAttemptAt : undefined;
+    if (from === to && state.nextAttemptAt === next) return;
     state.status = to;
+    state.nextAttemptAt = next;
     const name = state.record.name;
-    this.events.emit({ kind: 'service', type: 'STATUS', name, from, to, at: this.clock.now() });
-    this.log.info({ service: name, from, to }, 'service status changed');
+    if (next === undefined) {
+      this.events.emit({ kind: 'service', type: 'STATUS', name, from, to, at: this.clock.now() });
+      this.log.info({ service: name, from, to }, 'service status changed');
+    } else {
+      this.events.emit({ kind: 'service', type: 'STATUS', name, from, to, nextAttemptAt: next, at: this.clock.now() });
+      this.log.info({ service: name, from, to, nextAttemptAt: new Date(next).toISOString() }, 'service status changed');
+    }
   }
 
   setHealth(state: ServiceState, to: Health): void {
@@ -80,7 +101,8 @@ export class ServiceBoard {
     state.health = to;
     const name = state.record.name;
     this.events.emit({ kind: 'service', type: 'HEALTH', name, from, to, at: this.clock.now() });
-    if (to === 'DOWN') this.log.warn({ service: name, from, detail: state.detail }, 'service is down');
+    // An intended stop is not news: only a service meant to run that goes down is a warning.
+    if (to === 'DOWN' && state.record.desired === 'RUNNING') this.log.warn({ service: name, from, detail: state.detail }, 'service is down');
     else this.log.info({ service: name, from, to }, 'service health changed');
   }
 
@@ -95,17 +117,34 @@ export class ServiceBoard {
   /** Applies a patch in memory at once, then saves it; a registry that cannot save is logged, not fatal. */
   async save(state: ServiceState, patch: RecordPatch): Promise<void> {
     state.record = { ...state.record, ...patch };
+    state.saving += 1;
     try {
-      await this.registry.update(state.record.name, patch);
+      const saved = await this.registry.update(state.record.name, patch);
+      if (saved) state.savedVersion = Math.max(state.savedVersion, saved.version ?? 0);
     } catch (err) {
       this.log.warn({ service: state.record.name, patch, err: errorMessage(err) }, 'cannot save service state');
+    } finally {
+      state.saving -= 1;
     }
   }
 
-  /** A fresher record from the registry; the restart count only grows (a stale copy must not undo it). */
+  /**
+   * A record from the registry (a resync or a registration). What the agent itself decides (desired state,
+   * FAILED, the restart count) is taken from it only when it is at least as new as the agent's own last save:
+   * a snapshot read before a concurrent stop was saved must not turn the service back to RUNNING.
+   */
   refresh(state: ServiceState, record: ServiceRecord): void {
-    state.record = { ...record, restarts: Math.max(record.restarts, state.record.restarts) };
+    const version = record.version ?? 0;
+    const stale = state.saving > 0 || version < state.savedVersion;
+    const { desired, failed } = stale ? state.record : record;
+    state.record = { ...record, desired, failed, restarts: Math.max(record.restarts, state.record.restarts) };
+    if (!stale) state.savedVersion = version;
   }
+}
+
+/** Read afresh each time: an operator's stop may land while a check is awaited. */
+export function meantToRun(state: ServiceState): boolean {
+  return state.record.desired === 'RUNNING';
 }
 
 /** Runs `fn` after whatever is already running on the service. */

@@ -10,8 +10,9 @@ import type { Registry } from '../registry/registry.js';
 import type { ServiceControl } from './service-control.js';
 import { HealthMonitor, type SupervisorCounters } from './health-monitor.js';
 import { performAction, type OperatorAction } from './operator-actions.js';
-import { RestartPolicy } from './restart-policy.js';
+import { RestartBackoff } from './restart-backoff.js';
 import { errorMessage, serial, ServiceBoard, type ServiceState } from './service-board.js';
+import { serviceView } from './service-view.js';
 
 export type { SupervisorCounters } from './health-monitor.js';
 
@@ -34,6 +35,10 @@ export class Supervisor implements ServiceControl {
   constructor(private readonly o: SupervisorOptions) {
     this.board = new ServiceBoard(o.registry, o.events, o.clock, o.log);
     this.monitor = new HealthMonitor({ ...o, board: this.board, fetchImpl: o.fetchImpl ?? globalThis.fetch });
+    o.executor.onExit?.((name, exit) => {
+      const state = this.board.get(name);
+      if (state && !this.closed) this.monitor.exited(state, exit);
+    });
   }
 
   /**
@@ -99,8 +104,10 @@ export class Supervisor implements ServiceControl {
     const known = this.board.get(record.name);
     if (known) {
       const checkChanged = JSON.stringify(known.record.check) !== JSON.stringify(record.check);
+      const wasStopped = known.record.desired === 'STOPPED';
       this.board.refresh(known, record);
-      if (checkChanged) {
+      // Meant to run again (another agent's start, through the registry): checks resume.
+      if (checkChanged || (wasStopped && known.record.desired === 'RUNNING')) {
         known.misses = 0;
         known.epoch += 1;
         this.monitor.scheduleCheck(known, 0);
@@ -109,14 +116,18 @@ export class Supervisor implements ServiceControl {
     }
     const state: ServiceState = {
       record: { ...record },
-      // A remembered FAILED stands until an operator starts the service; everything else waits for a check.
-      status: record.failed ? 'FAILED' : 'UNKNOWN',
+      // A remembered FAILED stands until an operator starts the service, a stop until one starts it;
+      // everything else waits for a check.
+      status: record.failed ? 'FAILED' : record.desired === 'STOPPED' ? 'STOPPED' : 'UNKNOWN',
       health: 'UNKNOWN',
       misses: 0,
       epoch: 0,
       hasRun: remembered && record.desired === 'RUNNING',
       bootStart: remembered && record.desired === 'RUNNING' && !record.failed && record.start !== undefined,
-      policy: new RestartPolicy(this.o.health),
+      backoff: new RestartBackoff(this.o.health),
+      exitedSinceStart: false,
+      saving: 0,
+      savedVersion: record.version ?? 0,
       checking: false,
       busy: 0,
       chain: Promise.resolve(),
@@ -132,7 +143,8 @@ export class Supervisor implements ServiceControl {
 
   heartbeat(name: string, at: number): void {
     const state = this.board.get(name);
-    if (!state) return;
+    // A service meant to be stopped is not checked, and a beat from it is no verdict either.
+    if (!state || state.record.desired === 'STOPPED') return;
     state.lastBeat = Math.max(state.lastBeat ?? at, at);
     // A beat is proof of life: no need to wait for the next check to say UP.
     if (state.record.check.type === 'heartbeat' && state.health !== 'UP') {
@@ -142,20 +154,7 @@ export class Supervisor implements ServiceControl {
   }
 
   view(record: ServiceRecord): ServiceView {
-    const state = this.board.get(record.name);
-    const view: ServiceView = {
-      name: record.name,
-      instanceId: record.instanceId,
-      status: record.halted ? 'HALT' : (state?.status ?? (record.failed ? 'FAILED' : 'UNKNOWN')),
-      health: record.halted ? 'UNKNOWN' : (state?.health ?? 'UNKNOWN'),
-      restarts: Math.max(record.restarts, state?.record.restarts ?? 0),
-      source: record.source,
-      plugin: record.plugin,
-    };
-    if (record.host !== undefined) view.host = record.host;
-    if (record.port !== undefined) view.port = record.port;
-    if (state?.lastCheckAt !== undefined) view.lastCheckAt = new Date(state.lastCheckAt).toISOString();
-    return view;
+    return serviceView(record, this.board.get(record.name), this.o.health.restartPolicy);
   }
 
   health(record: ServiceRecord): HealthView {
@@ -215,8 +214,9 @@ export class Supervisor implements ServiceControl {
       cancelRestart: (n: string) => this.monitor.cancelRestart(n),
       started: (s: ServiceState) => {
         // A process check can tell at once; HTTP and heartbeat checks wait for their regular turn.
-        if (s.record.check.type === 'process') this.monitor.scheduleCheck(s, 0);
+        this.monitor.scheduleCheck(s, s.record.check.type === 'process' ? 0 : this.o.health.intervalMs);
       },
+      stopped: (s: ServiceState) => this.monitor.stopped(s),
     };
     return serial(state, () => performAction(deps, state, action));
   }

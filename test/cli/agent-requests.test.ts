@@ -8,8 +8,9 @@ import { announce, closedPort, runCli, startBroker, startResponder, type Respond
 
 const ROOT = 'sma/gw-1';
 const services = [
-  { name: 'core-data', instanceId: 0, host: '127.0.0.1', port: 59880, status: 'RUNNING', health: 'UP', restarts: 0, source: 'REGISTRY', plugin: false },
-  { name: 'device-mqtt', instanceId: 1, status: 'FAILED', health: 'DOWN', restarts: 5, source: 'MANIFEST', plugin: true },
+  { name: 'core-data', instanceId: 0, host: '127.0.0.1', port: 59880, status: 'RUNNING', health: 'UP', restarts: 0, source: 'REGISTRY', plugin: false, restartPolicy: 'on-unhealthy' },
+  { name: 'device-mqtt', instanceId: 1, status: 'FAILED', health: 'DOWN', restarts: 5, source: 'MANIFEST', plugin: true, restartPolicy: 'always', exitCode: 2, lastExitAt: '2026-12-02T06:30:12.345Z' },
+  { name: 'device-rest', instanceId: 2, status: 'BACKOFF', nextAttemptAt: '2026-12-02T06:30:14.000Z', health: 'DOWN', restarts: 1, source: 'REGISTRY', plugin: false, restartPolicy: 'on-failure', exitSignal: 'SIGKILL', lastExitAt: '2026-12-02T06:30:13.000Z' },
 ];
 
 let broker: TestBroker;
@@ -57,9 +58,10 @@ describe('a table for people, JSON for programs', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout.split('\n')).toEqual([
-      'NAME         STATUS   HEALTH  RESTARTS  SOURCE    ADDRESS',
-      'core-data    RUNNING  UP             0  REGISTRY  127.0.0.1:59880',
-      'device-mqtt  FAILED   DOWN           5  MANIFEST  -',
+      'NAME         STATUS                   HEALTH  RESTARTS  SOURCE    ADDRESS          POLICY        LAST EXIT',
+      'core-data    RUNNING                  UP             0  REGISTRY  127.0.0.1:59880  on-unhealthy  -',
+      'device-mqtt  FAILED                   DOWN           5  MANIFEST  -                always        status 2 at 06:30:12Z',
+      'device-rest  BACKOFF until 06:30:14Z  DOWN           1  REGISTRY  -                on-failure    SIGKILL at 06:30:13Z',
       '',
     ]);
     expect(agent.requests).toEqual([{ op: 'services.list', body: expect.objectContaining({ replyTo: expect.stringMatching(/^sma\/gw-1\/response\/[0-9a-f-]{36}$/) }) }]);
@@ -114,7 +116,7 @@ describe('batches and failures', () => {
     const run = await ask('services', 'stop', '--all', '--json');
     expect(run.code).toBe(0);
     expect(agent.requests[0].body).toMatchObject({ all: true });
-    expect(JSON.parse(run.stdout)).toHaveLength(2);
+    expect(JSON.parse(run.stdout)).toHaveLength(services.length);
   });
 
   it('ok:false is one line with the code, exit 1', async () => {

@@ -61,7 +61,7 @@ describe('supervision with the process executor', () => {
     await waitFor('worker UP', async () => (await view('worker'))?.health === 'UP');
   });
 
-  it('restarts a SIGKILLed service: DOWN after the retries, a RESTART event, restart count 1', async () => {
+  it('restarts a SIGKILLed service: DOWN at its exit, a RESTART event, restart count 1', async () => {
     const before = pidsWithArg(`--port ${webPort}`);
     expect(before).toHaveLength(1);
     process.kill(before[0], 'SIGKILL');

@@ -25,7 +25,7 @@ describe('config rules', () => {
 
 describe('parseStored (records other clients may write)', () => {
   it('fills defaults for a minimal record', () => {
-    expect(parseStored('{}')).toEqual({ check: { type: 'none' }, plugin: false, desired: 'RUNNING', failed: false, restarts: 0, halted: false });
+    expect(parseStored('{}')).toEqual({ check: { type: 'none' }, plugin: false, desired: 'RUNNING', failed: false, restarts: 0, halted: false, version: 0 });
   });
   it.each(['{not json', '{"port":"x"}', '{"check":{"type":"bogus"}}', '{"restarts":-1}', '[]'])('refuses %s with a reason', (json) => {
     expect(typeof parseStored(json)).toBe('string');

@@ -90,8 +90,11 @@ export function registryContract(label: string, options: ContractOptions, makeHa
     it('patches runtime state and leaves the rest alone', async () => {
       const before = (await registry.get('alpha'))!;
       const after = await registry.update('alpha', { desired: 'STOPPED', restarts: 3, failed: true, config: { level: 'debug' } });
-      expect(after).toEqual({ ...before, desired: 'STOPPED', restarts: 3, failed: true, config: { level: 'debug' } });
+      // Each write bumps the record's version: the supervisor tells a snapshot older than its own save by it.
+      expect(after).toEqual({ ...before, desired: 'STOPPED', restarts: 3, failed: true, config: { level: 'debug' }, version: (before.version ?? 0) + 1 });
       expect(await registry.get('alpha')).toEqual(after);
+      const again = await registry.update('alpha', { desired: 'RUNNING' });
+      expect(again!.version).toBe(after!.version! + 1);
       expect((await registry.get('beta.svc-2'))!.restarts).toBe(0);
     });
 

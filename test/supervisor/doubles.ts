@@ -5,7 +5,7 @@
 import pino, { type Logger } from 'pino';
 import type { ServiceEvent, SmaEvent } from '../../src/events.js';
 import { EventBus } from '../../src/events.js';
-import type { Executor, ProcessMetrics } from '../../src/executor/executor.js';
+import type { Executor, ProcessExit, ProcessMetrics } from '../../src/executor/executor.js';
 import type { ServiceRecord, ServiceRegistration } from '../../src/model.js';
 import type { RecordPatch, Registry } from '../../src/registry/registry.js';
 
@@ -46,7 +46,8 @@ export class MemoryRegistry implements Registry {
     const r = this.records.get(name);
     if (!r) return undefined;
     this.updates.push({ name, patch });
-    const next = { ...r, ...patch };
+    // As every provider does (src/registry/service-record.ts patched()): each write bumps the version.
+    const next = { ...r, ...patch, version: (r.version ?? 0) + 1 };
     this.records.set(name, next);
     return { ...next };
   }
@@ -83,8 +84,19 @@ export class FakeExecutor implements Executor {
   /** Makes the next call of an action throw. */
   readonly failNext = new Map<Action, Error>();
   metricsAnswer: ProcessMetrics | undefined | Error = undefined;
+  private readonly exitListeners: Array<(name: string, exit: ProcessExit) => void> = [];
 
   constructor(private readonly now: () => number) {}
+
+  onExit(listener: (name: string, exit: ProcessExit) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  /** The child of `name` ends by itself, as a real process executor reports it. */
+  exit(name: string, code: number | null, signal: NodeJS.Signals | null = null): void {
+    this.alive.set(name, false);
+    for (const l of this.exitListeners) l(name, { code, signal, at: this.now(), expected: false });
+  }
 
   async start(s: ServiceRecord): Promise<void> {
     this.act('start', s.name);

@@ -21,6 +21,8 @@ const health: Config['health'] = {
   backoffMaxMs: 8000,
   maxRestarts: 3,
   restartWindowMs: 60_000,
+  restartPolicy: 'on-unhealthy',
+  healthyRunMs: 600_000,
 };
 const silent = pino({ level: 'silent' });
 const poll = { timeout: 10_000, interval: 20 };
@@ -54,7 +56,8 @@ async function supervise(records: ServiceRecord[], executor: Executor = new Fake
   return { clock, registry, sup, events, view };
 }
 
-const http = (name: string, url: string): ServiceRecord => record({ name, check: { type: 'http', url }, desired: 'STOPPED' });
+// Checked (meant to run) but never restarted: these tests are about verdicts.
+const http = (name: string, url: string): ServiceRecord => record({ name, check: { type: 'http', url }, restartPolicy: 'never' });
 
 describe('http check', () => {
   it('passes on 2xx (JSON status UP, or a plain body); misses on JSON status DOWN, 404, refusal and silence', async () => {
@@ -105,7 +108,7 @@ describe('http check', () => {
 });
 
 describe('supervisor with the process executor and a real service', () => {
-  it('starts a service remembered as running; a crash is found DOWN and restarted through the executor', async () => {
+  it('starts a service remembered as running; its crash is DOWN at once and restarted after restartDelayMs', async () => {
     const port = await freePort();
     const executor = new ProcessExecutor({ stopGraceMs: 2000, log: silent });
     cleanups.push(() => executor.close());
@@ -130,16 +133,19 @@ describe('supervisor with the process executor and a real service', () => {
     expect(registry.records.get('sim')!.restarts).toBe(0);
     expect(events.service('RESTART')).toEqual([]);
 
-    await fetch(`http://127.0.0.1:${port}/crash`, { method: 'POST' });
-    await vi.waitFor(() => expect(executor.isAlive('sim')).toBe(false), poll);
+    // The exit is the verdict: DOWN at once (no check has to miss), BACKOFF until restartDelayMs is over.
     const missesBefore = sup.counters().checksFailed;
-    for (let miss = 1; miss <= health.retries + 1; miss += 1) {
-      clock.advance(health.intervalMs);
-      await vi.waitFor(() => expect(sup.counters().checksFailed).toBe(missesBefore + miss), poll);
-      if (miss === health.retries) expect(view('sim').health).toBe('DOWN');
-    }
-    expect(executor.isAlive('sim')).toBe(false); // restartDelayMs (2000) is not over yet
-    clock.advance(health.intervalMs); // now it is
+    await fetch(`http://127.0.0.1:${port}/crash`, { method: 'POST' });
+    await vi.waitFor(() => expect(view('sim')).toMatchObject({ health: 'DOWN', detail: 'process exited with status 1' }), poll);
+    const crashed = sup.view(registry.records.get('sim')!);
+    expect(crashed).toMatchObject({ status: 'BACKOFF', exitCode: 1, nextAttemptAt: new Date(clock.now() + health.restartDelayMs).toISOString() });
+    expect(crashed.lastExitAt).toBe(new Date(clock.now()).toISOString());
+    expect(events.service('EXIT', 'sim')).toEqual([expect.objectContaining({ exitCode: 1 })]);
+    expect(sup.counters().checksFailed).toBe(missesBefore);
+    clock.advance(health.restartDelayMs - 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(executor.isAlive('sim')).toBe(false); // restartDelayMs is not over yet
+    clock.advance(1); // now it is
     await vi.waitFor(() => expect(executor.isAlive('sim')).toBe(true), poll);
     await vi.waitFor(async () => expect(await answers()).toBe(true), poll);
     clock.advance(health.intervalMs);

@@ -1,75 +1,7 @@
 // The supervisor engine's logic under a FakeClock, with the doubles from ./doubles.ts (see there for why).
-import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/clock.js';
-import type { Config } from '../../src/config/schema.js';
+import { describe, expect, it } from 'vitest';
 import { SmaError } from '../../src/errors.js';
-import { EventBus } from '../../src/events.js';
-import type { ServiceRecord } from '../../src/model.js';
-import { Supervisor } from '../../src/supervisor/supervisor.js';
-import { capturingLogger, EventLog, FakeExecutor, MemoryRegistry, settle } from './doubles.js';
-
-const health: Config['health'] = {
-  allowedHosts: [],
-  intervalMs: 1000,
-  timeoutMs: 500,
-  retries: 3,
-  restartDelayMs: 2000,
-  backoffMaxMs: 5000,
-  maxRestarts: 3,
-  restartWindowMs: 60_000,
-};
-
-interface Rig {
-  clock: FakeClock;
-  t0: number;
-  registry: MemoryRegistry;
-  executor: FakeExecutor;
-  events: EventLog;
-  sup: Supervisor;
-  lines: Array<Record<string, unknown>>;
-  /** Moves fake time forward in small steps, letting async checks finish in between. */
-  tick(ms: number): Promise<void>;
-  rec(name: string): ServiceRecord;
-}
-
-const rigs: Rig[] = [];
-afterEach(async () => {
-  for (const r of rigs.splice(0)) await r.sup.close();
-});
-
-async function rig(records: Array<Partial<ServiceRecord> & { name: string }>, alive: Record<string, boolean> = {}, h = health): Promise<Rig> {
-  const clock = new FakeClock();
-  const registry = new MemoryRegistry(records);
-  const executor = new FakeExecutor(() => clock.now());
-  for (const [name, a] of Object.entries(alive)) executor.alive.set(name, a);
-  const bus = new EventBus();
-  const events = new EventLog(bus);
-  const { log, lines } = capturingLogger();
-  const sup = new Supervisor({ registry, executor, events: bus, clock, health: h, log });
-  const r: Rig = {
-    clock,
-    t0: clock.now(),
-    registry,
-    executor,
-    events,
-    sup,
-    lines,
-    async tick(ms) {
-      for (let done = 0; done < ms; done += 100) {
-        clock.advance(Math.min(100, ms - done));
-        await settle();
-      }
-      if (ms === 0) {
-        clock.advance(0);
-        await settle();
-      }
-    },
-    rec: (name) => registry.records.get(name)!,
-  };
-  rigs.push(r);
-  await sup.start();
-  return r;
-}
+import { rig } from './supervisor-rig.js';
 
 describe('Supervisor checks', () => {
   it('reports UNKNOWN until the first check, then follows it', async () => {
@@ -82,7 +14,7 @@ describe('Supervisor checks', () => {
   });
 
   it('is DOWN after `retries` misses in a row, with one HEALTH event', async () => {
-    const r = await rig([{ name: 'a', desired: 'STOPPED' }], { a: true });
+    const r = await rig([{ name: 'a', restartPolicy: 'never' }], { a: true });
     await r.tick(0);
     r.executor.alive.set('a', false);
     await r.tick(2000); // misses at +1000, +2000
@@ -115,7 +47,7 @@ describe('Supervisor checks', () => {
   });
 
   it('heartbeat: a beat is UP at once; silence for `retries` intervals is DOWN', async () => {
-    const r = await rig([{ name: 'hb', check: { type: 'heartbeat' }, desired: 'STOPPED' }]);
+    const r = await rig([{ name: 'hb', check: { type: 'heartbeat' }, restartPolicy: 'never' }]);
     await r.tick(500);
     r.sup.heartbeat('hb', r.clock.now());
     expect(r.sup.health(r.rec('hb')).health).toBe('UP');
@@ -137,6 +69,9 @@ describe('Supervisor restarts', () => {
     const r = await rig([{ name: 'a' }], { a: false });
     await r.tick(2000); // misses at 0, 1000, 2000: DOWN at +2000
     expect(r.sup.health(r.rec('a')).health).toBe('DOWN');
+    // Waiting for the attempt is BACKOFF, with the attempt's time, in the view and in the STATUS event.
+    expect(r.sup.view(r.rec('a'))).toMatchObject({ status: 'BACKOFF', nextAttemptAt: new Date(r.t0 + 4000).toISOString() });
+    expect(r.events.service('STATUS', 'a').at(-1)).toMatchObject({ to: 'BACKOFF', nextAttemptAt: r.t0 + 4000 });
     await r.tick(1900);
     expect(r.executor.callsOf('restart')).toEqual([]);
     await r.tick(100);
@@ -147,7 +82,8 @@ describe('Supervisor restarts', () => {
     expect(r.sup.counters().restarts).toBe(1);
     await r.tick(1000); // the restart brought it back
     expect(r.sup.view(r.rec('a'))).toMatchObject({ status: 'RUNNING', health: 'UP' });
-    expect(r.events.service('STATUS', 'a').map((e) => e.to)).toEqual(['STOPPED', 'STARTING', 'RUNNING']);
+    expect(r.events.service('STATUS', 'a').map((e) => e.to)).toEqual(['BACKOFF', 'STARTING', 'RUNNING']);
+    expect(r.sup.view(r.rec('a')).nextAttemptAt).toBeUndefined();
   });
 
   it('backs off exponentially, then gives up: FAILED, GAVE_UP, no more restarts', async () => {
@@ -206,11 +142,14 @@ describe('Supervisor restarts', () => {
     expect(r.sup.view(r.rec('a'))).toMatchObject({ status: 'RUNNING', health: 'UP', restarts: 0 });
   });
 
-  it('never restarts a service whose desired state is STOPPED', async () => {
+  it('neither checks nor restarts a service whose desired state is STOPPED, and logs nothing about it', async () => {
     const r = await rig([{ name: 'a', desired: 'STOPPED' }], { a: false });
     await r.tick(60_000);
     expect(r.executor.calls).toEqual([]);
-    expect(r.sup.view(r.rec('a'))).toMatchObject({ status: 'STOPPED', health: 'DOWN' });
+    expect(r.executor.isAliveAsked).toEqual([]);
+    expect(r.sup.counters()).toMatchObject({ checksRun: 0, checksFailed: 0 });
+    expect(r.sup.view(r.rec('a'))).toMatchObject({ status: 'STOPPED', health: 'UNKNOWN' });
+    expect(r.lines.filter((l) => l.service === 'a' && (l.level as number) >= 30)).toEqual([]);
   });
 
   it('an operator stop makes it STOPPED, persists the desire, and it is not restarted', async () => {
@@ -227,7 +166,7 @@ describe('Supervisor restarts', () => {
   });
 
   it('a service that stays down says so once in the log, not at every check', async () => {
-    const r = await rig([{ name: 'a', desired: 'STOPPED' }], { a: true });
+    const r = await rig([{ name: 'a', restartPolicy: 'never' }], { a: true });
     await r.tick(0);
     r.executor.alive.set('a', false);
     await r.tick(100_000);
@@ -300,6 +239,7 @@ describe('Supervisor operator actions', () => {
       lastCheckAt: new Date(r.t0).toISOString(),
       source: 'MANIFEST',
       plugin: true,
+      restartPolicy: 'on-unhealthy',
     });
     expect(r.sup.pluginHealth()).toEqual([{ name: 'p', health: 'UP' }]);
   });

@@ -93,6 +93,10 @@ export const serviceBindings: BindingTable<ServiceInstance> = new Map<number, Re
   [10, { read: (s) => seconds(s.view.lastCheckAt) }],
   [11, { read: (s) => (s.view.host === undefined ? undefined : s.view.port === undefined ? s.view.host : `${s.view.host}:${s.view.port}`) }],
   [12, { read: (s) => s.lastResult }],
+  [13, { read: (s) => s.view.restartPolicy }],
+  [14, { read: (s) => seconds(s.view.nextAttemptAt) }],
+  [15, { read: (s) => s.view.exitCode }],
+  [16, { read: (s) => seconds(s.view.lastExitAt) }],
 ]);
 
 export const agentBindings: BindingTable<AgentInstance> = new Map<number, ResourceBinding<AgentInstance>>([

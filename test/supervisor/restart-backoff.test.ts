@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RestartPolicy, type RestartDecision, type RestartLimits } from '../../src/supervisor/restart-policy.js';
+import { RestartBackoff, type RestartDecision, type RestartLimits } from '../../src/supervisor/restart-backoff.js';
 
 const limits: RestartLimits = { restartDelayMs: 1000, backoffMaxMs: 6000, maxRestarts: 5, restartWindowMs: 60_000 };
 
@@ -24,15 +24,15 @@ const rows: Array<{ why: string; limits?: Partial<RestartLimits>; made: number[]
   },
 ];
 
-describe('RestartPolicy', () => {
+describe('RestartBackoff', () => {
   it.each(rows)('$why', (row) => {
-    const policy = new RestartPolicy({ ...limits, ...row.limits });
+    const policy = new RestartBackoff({ ...limits, ...row.limits });
     for (const at of row.made) policy.recorded(at);
     expect(policy.decide(row.now)).toEqual(row.expect);
   });
 
   it('recorded() numbers attempts within the window', () => {
-    const policy = new RestartPolicy(limits);
+    const policy = new RestartBackoff(limits);
     expect([policy.recorded(0), policy.recorded(1), policy.recorded(2)]).toEqual([1, 2, 3]);
     expect(policy.recorded(60_000)).toBe(3); // the one at 0 left the window
     expect(policy.inWindow(60_000)).toBe(3);
@@ -40,7 +40,7 @@ describe('RestartPolicy', () => {
   });
 
   it('reset() forgets every restart (an operator started the service)', () => {
-    const policy = new RestartPolicy(limits);
+    const policy = new RestartBackoff(limits);
     for (let i = 0; i < 5; i += 1) policy.recorded(i);
     expect(policy.decide(10).action).toBe('give-up');
     policy.reset();
