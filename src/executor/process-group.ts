@@ -48,7 +48,9 @@ export async function groupGoneWithin(pgid: number, ms: number, clock: Clock): P
   const end = clock.now() + ms;
   while (groupAlive(pgid)) {
     if (clock.now() >= end) return false;
-    await new Promise<void>((resolve) => clock.setTimeout(resolve, POLL_MS));
+    // A timer that holds the event loop open: at shutdown the group may be the only thing left to wait for
+    // (the agent's clock timers are unref'd, and Node would exit mid-await).
+    await new Promise<void>((resolve) => setTimeout(resolve, POLL_MS));
   }
   return true;
 }
