@@ -71,6 +71,23 @@ export class LevelStore implements Store {
     return count;
   }
 
+  /**
+   * After a repair: removes entries whose value is no longer JSON (LevelDB kept the bytes, but they are not
+   * what we wrote), so that what is left can be read. Returns how many went.
+   */
+  async dropUndecodable(): Promise<number> {
+    const bad: string[] = [];
+    for await (const [key, value] of this.db.iterator<string, string>({ fillCache: false, keyEncoding: 'utf8', valueEncoding: 'utf8' })) {
+      try {
+        JSON.parse(value);
+      } catch {
+        bad.push(key);
+      }
+    }
+    if (bad.length > 0) await this.db.batch(bad.map((key) => ({ type: 'del' as const, key })), { keyEncoding: 'utf8', sync: true });
+    return bad.length;
+  }
+
   /** Entries per section (sublevel), for reports. */
   async census(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};

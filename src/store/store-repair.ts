@@ -37,6 +37,7 @@ export async function repairStore(dataDir: string, now: Date = new Date()): Prom
   await LevelStore.repair(location);
   const store = await LevelStore.open(location);
   try {
+    await store.dropUndecodable();
     await store.verify();
     return { location, backup, setAside, fromPreOpenCopy, entries: await store.census() };
   } finally {
