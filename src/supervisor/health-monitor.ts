@@ -120,7 +120,9 @@ export class HealthMonitor {
     }
     // A start or restart meanwhile may already have asked for an early check: keep it.
     const key = CHECK + state.record.name;
-    if (!this.queue.has(key)) this.queue.schedule(key, Math.max(this.d.clock.now(), at + this.d.health.intervalMs));
+    const { check } = state.record;
+    const everyMs = (check.type === 'http' && check.intervalMs) || this.d.health.intervalMs;
+    if (!this.queue.has(key)) this.queue.schedule(key, Math.max(this.d.clock.now(), at + everyMs));
   }
 
   private probe(state: ServiceState): Promise<CheckOutcome> {
