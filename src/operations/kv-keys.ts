@@ -5,7 +5,8 @@ import { isPlainObject, SERVICE_NAME, type ServiceConfig } from '../model.js';
 /** A leaf of a nested object: its path of keys and its value (never a plain object). */
 export type Leaf = [path: string[], value: unknown];
 
-export const KEY_PATTERN = /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
+/** `/`-separated segments; a `.` or `..` segment is refused (it would read as a path step to some clients). */
+export const KEY_PATTERN = /^(?!\.\.?(\/|$))(?!.*\/\.\.?(\/|$))[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
 
 /** Every leaf of `obj`, depth first; an empty object counts as no leaf. */
 export function leaves(obj: ServiceConfig, prefix: string[] = []): Leaf[] {
