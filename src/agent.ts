@@ -1,4 +1,5 @@
 // The composition root: config -> store -> providers -> engines -> inbox -> fronts, and the stop order.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
