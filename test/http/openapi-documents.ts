@@ -36,20 +36,23 @@ function listIn(body: unknown, field: string): string[] {
   return Array.isArray((body as Record<string, unknown>)?.[field]) ? [] : [`${field} is not a list`];
 }
 
-type Operation = { responses?: Record<string, { content?: unknown }> };
+type Operation = { operationId?: string; responses?: Record<string, { description?: string; content?: unknown }> };
+/** What this file reads of a document; openapi-backend gets the same object as its Document. */
+type Raw = { paths: Record<string, Record<string, Operation>>; components?: { schemas?: Record<string, unknown> } };
 
 export async function loadDocument(file: 'core-keeper-4.0.yaml' | 'sys-mgmt-agent-2.4.yaml'): Promise<ApiDocument> {
-  const definition = load(readFileSync(join(DOCS, file), 'utf8')) as Document & { paths: Record<string, Record<string, Operation & { operationId?: string }>> };
+  const definition = load(readFileSync(join(DOCS, file), 'utf8')) as Raw;
   // The documents name no operations: give each the id `method path`.
   for (const [path, item] of Object.entries(definition.paths)) for (const [method, op] of Object.entries(item)) op.operationId = `${method} ${path}`;
   // One made-up operation per component schema, so that the same validator checks a body against it.
-  const components = (definition as { components?: { schemas?: Record<string, unknown> } }).components?.schemas ?? {};
+  const components = definition.components?.schemas ?? {};
   for (const name of Object.keys(components)) {
     definition.paths[`/__component/${name}`] = {
-      get: { operationId: `component ${name}`, responses: { '200': { description: 'component', content: { 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } } } } as Operation['responses'] },
+      get: { operationId: `component ${name}`, responses: { '200': { description: 'component', content: { 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } } } } },
     };
   }
-  const api = new OpenAPIBackend({ definition, quick: false, validate: true, ajvOpts: { strict: false, logger: false } });
+  // A parsed YAML document of the right shape (openapi-backend validates it on init).
+  const api = new OpenAPIBackend({ definition: definition as unknown as Document, quick: false, validate: true, ajvOpts: { strict: false, logger: false } });
   await api.init();
   const errorsOf = (opId: string, status: number, body: unknown): string[] =>
     (api.validator.validateResponse(body, opId, status).errors ?? []).map((e) => `${opId} ${status}: ${e.instancePath || '(body)'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
