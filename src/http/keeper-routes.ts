@@ -103,7 +103,7 @@ export function mountKeeperRoutes(router: Router, o: KeeperRoutesOptions): void 
     `${API}/registry/serviceId/:serviceId`,
     edgex(async (ctx) => {
       const id = ctx.params.serviceId;
-      const [found] = await entries(ctx, { names: [id], includeDeregistered: true }).catch(() => []);
+      const [found] = await entries(ctx, { names: [id], includeDeregistered: true });
       if (!found) return sendJson(ctx.res, 404, base(V3, 404, `registration not found by serviceId ${id.slice(0, 128)}`));
       sendJson(ctx.res, 200, { ...base(V3, 200), registration: toKeeperRegistration(found) });
     }),

@@ -47,9 +47,31 @@ describe('HTTP front security', () => {
       }
     });
 
+    it('gives a service only its own registration; operations and KV writes are an operator\'s', async () => {
+      const as = (authorization: string, method: string, path: string, body?: unknown) =>
+        fetch(`http://127.0.0.1:${agent.httpPort}${path}`, { method, headers: { authorization }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      const svc = 'Bearer core-data-token';
+      const ops = basic('ops', 'ops-secret');
+      const registration = (serviceId: string) => ({ apiVersion: 'v3', registration: { serviceId, host: '127.0.0.1', port: 59880, healthCheck: { type: 'http', path: '/api/v3/ping', interval: '10s' } } });
+      expect((await as(svc, 'GET', '/api/v3/registry/serviceId/core-data')).status).toBe(404);
+      expect((await as(svc, 'POST', '/api/v3/registry', registration('core-data'))).status).toBe(201);
+      expect((await as(svc, 'GET', '/api/v3/registry/serviceId/core-data')).status).toBe(200);
+      expect((await as(svc, 'POST', '/api/v3/registry', registration('core-metadata'))).status).toBe(403);
+      expect((await as(svc, 'GET', '/api/v3/registry/serviceId/core-metadata')).status).toBe(403);
+      expect((await as(svc, 'GET', '/api/v3/registry/all')).status).toBe(403);
+      expect((await as(svc, 'PUT', '/api/v3/kvs/key/edgex/v4/core-data/Writable/LogLevel', { value: 'DEBUG' })).status).toBe(403);
+      const op = (await (await as(svc, 'POST', '/api/v2/system/operation', [{ apiVersion: 'v2', serviceName: 'core-data', action: 'stop' }])).json()) as Array<{ statusCode: number }>;
+      expect(op[0].statusCode).toBe(403);
+      expect((await as(ops, 'PUT', '/api/v3/kvs/key/edgex/v4/core-data/Writable/LogLevel', { value: 'DEBUG' })).status).toBe(200);
+      expect((await as(ops, 'POST', '/api/v3/registry', registration('core-metadata'))).status).toBe(201);
+      expect((await as(svc, 'DELETE', '/api/v3/registry/serviceId/core-metadata')).status).toBe(403);
+      expect((await as(svc, 'DELETE', '/api/v3/registry/serviceId/core-data')).status).toBe(204);
+    });
+
     it('lets an operator in with Basic and a service with its Bearer token', async () => {
       expect((await fetch(url, { headers: { authorization: basic('ops', 'ops-secret') } })).status).toBe(200);
-      expect((await fetch(url, { headers: { authorization: 'Bearer core-data-token' } })).status).toBe(200);
+      // A service may not list every registration, but it is let in (403, not 401).
+      expect((await fetch(url, { headers: { authorization: 'Bearer core-data-token' } })).status).toBe(403);
     });
   });
 
