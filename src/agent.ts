@@ -1,4 +1,5 @@
 // The composition root: config -> store -> providers -> engines -> inbox -> fronts, and the stop order.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
@@ -16,6 +17,13 @@ import { mountAgentRoutes } from './http/agent-routes.js';
 import { isLoopbackHost } from './http/page-origin.js';
 import { StatusFeed } from './http/status-feed.js';
 import { mountStatusPage } from './http/status-page.js';
+import type { MountRoutes } from './http/http-front.js';
+import { HttpAuthenticator } from './http/http-auth.js';
+import { httpTransportPlan } from './http/http-transport-plan.js';
+import { intakeCaller } from './http/intake-call.js';
+import { mountKeeperRoutes } from './http/keeper-routes.js';
+import { mountSystemRoutes } from './http/system-routes.js';
+import { KeeperChangePublisher } from './mqtt/keeper-change-publisher.js';
 import { BrokerAccess } from './mqtt/broker-access.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
 import { MqttFront } from './mqtt/mqtt-front.js';
@@ -23,6 +31,7 @@ import type { MqttTransport } from './mqtt/transport.js';
 import type { Ports, SelfControl } from './operations/ports.js';
 import type { Registry } from './registry/registry.js';
 import { selectRegistry } from './registry/registry-selection.js';
+import { StoreKeyValues } from './registry/kv-store.js';
 import { verifyPassword } from './security/password-hash.js';
 import { LevelStore } from './store/level-store.js';
 import { openStoreOrExplain } from './store/store-opening.js';
@@ -68,6 +77,7 @@ export class Agent {
     const registry: Registry = await selectRegistry({
       type: config.registry.type,
       consul: config.registry.consul,
+      keeper: config.registry.keeper,
       etcd: config.registry.etcd,
       store,
       manifest: config.services,
@@ -93,6 +103,7 @@ export class Agent {
 
     const ports: Ports = {
       registry,
+      kv: new StoreKeyValues(store, config.http.keeper.serviceRoot),
       services: supervisor,
       trust,
       events,
@@ -148,27 +159,25 @@ export class Agent {
       now: () => clock.now(),
       log: log.child({ part: 'http' }),
     });
-    const http = new HttpFront({
-      host: config.http.host,
-      port: config.http.port,
-      clock,
-      log: log.child({ part: 'http' }),
-      routes: [
-        (router) =>
-          mountAgentRoutes(router, {
-            intake: inbox,
-            counters: () => {
-              const { devices, trusted } = trust.counts();
-              return { ...supervisor.counters(), devices, trustedDevices: trusted, uptimeS: Math.floor((clock.now() - startedAt) / 1000) };
-            },
-            health: () => {
-              const { writable, reason } = store.condition();
-              return { status: writable ? 'UP' : 'DEGRADED', checks: { store: writable ? 'writable' : `not writable: ${reason}`, registry: registry.kind } };
-            },
-          }),
-        (router) => mountStatusPage(router, { intake: inbox, feed, loopback: isLoopbackHost(config.http.host) }),
-      ],
-    });
+    const keeperChanges = new KeeperChangePublisher({ transport, events, topicPrefix: config.http.keeper.changeTopicPrefix, log: log.child({ part: 'keeper' }) });
+    keeperChanges.start();
+    this.onStop('keeper KV change publisher', async () => keeperChanges.stop());
+
+    const http = await this.openHttp(inbox, [
+      (router) =>
+        mountAgentRoutes(router, {
+          intake: inbox,
+          counters: () => {
+            const { devices, trusted } = trust.counts();
+            return { ...supervisor.counters(), devices, trustedDevices: trusted, uptimeS: Math.floor((clock.now() - startedAt) / 1000) };
+          },
+          health: () => {
+            const { writable, reason } = store.condition();
+            return { status: writable ? 'UP' : 'DEGRADED', checks: { store: writable ? 'writable' : `not writable: ${reason}`, registry: registry.kind } };
+          },
+        }),
+      (router) => mountStatusPage(router, { intake: inbox, feed, loopback: isLoopbackHost(config.http.host) }),
+    ]);
     await http.start();
     feed.start();
     this.httpPort = http.port;
@@ -204,6 +213,26 @@ export class Agent {
       { agentId: config.agent.id, mqttPort: this.mqttPort, httpPort: this.httpPort, registry: registry.kind, version: VERSION, startupMs: clock.now() - startedAt },
       'ready',
     );
+  }
+
+  /** The HTTP front with its route modules: the agent's own and the status page, Core Keeper's API, the SMA system API. */
+  private async openHttp(inbox: Inbox, ownRoutes: MountRoutes[]): Promise<HttpFront> {
+    const { config, log, clock } = this;
+    const h = config.http;
+    const plan = httpTransportPlan({ host: h.host, users: h.users?.length ?? 0, tls: h.cert !== undefined, allowPlaintext: h.allowPlaintext });
+    if (plan.errors.length) throw new ConfigError(plan.errors);
+    for (const w of plan.warnings) log.warn({ insecure: true }, w);
+    const call = intakeCaller(inbox);
+    const info = { serviceName: config.agent.id, version: VERSION, publicConfig: () => publicConfig(config) };
+    return new HttpFront({
+      host: h.host,
+      port: h.port,
+      clock,
+      log: log.child({ part: 'http' }),
+      ...(h.users?.length ? { authenticator: new HttpAuthenticator(h.users, () => clock.now()) } : {}),
+      ...(h.cert && h.key ? { tls: { cert: readFileSync(h.cert), key: readFileSync(h.key) } } : {}),
+      routes: [...ownRoutes, (router) => mountKeeperRoutes(router, { call, ...info }), (router) => mountSystemRoutes(router, { call, ...info })],
+    });
   }
 
   private async openExecutor(): Promise<Executor> {
@@ -276,4 +305,11 @@ export class Agent {
     })();
     return this.stopping;
   }
+}
+
+/** The configuration as /config shows it: password and token hashes and key paths left out. */
+export function publicConfig(config: Config): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify(config, (key, value: unknown) => (['passwordHash', 'tokenHash', 'password', 'key', 'psk'].includes(key) ? undefined : value)),
+  ) as Record<string, unknown>;
 }

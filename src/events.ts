@@ -52,7 +52,15 @@ export interface AgentEvent {
   at: number;
 }
 
-export type SmaEvent = ServiceEvent | TrustEvent | PluginReregisterEvent | AgentEvent;
+/** One KV key changed (EdgeX Core Keeper): `value` undefined means deleted. Published for keeper config watchers. */
+export interface KvEvent {
+  kind: 'kv';
+  key: string;
+  value?: unknown;
+  at: number;
+}
+
+export type SmaEvent = ServiceEvent | TrustEvent | PluginReregisterEvent | AgentEvent | KvEvent;
 
 type Listener = (event: SmaEvent) => void;
 

@@ -7,7 +7,14 @@ export { SERVICE_NAME };
 export const serviceNameSchema = z.string().regex(SERVICE_NAME, 'must match ^[a-z0-9][a-z0-9._-]{0,62}$');
 
 export const checkSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('http'), url: z.string().url().refine(isPlainHttpUrl, 'must be an http:// or https:// URL without user or password') }).strict(),
+  z
+    .object({
+      type: z.literal('http'),
+      url: z.string().url().refine(isPlainHttpUrl, 'must be an http:// or https:// URL without user or password'),
+      /** This service's own check interval (EdgeX registrations carry one); default health.intervalMs. */
+      intervalMs: z.number().int().min(100).max(86_400_000).optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('heartbeat') }).strict(),
   z.object({ type: z.literal('process') }).strict(),
   z.object({ type: z.literal('none') }).strict(),
@@ -56,7 +63,7 @@ export type ServiceRegistration = z.infer<typeof registrationSchema>;
 export type ServiceStatus = 'RUNNING' | 'STOPPED' | 'STARTING' | 'STOPPING' | 'BACKOFF' | 'FAILED' | 'HALT' | 'UNKNOWN';
 export type Health = 'UP' | 'DOWN' | 'UNKNOWN';
 export type Desired = 'RUNNING' | 'STOPPED';
-export type RegistryKind = 'CONSUL' | 'ETCD' | 'SMA' | 'NONE';
+export type RegistryKind = 'CONSUL' | 'KEEPER' | 'ETCD' | 'SMA' | 'NONE';
 
 /** What a registry keeps about a service: its registration plus the state that must survive restarts. */
 export interface ServiceRecord {

@@ -17,6 +17,18 @@ const brokerUser = z
   })
   .strict();
 
+const httpUser = z
+  .object({
+    username: z.string().min(1).max(128),
+    /** scrypt hash of the password (HTTP Basic), see `sma-bridge passwd`. */
+    passwordHash: z.string().min(1).optional(),
+    /** scrypt hash of a bearer token (Authorization: Bearer ...). */
+    tokenHash: z.string().min(1).optional(),
+    role: z.enum(['operator', 'service', 'device']),
+  })
+  .strict()
+  .refine((u) => u.passwordHash !== undefined || u.tokenHash !== undefined, { message: 'needs passwordHash or tokenHash' });
+
 const commandExecutor = z
   .object({
     type: z.literal('command'),
@@ -102,8 +114,9 @@ export const configSchema = z
       .prefault({}),
     registry: z
       .object({
-        type: z.enum(['auto', 'consul', 'etcd', 'sma', 'none']).default('auto'),
+        type: z.enum(['auto', 'consul', 'keeper', 'etcd', 'sma', 'none']).default('auto'),
         consul: z.object({ url: z.string().url() }).strict().optional(),
+        keeper: z.object({ url: z.string().url() }).strict().optional(),
         etcd: z.object({ hosts: z.array(z.string()).min(1), prefix: z.string().default('/sma-bridge/') }).strict().optional(),
       })
       .strict()
@@ -139,7 +152,30 @@ export const configSchema = z
       .preprocess((v) => (typeof v === 'string' ? { type: v } : v), z.discriminatedUnion('type', [processExecutor, commandExecutor]))
       .prefault({ type: 'process' }),
     services: z.array(registrationSchema).default([]),
-    http: z.object({ host: z.string().default('127.0.0.1'), port: port.default(48090) }).strict().prefault({}),
+    http: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: port.default(48090),
+        /** Who may call the HTTP APIs; required on any address other than loopback (same roles as the broker). */
+        users: z.array(httpUser).optional(),
+        /** PEM files: with both, the front serves HTTPS. */
+        cert: z.string().optional(),
+        key: z.string().optional(),
+        /** Serve users' passwords over plain HTTP beyond loopback anyway (logged loudly at every start). */
+        allowPlaintext: z.boolean().default(false),
+        keeper: z
+          .object({
+            /** Where a service's configuration keys start: `{serviceRoot}/{service}/...` (EdgeX 4: edgex/v4). */
+            serviceRoot: z.string().regex(/^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/).default('edgex/v4'),
+            /** MQTT topic prefix of KV change messages (EdgeX keeper clients subscribe below it). */
+            changeTopicPrefix: z.string().regex(/^[^#+]+$/, 'no MQTT wildcards').default('edgex/configs'),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({})
+      .refine((h) => (h.cert === undefined) === (h.key === undefined), { message: 'cert and key go together', path: ['cert'] }),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().prefault({}),
   })
   .strict();

@@ -1,12 +1,14 @@
 // The HTTP front: one server, one router; route modules (agent, Core Keeper, SMA system API, status page) mount onto it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { asSmaError } from '../errors.js';
 import { LogThrottle } from '../log-throttle.js';
 import type { Clock } from '../clock.js';
 import { httpStatusOf, sendJson } from './respond.js';
-import { Router, type RequestContext } from './router.js';
+import type { HttpAuthenticator } from './http-auth.js';
+import { Router, type HttpPrincipal, type RequestContext } from './router.js';
 
 /** A route module: adds its routes to the router. */
 export type MountRoutes = (router: Router) => void;
@@ -15,6 +17,10 @@ export interface HttpFrontOptions {
   host: string;
   port: number;
   routes: MountRoutes[];
+  /** With users configured: every request must authenticate (401 otherwise). */
+  authenticator?: HttpAuthenticator;
+  /** PEM certificate and key: serve HTTPS. */
+  tls?: { cert: Buffer; key: Buffer };
   clock: Clock;
   log: Logger;
 }
@@ -34,7 +40,8 @@ export class HttpFront {
   }
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    const server = this.o.tls ? createTlsServer({ cert: this.o.tls.cert, key: this.o.tls.key }, onRequest) : createServer(onRequest);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.o.port, this.o.host, () => resolve());
@@ -60,7 +67,16 @@ export class HttpFront {
       sendJson(res, 405, { code: 'INVALID_REQUEST', message: `${req.method} not allowed here` }, { allow: found.allow.join(', ') });
       return;
     }
-    const ctx: RequestContext = { req, res, url, params: found.params };
+    let principal: HttpPrincipal | undefined;
+    if (this.o.authenticator) {
+      principal = await this.o.authenticator.authenticate(req);
+      if (!principal) {
+        this.refusals.warn({ path: url.pathname.slice(0, 256) }, 'HTTP request without valid credentials');
+        sendJson(res, 401, { code: 'FORBIDDEN', message: 'credentials required' }, { 'www-authenticate': 'Basic realm="sma-bridge", Bearer' });
+        return;
+      }
+    }
+    const ctx: RequestContext = { req, res, url, params: found.params, ...(principal ? { principal } : {}) };
     try {
       await found.handler(ctx);
     } catch (err) {

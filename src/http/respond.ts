@@ -51,4 +51,4 @@ const STATUS_OF_CODE: Record<ErrorCode, number> = {
 };
 
 /** The HTTP status a contract error code answers with. */
-export const httpStatusOf = (code: ErrorCode): number => STATUS_OF_CODE[code];
+export const httpStatusOf = (code: ErrorCode | string): number => STATUS_OF_CODE[code as ErrorCode] ?? 500;

@@ -1,13 +1,12 @@
 // Method + path pattern -> handler. Route modules (keeper, system, status page...) each mount their own routes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Principal } from '../policy/principal.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD';
 
+
 /** Who sent the request, as the front authenticated it; `undefined` when no users are configured (loopback). */
-export interface HttpPrincipal {
-  role: 'operator' | 'service' | 'device';
-  username: string;
-}
+export type HttpPrincipal = Principal;
 
 export interface RequestContext {
   req: IncomingMessage;

@@ -1,6 +1,7 @@
 // config.get / config.set: a service's configuration, merged on write.
 import { notFound } from '../errors.js';
-import { isPlainObject, type ServiceConfig } from '../model.js';
+import { isPlainObject, type ServiceConfig, type ServiceRecord } from '../model.js';
+import { changedLeaves, keyOf } from './kv-keys.js';
 import type { OperationOutcome, Ports } from './ports.js';
 import type { RequestOf } from './schemas.js';
 
@@ -27,13 +28,23 @@ export function mergeConfig(base: ServiceConfig, patch: ServiceConfig): ServiceC
 export async function configSet(ports: Ports, req: RequestOf<'config.set'>): Promise<OperationOutcome> {
   const record = await ports.registry.get(req.name);
   if (!record || record.halted) throw notFound(`no service named ${req.name}`);
-  const config = mergeConfig(record.config, req.config);
-  const changed = JSON.stringify(config) !== JSON.stringify(record.config);
-  if (changed) {
+  return { result: await applyConfig(ports, record, req.config) };
+}
+
+/**
+ * Merges `patch` into the service's configuration; on a change emits CONFIG and one KV event per changed
+ * leaf (EdgeX keeper clients watch those). Shared by config.set and KV writes under the service's keys.
+ */
+export async function applyConfig(ports: Ports, record: ServiceRecord, patch: ServiceConfig): Promise<{ name: string; config: ServiceConfig; restartRequired: boolean }> {
+  const config = mergeConfig(record.config, patch);
+  const changes = changedLeaves(record.config, config);
+  if (changes.length > 0) {
     await ports.registry.update(record.name, { config });
-    ports.events.emit({ kind: 'service', type: 'CONFIG', name: record.name, at: ports.clock.now() });
+    const at = ports.clock.now();
+    ports.events.emit({ kind: 'service', type: 'CONFIG', name: record.name, at });
+    for (const [path, value] of changes) ports.events.emit({ kind: 'kv', key: keyOf(ports.kv.serviceRoot, record.name, path), value, at });
   }
   // The agent cannot hot-reload a foreign service: a running one has to restart to see the change.
-  const restartRequired = changed && ports.services.view(record).status === 'RUNNING';
-  return { result: { name: record.name, config, restartRequired } };
+  const restartRequired = changes.length > 0 && ports.services.view(record).status === 'RUNNING';
+  return { name: record.name, config, restartRequired };
 }

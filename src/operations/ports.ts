@@ -18,8 +18,29 @@ export interface AgentInfo {
   startedAt: number;
 }
 
+/** A stored KV entry (EdgeX Core Keeper); times in ms since the epoch. */
+export interface KvEntry {
+  key: string;
+  value: unknown;
+  created?: number;
+  modified?: number;
+}
+
+/**
+ * The KV keys that belong to no registered service (a service's own keys are its configuration, in the
+ * registry). `serviceRoot` is where service keys start: `{serviceRoot}/{name}/...`.
+ */
+export interface KeyValueStore {
+  readonly serviceRoot: string;
+  /** Entries equal to or below `prefix`, in key order. */
+  list(prefix: string): Promise<KvEntry[]>;
+  put(entries: Array<{ key: string; value: unknown }>, at: number): Promise<void>;
+  delete(keys: string[]): Promise<void>;
+}
+
 export interface Ports {
   registry: Registry;
+  kv: KeyValueStore;
   services: ServiceControl;
   trust: TrustQuery;
   events: EventBus;

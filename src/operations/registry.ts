@@ -1,12 +1,16 @@
 // registry.register / registry.deregister.
 import { notFound } from '../errors.js';
+import type { ServiceConfig, ServiceRecord } from '../model.js';
+import { mergeConfig } from './config.js';
+import { keyOf, nest, serviceOfKey } from './kv-keys.js';
 import type { OperationOutcome, Ports } from './ports.js';
 import type { RequestOf } from './schemas.js';
 import { mayDecideStart } from '../policy/authorization.js';
 import type { Principal } from '../policy/principal.js';
 
 export async function registryRegister(ports: Ports, req: RequestOf<'registry.register'>, caller: Principal): Promise<OperationOutcome> {
-  const record = await ports.registry.register(mayDecideStart(caller) ? req : await withStartKept(ports, req));
+  let record = await ports.registry.register(mayDecideStart(caller) ? req : await withStartKept(ports, req));
+  record = await adoptStoredKeys(ports, record);
   ports.services.track(record);
   ports.events.emit({ kind: 'service', type: 'REGISTERED', name: record.name, at: ports.clock.now() });
   return { result: ports.services.view(record) };
@@ -26,4 +30,25 @@ async function withStartKept(ports: Ports, req: RequestOf<'registry.register'>):
   const { start: _ignored, ...rest } = req;
   const existing = await ports.registry.get(req.name);
   return existing?.start ? { ...rest, start: existing.start } : rest;
+}
+
+/**
+ * EdgeX services write their configuration to the KV store before they register: on registration those
+ * keys become the service's configuration (what config.get shows) and leave the plain KV store.
+ */
+async function adoptStoredKeys(ports: Ports, record: ServiceRecord): Promise<ServiceRecord> {
+  const prefix = keyOf(ports.kv.serviceRoot, record.name, []);
+  const stored = await ports.kv.list(prefix);
+  if (stored.length === 0) return record;
+  const patch = stored.reduce<ServiceConfig>((acc, e) => mergeConfig(acc, nest(serviceOfKey(ports.kv.serviceRoot, e.key)!.path, e.value)), {});
+  const config = mergeConfig(patch, record.config);
+  const updated = (await ports.registry.update(record.name, { config })) ?? record;
+  await ports.kv.delete(stored.map((e) => e.key));
+  return updated;
+}
+
+/** Registry records as a view plus what a registry API shows of the registration (Core Keeper). */
+export async function registryEntries(ports: Ports, req: RequestOf<'registry.entries'>): Promise<OperationOutcome> {
+  const records = (await ports.registry.list()).filter((r) => (req.includeDeregistered || !r.halted) && (!req.names || req.names.includes(r.name)));
+  return { result: records.map((r) => ({ ...ports.services.view(r), check: r.check, halted: r.halted })) };
 }

@@ -1,9 +1,12 @@
 // One zod schema per operation's request, shared by every front (CONTRACT section 4).
 import { z } from 'zod';
+import { KEY_PATTERN } from './kv-keys.js';
 import { configObjectSchema, registrationSchema, serviceNameSchema } from '../model.js';
 
 const names = z.array(serviceNameSchema).max(1000);
 const trustLevel = z.enum(['COMPLETE', 'NONE']);
+
+const kvKey = z.string().max(1024).regex(KEY_PATTERN, 'a key is `/`-separated segments of letters, digits and ._~-');
 
 export const TRUST_PAGE_MAX = 10_000;
 
@@ -37,6 +40,10 @@ export const requestSchemas = {
     })
     .strict(),
   'agent.info': z.object({}).strict(),
+  'registry.entries': z.object({ names: names.optional(), includeDeregistered: z.boolean().optional() }).strict(),
+  'kv.get': z.object({ key: kvKey, keyOnly: z.boolean().optional() }).strict(),
+  'kv.put': z.object({ key: kvKey, value: z.unknown(), flatten: z.boolean().optional() }).strict(),
+  'kv.delete': z.object({ key: kvKey, prefixMatch: z.boolean().optional() }).strict(),
 } as const;
 
 export type OperationName = keyof typeof requestSchemas;

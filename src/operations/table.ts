@@ -4,7 +4,8 @@ import type { OperationName, RequestOf } from './schemas.js';
 import type { Principal } from '../policy/principal.js';
 import { agentInfo, trustGet } from './agent.js';
 import { configGet, configSet } from './config.js';
-import { registryDeregister, registryRegister } from './registry.js';
+import { kvDelete, kvGet, kvPut } from './kv.js';
+import { registryDeregister, registryEntries, registryRegister } from './registry.js';
 import { servicesBatch, servicesHealth, servicesList, servicesMetrics } from './services.js';
 
 /** `caller` is whoever the inbox let through; most operations do not need to know. */
@@ -23,6 +24,10 @@ export const operations: { [N in OperationName]: Run<N> } = {
   'registry.deregister': registryDeregister,
   'trust.get': trustGet,
   'agent.info': agentInfo,
+  'registry.entries': registryEntries,
+  'kv.get': kvGet,
+  'kv.put': kvPut,
+  'kv.delete': kvDelete,
 };
 
 /** Operations that change nothing: they need no journal entry and take no service lock. */
@@ -33,4 +38,6 @@ export const readOnly: ReadonlySet<OperationName> = new Set([
   'config.get',
   'trust.get',
   'agent.info',
+  'registry.entries',
+  'kv.get',
 ]);

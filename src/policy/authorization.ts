@@ -14,7 +14,8 @@ export interface PolicyOptions {
 }
 
 /** What a service may ask about itself; every other operation is an operator's. */
-const SERVICE_OPERATIONS: ReadonlySet<OperationName> = new Set(['registry.register', 'registry.deregister', 'config.get', 'services.health']);
+// registry.entries: Keeper's GET by serviceId, which go-mod-registry sends before (re-)registering.
+const SERVICE_OPERATIONS: ReadonlySet<OperationName> = new Set(['registry.register', 'registry.deregister', 'registry.entries', 'config.get', 'services.health']);
 
 export class AuthorizationPolicy {
   constructor(private readonly options: PolicyOptions) {}

@@ -1,6 +1,6 @@
 // registry.type -> one Registry (CONTRACT section 7; seeds: Consul first, then the SMA, then none).
-// auto: Consul when registry.consul.url answers, else etcd when configured and answering, else the
-// embedded registry. An external registry comes wrapped in FallbackRegistry (static manifest behind it);
+// auto: Consul when registry.consul.url answers, else Core Keeper when registry.keeper.url answers, else
+// etcd when configured and answering, else the embedded registry. An external registry comes wrapped in FallbackRegistry (static manifest behind it);
 // an explicit consul/etcd that does not answer at start-up starts in fallback and is probed until it does.
 // The composition root passes everything in; provider construction is injectable for tests.
 import type { Logger } from 'pino';
@@ -15,18 +15,20 @@ import { FallbackRegistry } from './fallback-registry.js';
 import { ManifestRegistry } from './manifest-registry.js';
 import type { Registry } from './registry.js';
 
-export type RegistryType = 'auto' | 'consul' | 'etcd' | 'sma' | 'none';
+export type RegistryType = 'auto' | 'consul' | 'keeper' | 'etcd' | 'sma' | 'none';
 
 export interface RegistryProviders {
   embedded(store: Store): Promise<Registry>;
   manifest(store: Store, manifest: readonly ServiceRegistration[]): Promise<Registry>;
   consul(url: string): ExternalRegistry | Promise<ExternalRegistry>;
+  keeper(url: string): ExternalRegistry | Promise<ExternalRegistry>;
   etcd(hosts: string[], prefix: string | undefined): ExternalRegistry | Promise<ExternalRegistry>;
 }
 
 export interface RegistrySelectionOptions {
   type: RegistryType;
   consul?: { url: string };
+  keeper?: { url: string };
   etcd?: { hosts: string[]; prefix?: string };
   store: Store;
   /** The config's `services`: served when the type is none, and as the fallback of an external registry. */
@@ -57,8 +59,8 @@ export async function selectRegistry(options: RegistrySelectionOptions): Promise
     chose('SMA', 'registry.type sma: the embedded registry');
     return providers.embedded(store);
   }
-  if (type === 'consul' || type === 'etcd') {
-    const external = await (type === 'consul' ? consulOf(options, providers) : etcdOf(options, providers));
+  if (type === 'consul' || type === 'keeper' || type === 'etcd') {
+    const external = await (type === 'consul' ? consulOf(options, providers) : type === 'keeper' ? keeperOf(options, providers) : etcdOf(options, providers));
     const answered = await answers(external);
     chose(answered ? external.kind : 'NONE', answered ? `registry.type ${type}` : `registry.type ${type}, not answering: static manifest until it does`);
     return wrap(external, options, providers, !answered);
@@ -73,6 +75,15 @@ export async function selectRegistry(options: RegistrySelectionOptions): Promise
     }
     tried.push(`consul ${options.consul.url} does not answer`);
     await consul.close();
+  }
+  if (options.keeper) {
+    const keeper = await providers.keeper(options.keeper.url);
+    if (await answers(keeper)) {
+      chose('KEEPER', `auto: ${options.keeper.url} answers${tried.length ? `; ${tried.join('; ')}` : ''}`);
+      return wrap(keeper, options, providers, false);
+    }
+    tried.push(`keeper ${options.keeper.url} does not answer`);
+    await keeper.close();
   }
   if (options.etcd) {
     const etcd = await providers.etcd(options.etcd.hosts, options.etcd.prefix);
@@ -95,6 +106,7 @@ function defaultProviders(options: RegistrySelectionOptions): RegistryProviders 
     // External providers load on demand: etcd3 and its gRPC stack cost ~25 MB that a gateway without etcd should not pay.
     consul: async (url) =>
       new (await import('./consul-registry.js')).ConsulRegistry({ url, log, clock: options.clock, checkIntervalMs: options.probeIntervalMs, checkTimeoutMs: options.checkTimeoutMs }),
+    keeper: async (url) => new (await import('./keeper-registry.js')).KeeperRegistry({ url, log }),
     etcd: async (hosts, prefix) => (await import('./etcd-registry.js')).EtcdRegistry.open({ hosts, prefix, log, agentId: options.agentId }),
   };
 }
@@ -102,6 +114,11 @@ function defaultProviders(options: RegistrySelectionOptions): RegistryProviders 
 function consulOf(options: RegistrySelectionOptions, providers: RegistryProviders): ExternalRegistry | Promise<ExternalRegistry> {
   if (!options.consul) throw invalidRequest('registry.consul.url: needed when registry.type is consul');
   return providers.consul(options.consul.url);
+}
+
+function keeperOf(options: RegistrySelectionOptions, providers: RegistryProviders): ExternalRegistry | Promise<ExternalRegistry> {
+  if (!options.keeper) throw invalidRequest('registry.keeper.url: needed when registry.type is keeper');
+  return providers.keeper(options.keeper.url);
 }
 
 function etcdOf(options: RegistrySelectionOptions, providers: RegistryProviders): ExternalRegistry | Promise<ExternalRegistry> {

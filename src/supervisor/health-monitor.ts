@@ -192,7 +192,9 @@ export class HealthMonitor {
     }
     // A start or restart meanwhile may already have asked for an early check: keep it. A stop meanwhile: none.
     const key = CHECK + state.record.name;
-    if (!this.queue.has(key) && meantToRun(state)) this.queue.schedule(key, Math.max(this.d.clock.now(), at + this.d.health.intervalMs));
+    const { check } = state.record;
+    const everyMs = (check.type === 'http' && check.intervalMs) || this.d.health.intervalMs;
+    if (!this.queue.has(key) && meantToRun(state)) this.queue.schedule(key, Math.max(this.d.clock.now(), at + everyMs));
   }
 
   private probe(state: ServiceState): Promise<CheckOutcome> {

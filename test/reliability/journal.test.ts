@@ -15,6 +15,7 @@ import type { ServiceControl } from '../../src/supervisor/service-control.js';
 import { noDevices } from '../../src/trust/trust-query.js';
 import { tempDir } from '../support/agent-process.js';
 import { OPERATOR, testPolicy } from '../support/principals.js';
+import { StoreKeyValues } from '../../src/registry/kv-store.js';
 
 const log = pino({ level: 'silent' });
 const HOUR = 3_600_000;
@@ -91,6 +92,7 @@ describe('Journal', () => {
     await registry.register({ name: 'a', check: { type: 'none' } });
     const ports: Ports = {
       registry,
+      kv: new StoreKeyValues(store, 'edgex/v4'),
       services: control,
       trust: noDevices,
       events: new EventBus(),

@@ -16,6 +16,7 @@ import { noDevices } from '../../src/trust/trust-query.js';
 import { tempDir } from '../support/agent-process.js';
 import { alwaysRunning } from '../support/always-running.js';
 import { OPERATOR, testPolicy } from '../support/principals.js';
+import { StoreKeyValues } from '../../src/registry/kv-store.js';
 
 const erofs = (): Error => Object.assign(new Error('IO error: 000003.log: Read-only file system'), { code: 'LEVEL_IO_ERROR' });
 
@@ -56,6 +57,7 @@ describe('a store that turns read-only', () => {
     store = new GuardedStore(disk, { clock, log: pino({ level: 'silent' }), probeEveryMs: 5_000, probeBytes: 4096 });
     const ports: Ports = {
       registry: await EmbeddedRegistry.open(store),
+      kv: new StoreKeyValues(store, 'edgex/v4'),
       services: control,
       trust: noDevices,
       events: new EventBus(),

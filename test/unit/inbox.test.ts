@@ -15,6 +15,7 @@ import { LevelStore } from '../../src/store/level-store.js';
 import { noDevices } from '../../src/trust/trust-query.js';
 import { tempDir } from '../support/agent-process.js';
 import { OPERATOR, testPolicy } from '../support/principals.js';
+import { StoreKeyValues } from '../../src/registry/kv-store.js';
 
 const log = pino({ level: 'silent' });
 
@@ -55,6 +56,7 @@ describe('Inbox', () => {
     selfActions = [];
     const ports: Ports = {
       registry,
+      kv: new StoreKeyValues(store, 'edgex/v4'),
       services: control,
       trust: noDevices,
       events: new EventBus(),
