@@ -43,38 +43,32 @@ export function mountSystemRoutes(router: Router, o: SystemRoutesOptions): void 
       }
     };
 
-    router.get(
-      `${api}/system/health`,
-      edgex(async (ctx) => {
-        const names = servicesQuery(ctx);
-        const views = new Map(((await o.call(ctx, 'services.health', { names })) as HealthView[]).map((h) => [h.name, h]));
-        sendJson(
-          ctx.res,
-          207,
-          names.map((n) => {
-            const h = views.get(n);
-            if (!h) return missing(n);
-            // As EdgeX's SMA did: 200 for a healthy service, 503 (with why) for one that is not.
-            return h.health === 'UP' ? item(n, 200) : item(n, 503, {}, h.detail ?? `health ${h.health}`);
-          }),
-        );
-      }),
-    );
-    router.get(
-      `${api}/system/metrics`,
-      edgex(async (ctx) => {
-        const names = servicesQuery(ctx);
-        const views = new Map(((await o.call(ctx, 'services.metrics', { names })) as MetricsView[]).map((m) => [m.name, m]));
-        sendJson(
-          ctx.res,
-          207,
-          names.map((n) => {
-            const m = views.get(n);
-            if (!m) return missing(n);
-            return item(n, 200, { metrics: { cpuUsedPercent: m.cpuPercent, memoryUsed: m.memoryBytes, uptimeS: m.uptimeS, restarts: m.restarts } });
-          }),
-        );
-      }),
+    /** A GET answering one item per `?services=` name from one batch operation's views (404 for a name it lacks). */
+    const perServiceView = <V extends { name: string }>(
+      path: string,
+      op: 'services.health' | 'services.metrics',
+      toItem: (name: string, view: V) => Record<string, unknown>,
+    ): void => {
+      router.get(
+        `${api}/system/${path}`,
+        edgex(async (ctx) => {
+          const names = servicesQuery(ctx);
+          const views = new Map(((await o.call(ctx, op, { names })) as V[]).map((view) => [view.name, view]));
+          sendJson(
+            ctx.res,
+            207,
+            names.map((n) => {
+              const view = views.get(n);
+              return view ? toItem(n, view) : missing(n);
+            }),
+          );
+        }),
+      );
+    };
+    // As EdgeX's SMA did: 200 for a healthy service, 503 (with why) for one that is not.
+    perServiceView<HealthView>('health', 'services.health', (n, h) => (h.health === 'UP' ? item(n, 200) : item(n, 503, {}, h.detail ?? `health ${h.health}`)));
+    perServiceView<MetricsView>('metrics', 'services.metrics', (n, m) =>
+      item(n, 200, { metrics: { cpuUsedPercent: m.cpuPercent, memoryUsed: m.memoryBytes, uptimeS: m.uptimeS, restarts: m.restarts } }),
     );
     router.get(
       `${api}/system/config`,

@@ -22,12 +22,11 @@ export interface AgentProcess {
 }
 
 /**
- * The test runner's environment without its SMA_ variables (SMA_REQUIRE_PEERS and the like): the agent refuses an
- * SMA_ variable that names no configuration key, and an agent under test takes only the overrides a test gives it.
+ * The environment for an agent under test: the runner's (which runner-env.ts has already cleared of SMA_
+ * variables, so the agent takes only the overrides a test gives it) plus `extra`.
  */
 export function agentEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SMA_')));
-  return { ...env, ...extra };
+  return { ...process.env, ...extra };
 }
 
 export function tempDir(prefix = 'sma-test-'): string {
