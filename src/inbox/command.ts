@@ -8,6 +8,12 @@ export interface Command {
   op: string;
   body: unknown;
   correlationId?: string;
+  /**
+   * A front's own deduplication key when it is not the correlationId (LwM2M: server and token/MID). It must
+   * hold at least two `/` (e.g. `lwm2m/{server}/{token}`): a correlation key (`{principal}/{correlationId}`,
+   * neither part with a `/`) holds one, so the two never collide.
+   */
+  idempotencyKey?: string;
   origin: Origin;
   /** Who sent it, as the front authenticated them: the policy decides on it; stored answers belong to it. */
   principal: Principal;

@@ -71,6 +71,24 @@ export class LevelStore implements Store {
     return count;
   }
 
+  /**
+   * Deletes entries whose value is not JSON: LevelDB's repair reads logs without checksums, so a damaged record
+   * can come back with garbage in it. Returns how many went.
+   */
+  async dropUndecodable(): Promise<number> {
+    // Raw bytes for keys too: a damaged key may not be UTF-8, and only its exact bytes delete it.
+    const bad: Buffer[] = [];
+    for await (const [key, value] of this.db.iterator<Buffer, Buffer>({ fillCache: false, keyEncoding: 'buffer', valueEncoding: 'buffer' })) {
+      try {
+        JSON.parse(value.toString('utf8'));
+      } catch {
+        bad.push(key);
+      }
+    }
+    if (bad.length) await this.db.batch<Buffer, Buffer>(bad.map((key) => ({ type: 'del' as const, key })), { keyEncoding: 'buffer', sync: true });
+    return bad.length;
+  }
+
   /** Entries per section (sublevel), for reports. */
   async census(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
