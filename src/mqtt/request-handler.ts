@@ -72,7 +72,10 @@ export class RequestHandler {
     const route = this.routing.route(principal, requested, cid);
     const correlation: Correlation = { correlationId: cid, correlationData: message.correlationData, replyTo: route.topic };
     if (route.refusal) return this.refuse(correlation, codec, route.refusal, 'FORBIDDEN');
-    if (!cid) return this.refuse(correlation, codec, `a request needs a correlationId (${CORRELATION_RULE}) or MQTT 5 correlation data`);
+    // An MQTT 5 requester may rely on its response topic alone; anyone else's answer would be anonymous.
+    if (!cid && message.responseTopic === undefined) {
+      return this.refuse(correlation, codec, `a request needs a correlationId (${CORRELATION_RULE}), MQTT 5 correlation data or a response topic`);
+    }
     const ticket = await this.intake.accept({
       op,
       body,

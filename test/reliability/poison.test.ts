@@ -76,7 +76,9 @@ async function embeddedFront(agent: AgentProcess): Promise<Front> {
   return {
     async poison(p) {
       const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.mqttPort}`, { protocolVersion: 4, reconnectPeriod: 0 });
-      await c.publishAsync(`${agent.topicRoot}/${p.topic ?? 'request/registry.register'}`, p.payload, { qos: 1, retain: p.retain ?? false });
+      // The embedded broker cuts a client that publishes a retained message into the agent's tree.
+      const cut = new Promise<void>((resolve) => c.once('close', () => resolve()));
+      await Promise.race([c.publishAsync(`${agent.topicRoot}/${p.topic ?? 'request/registry.register'}`, p.payload, { qos: 1, retain: p.retain ?? false }), cut]);
       await c.endAsync(true);
     },
     valid: (n) => requester.request('agent.info', { correlationId: `valid-${n}` }, 10_000),
@@ -117,7 +119,7 @@ async function mosquittoFront(broker: Mosquitto, agent: AgentProcess): Promise<F
 
 const refusedLines = (agent: AgentProcess): number => agent.logs().filter((l) => l.msg === 'mqtt request refused').length;
 
-function poisonRun(label: string, corpusHere: Poison[], start: (dataDir: string) => Promise<AgentProcess>, connect: (agent: AgentProcess) => Promise<Front>): void {
+function poisonRun(label: string, corpusHere: Poison[], retainedKinds: string[], start: (dataDir: string) => Promise<AgentProcess>, connect: (agent: AgentProcess) => Promise<Front>): void {
   let agent: AgentProcess | undefined;
   let front: Front | undefined;
   afterAll(async () => {
@@ -140,7 +142,7 @@ function poisonRun(label: string, corpusHere: Poison[], start: (dataDir: string)
     expect((await front.names()).filter((n) => n.startsWith('poison-'))).toEqual([]);
     // Retained messages were ignored, logged once per kind.
     const retainedLogs = agent.logs().filter((l) => typeof l.msg === 'string' && l.msg.startsWith('retained message ignored'));
-    expect(retainedLogs.map((l) => l.kind).sort()).toEqual(['request', 'service-heartbeat']);
+    expect(retainedLogs.map((l) => l.kind).sort()).toEqual(retainedKinds);
     expect(refusedLines(agent)).toBeGreaterThan(0);
 
     await front.close();
@@ -166,6 +168,7 @@ describe('poison corpus through the embedded broker (MQTT 3.1.1)', () => {
   poisonRun(
     'embedded',
     corpus.filter((p) => !p.v5),
+    [], // the embedded broker refuses a client's retained publish into the agent's tree before the agent sees it
     (dataDir) => startAgent({ agent: { id: 'poison-e' } }, { dataDir }),
     embeddedFront,
   );
@@ -179,6 +182,7 @@ describe.skipIf(!haveMosquitto)('poison corpus through mosquitto (MQTT 5, persis
   poisonRun(
     'mosquitto',
     corpus,
+    ['request', 'service-heartbeat'],
     async (dataDir) => {
       broker ??= await startMosquitto();
       return startAgent({ agent: { id: 'poison-m' }, mqtt: { mode: 'external', url: broker.url, protocolVersion: 5 } }, { dataDir });
