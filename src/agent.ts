@@ -46,6 +46,9 @@ import { embeddedBrokerPlan, externalBrokerPlan, type TransportPlan } from './po
 import { toCloudEvent } from './trust/cloud-event.js';
 import { PACKAGE_ROOT, VERSION } from './version.js';
 
+/** In-flight commands get this long at a stop; the whole stop must fit in run-agent's STOP_DEADLINE_MS. */
+const DRAIN_MAX_MS = 4_000;
+
 export class Agent {
   private readonly stops: Array<[string, () => Promise<void>]> = [];
   private stopping?: Promise<void>;
@@ -113,8 +116,9 @@ export class Agent {
     };
     const journal = new Journal(store);
     await journal.open();
-    // Before any front takes a command: what a crash cut short is answered INTERRUPTED, never run again.
-    const interrupted = await journal.interruptUnfinished(clock.now());
+    // Before any front takes a command: what a crash cut short is answered INTERRUPTED, never run again;
+    // what was still waiting in a queue runs now, ahead of anything new.
+    const recovered = await journal.recover(clock.now());
     const compaction = new JournalCompaction(journal, clock, { keepMs: IDEMPOTENCY_WINDOW_MS, everyMs: 3_600_000 }, log.child({ part: 'journal' }));
     await compaction.start();
     const policy = new AuthorizationPolicy({ allowedCheckHosts: config.health.allowedHosts });
@@ -143,13 +147,19 @@ export class Agent {
     this.onStop('supervisor', () => supervisor.close());
     await trust.start();
     this.onStop('trust tracker (checkpoint)', () => trust.close());
+    // Once the engines run and before any front takes a command: queued commands keep their places.
+    const resumed = inbox.resume(recovered.queued);
+    if (recovered.interrupted.length || resumed.length) log.info({ interrupted: recovered.interrupted.length, resumed: resumed.length }, 'journal recovered');
     await mqtt.start();
     this.onStop('mqtt front (OFFLINE)', () => mqtt.stop());
     // The trust events a crash left in the outbox, now that the front listens: same ids as before.
     await trust.resendPending();
 
-    for (const entry of interrupted) {
+    for (const entry of recovered.interrupted) {
       if (entry.command.origin === 'mqtt') await mqtt.sendRecovered(entry.command, entry.reply!);
+    }
+    for (const { command, done } of resumed) {
+      if (command.origin === 'mqtt') void done.then((reply) => mqtt.sendRecovered(command, reply));
     }
 
     const feed = new StatusFeed({
@@ -205,7 +215,7 @@ export class Agent {
     }
     // Registered last, so it runs first on stop: no new commands, in-flight ones finish or stay journaled.
     this.onStop('intake (drain in-flight commands)', async () => {
-      const left = await inbox.drain(Math.min(config.operations.timeoutMs, 10_000));
+      const left = await inbox.drain(Math.min(config.operations.timeoutMs, DRAIN_MAX_MS));
       if (left) log.warn({ left }, 'commands still running at stop: journaled, answered INTERRUPTED at the next start');
       await compaction.stop();
     });

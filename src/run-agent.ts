@@ -7,6 +7,8 @@ import type { Config } from './config/schema.js';
 
 /** EX_TEMPFAIL: what the systemd unit (packaging/) is told to restart on (RestartForceExitStatus). */
 export const RESTART_ME = 75;
+/** A stop that has not finished by then (a stuck library, a broker that never answers) ends the process anyway. */
+export const STOP_DEADLINE_MS = 9_000;
 
 /** `sma-bridge start`: runs until SIGTERM/SIGINT; exit 2 on bad configuration. */
 export async function runAgent(options: { configPath?: string }): Promise<number> {
@@ -50,7 +52,14 @@ export async function runAgent(options: { configPath?: string }): Promise<number
     return 1;
   }
   await new Promise<void>((resolve) => {
-    const onSignal = (signal: string) => void agent.stop(signal).then(resolve);
+    const onSignal = (signal: string): void => {
+      // In-flight commands are journaled already: cutting a stuck stop short loses nothing.
+      setTimeout(() => {
+        log.error({ signal, deadlineMs: STOP_DEADLINE_MS }, 'stop did not finish in time; exiting anyway');
+        process.exit(1);
+      }, STOP_DEADLINE_MS).unref();
+      void agent.stop(signal).then(resolve);
+    };
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));
   });

@@ -13,6 +13,7 @@ export async function runRepairStore(values: OptionValues, io: CliIo): Promise<n
       .join(', ');
     writeLine(io.stdout, `repaired ${report.location}${report.fromPreOpenCopy ? ' (from the files kept by the refused start)' : ''}`);
     writeLine(io.stdout, `entries kept: ${kept || 'none'}`);
+    if (report.dropped) writeLine(io.stdout, `entries dropped as damaged: ${report.dropped}`);
     writeLine(io.stdout, `the files it started from are copied to ${report.backup}`);
     if (report.setAside) writeLine(io.stdout, `what the refused start left is moved to ${report.setAside}`);
     return EXIT_OK;

@@ -68,12 +68,15 @@ export async function stillRunning(entry: LedgerEntry): Promise<boolean> {
   return (await startTicksOf(entry.pid)) === entry.startTicks;
 }
 
-/** The start time of a live process, or undefined when it is gone. */
+/** The start time of a live process, or undefined when it is gone (a zombie is gone: it only waits to be reaped). */
 export async function startTicksOf(pid: number): Promise<number | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // Field 22; count from the command name's last ')', since the name may hold spaces.
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    // Fields 3 (state) and 22; count from the command name's last ')', since the name may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // An orphan's zombie lingers until init reaps it; waiting for it held every start after a crash 5 s.
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+    return Number(fields[19]);
   } catch {
     return undefined;
   }

@@ -7,9 +7,9 @@ import { batchNames } from '../operations/services.js';
 import { describeIssues, envelopeKeys, isOperationName, requestSchemas, type OperationName } from '../operations/schemas.js';
 import { operations, readOnly } from '../operations/table.js';
 import type { Command, Intake, Reply, Ticket } from './command.js';
-import { correlationKey, interruptedReply, type Journal } from './journal.js';
+import { correlationKey, interruptedReply, type Journal, type JournalEntry } from './journal.js';
 import type { AuthorizationPolicy } from '../policy/authorization.js';
-import type { Principal } from '../policy/principal.js';
+import { LOCAL_OPERATOR, type Principal } from '../policy/principal.js';
 import { KeyedLock } from './keyed-lock.js';
 import { LogThrottle } from '../log-throttle.js';
 
@@ -26,11 +26,20 @@ export interface InboxOptions {
 const failure = (err: unknown): Reply => ({ ok: false, error: asSmaError(err).toJSON() });
 const noop = (): void => {};
 
+
+/** A command from its arrival until its answer: a duplicate waits for `journaled`, then shares `done`. */
+interface Pending {
+  journaled: Promise<void>;
+  done: Promise<Reply>;
+}
+
 export class Inbox implements Intake {
   private readonly lock = new KeyedLock();
-  /** Commands by correlation key (principal and correlationId) from the moment they arrive until they are answered. */
-  private readonly running = new Map<string, Promise<Reply>>();
+  /** Mutating commands by dedupe key from the moment they arrive until they are answered. */
+  private readonly running = new Map<string, Pending>();
   private readonly inFlight = new Set<Promise<Reply>>();
+  /** Settles once the command admitted last has its place in its services' queues (see admit). */
+  private admitted: Promise<void> = Promise.resolve();
   private stopping = false;
   private readonly refusals: LogThrottle;
 
@@ -58,26 +67,58 @@ export class Inbox implements Intake {
     }
     const caller = command.principal;
     if (readOnly.has(op)) return this.track(this.run(op, body, caller));
-    const cid = correlationKey(command);
-    if (!cid) return this.journaled({ ...command, body }, op, body);
-
-    const inFlight = this.running.get(cid);
-    if (inFlight) return { done: inFlight, afterSent: noop };
-    // Reserved before the first await: a duplicate arriving meanwhile (a QoS 1 resend) joins this one.
+    const key = correlationKey(command);
+    const original = key ? this.running.get(key) : undefined;
+    if (original) {
+      // A QoS 1 resend of a command still on its way: acknowledged only once the original is on disk.
+      await original.journaled;
+      return { done: original.done, afterSent: noop };
+    }
+    // Everything up to here is synchronous: the arrival order is the order of the journal and of the queues.
+    const place = this.admit();
+    const journalKey = this.journal.nextKey();
+    let journaled!: () => void;
     let answer!: (reply: Reply) => void;
-    const reserved = new Promise<Reply>((resolve) => (answer = resolve));
-    this.running.set(cid, reserved);
+    const pending: Pending = { journaled: new Promise((resolve) => (journaled = resolve)), done: new Promise((resolve) => (answer = resolve)) };
+    if (key) this.running.set(key, pending);
     let ticket: Ticket;
     try {
-      ticket = await this.once({ ...command, body }, op, body);
+      ticket = await this.once({ ...command, body }, op, body, key, journalKey, place);
     } catch (err) {
+      place.leave();
       ticket = settled(failure(storeTrouble(err)));
+    } finally {
+      journaled();
     }
     void ticket.done.then((reply) => {
       answer(reply);
-      this.running.delete(cid);
+      if (key && this.running.get(key) === pending) this.running.delete(key);
     });
     return ticket;
+  }
+
+  /**
+   * Commands a crash left waiting in their queues (journal order), run now ahead of any new command. Returns
+   * each with its answer to come, for the fronts to send.
+   */
+  resume(entries: Array<[string, JournalEntry]>): Array<{ command: Command; done: Promise<Reply> }> {
+    return entries.map(([journalKey, entry]) => {
+      const command = entry.command;
+      const parsed = this.parse(command);
+      const place = this.admit();
+      if (parsed instanceof SmaError) place.leave();
+      const ticket =
+        parsed instanceof SmaError
+          ? this.recorded(journalKey, settled(failure(parsed)))
+          : // Authorized when it was accepted; entries from before principals existed were an operator's.
+            this.queued(parsed.op, parsed.body, command.principal ?? LOCAL_OPERATOR, journalKey, place);
+      const key = correlationKey(command);
+      if (key) {
+        this.running.set(key, { journaled: Promise.resolve(), done: ticket.done });
+        void ticket.done.then(() => this.running.delete(key));
+      }
+      return { command, done: ticket.done };
+    });
   }
 
   /**
@@ -94,35 +135,74 @@ export class Inbox implements Intake {
     return this.inFlight.size;
   }
 
-  private async once(command: Command, op: OperationName, body: unknown): Promise<Ticket> {
-    const now = this.ports.clock.now();
-    const seen = await this.journal.findByCorrelation(command, now, command.idempotencyWindowMs ?? IDEMPOTENCY_WINDOW_MS);
-    if (seen?.entry.reply) return settled(seen.entry.reply);
-    if (seen) {
-      // Accepted by an earlier run of the agent and never finished (the start-up pass missed it): interrupted.
-      await this.journal.finish(seen.key, interruptedReply, now).catch((err) => this.log.error({ err }, 'journal finish failed'));
-      return settled(interruptedReply);
-    }
-    return this.journaled(command, op, body);
+  /**
+   * A place in the admission line: commands take their queue places (KeyedLock) in arrival order even though
+   * their journal writes overlap. `enter` waits for the one before; `leave` must be called on every path.
+   */
+  private admit(): { enter: () => Promise<void>; leave: () => void } {
+    const before = this.admitted;
+    let leave!: () => void;
+    this.admitted = new Promise<void>((resolve) => (leave = resolve));
+    return { enter: () => before, leave };
   }
 
-  private async journaled(command: Command, op: OperationName, body: unknown): Promise<Ticket> {
-    const caller = command.principal;
-    const refusal = this.options.refuseWrites?.();
-    if (refusal) return settled(failure(new SmaError('UNAVAILABLE', refusal)));
-    let key: string;
+  /** Journals the command and queues it; or answers it from the journal, or refuses it. */
+  private async once(command: Command, op: OperationName, body: unknown, key: string | undefined, journalKey: string, place: Place): Promise<Ticket> {
+    const early = await this.answeredOrRefused(command, key);
+    if (early) {
+      place.leave();
+      return early;
+    }
     try {
-      key = await this.journal.append(command, this.ports.clock.now());
+      await this.journal.append(command, this.ports.clock.now(), journalKey);
     } catch (err) {
+      place.leave();
       this.log.error({ err }, 'journal write failed');
       const reason = err instanceof SmaError ? err.message : `store not writable: ${(err as Error).message}`;
       return settled(failure(new SmaError('UNAVAILABLE', `cannot journal the command: ${reason}`)));
     }
-    return this.track(
-      this.run(op, body, caller, async (reply) => {
-        await this.journal.finish(key, reply, this.ports.clock.now()).catch((err) => this.log.error({ err }, 'journal finish failed'));
-      }),
-    );
+    return this.queued(op, body, command.principal, journalKey, place);
+  }
+
+  private async answeredOrRefused(command: Command, key: string | undefined): Promise<Ticket | undefined> {
+    const now = this.ports.clock.now();
+    const seen = key ? await this.journal.findByCorrelation(command, now, command.idempotencyWindowMs ?? IDEMPOTENCY_WINDOW_MS) : undefined;
+    if (seen?.entry.reply) return settled(seen.entry.reply);
+    if (seen) {
+      // Accepted by an earlier run of the agent and never finished nor resumed: interrupted.
+      await this.journal.finish(seen.key, interruptedReply, now).catch((err) => this.log.error({ err }, 'journal finish failed'));
+      return settled(interruptedReply);
+    }
+    const refusal = this.options.refuseWrites?.();
+    if (refusal) return settled(failure(new SmaError('UNAVAILABLE', refusal)));
+    return undefined;
+  }
+
+  /** Takes the command's place in its services' queues (after those admitted before it) and runs it in turn. */
+  private queued(op: OperationName, body: unknown, caller: Principal, journalKey: string, place: Place): Ticket {
+    const held = (async () => {
+      try {
+        const keys = await this.lockKeys(op, body);
+        await place.enter();
+        return this.lock.acquire(keys);
+      } finally {
+        place.leave();
+      }
+    })();
+    const starting = (): Promise<void> =>
+      this.journal.markStarted(journalKey, this.ports.clock.now()).catch((err: unknown) => {
+        throw new SmaError('UNAVAILABLE', `cannot journal the command's start, so it was not run: ${(err as Error).message}`);
+      });
+    return this.recorded(journalKey, this.run(op, body, caller, held, starting));
+  }
+
+  /** The reply is stored before the ticket settles (so before it is sent). */
+  private recorded(journalKey: string, ticket: Ticket): Ticket {
+    const done = ticket.done.then(async (reply) => {
+      await this.journal.finish(journalKey, reply, this.ports.clock.now()).catch((err) => this.log.error({ err }, 'journal finish failed'));
+      return reply;
+    });
+    return this.track({ done, afterSent: ticket.afterSent });
   }
 
   private track(ticket: Ticket): Ticket {
@@ -142,12 +222,22 @@ export class Inbox implements Intake {
     return { op: command.op, body: result.data };
   }
 
-  private run(op: OperationName, body: unknown, caller: Principal, record?: (reply: Reply) => Promise<void>): Ticket {
+  /**
+   * Runs the operation once `held` gives it its services (none for a read), after `starting` (the journal's
+   * started mark) is on disk. The time-out counts from the start, not from the wait in the queue.
+   */
+  private run(op: OperationName, body: unknown, caller: Principal, held?: Promise<() => void>, starting?: () => Promise<void>): Ticket {
     let deferred: (() => Promise<void>) | undefined;
     const done = (async (): Promise<Reply> => {
-      const release = await this.lock.acquire(await this.lockKeys(op, body));
+      let release: () => void;
+      try {
+        release = held ? await held : noop;
+      } catch (err) {
+        return failure(storeTrouble(err));
+      }
       const work = (async (): Promise<Reply> => {
         try {
+          await starting?.();
           // The table is keyed by name; the body was validated against that name's schema.
           const outcome = await (operations[op] as (p: Ports, r: unknown, c: Principal) => ReturnType<(typeof operations)[typeof op]>)(this.ports, body, caller);
           deferred = outcome.afterReply;
@@ -159,9 +249,7 @@ export class Inbox implements Intake {
         }
       })();
       void work.finally(release);
-      const reply = await withTimeout(work, this.options.timeoutMs, this.ports, op);
-      if (record) await record(reply);
-      return reply;
+      return withTimeout(work, this.options.timeoutMs, this.ports, op);
     })();
     return {
       done,
@@ -182,6 +270,8 @@ export class Inbox implements Intake {
     return [];
   }
 }
+
+type Place = { enter: () => Promise<void>; leave: () => void };
 
 /** A store that cannot be read is a passing condition for the caller, not an internal fault. */
 function storeTrouble(err: unknown): SmaError {

@@ -7,6 +7,8 @@ import { principalKey } from '../policy/principal.js';
 export interface JournalEntry {
   command: Command;
   acceptedAt: number;
+  /** Written (synced) just before the operation runs: a crash after this cannot know how far it got. */
+  startedAt?: number;
   reply?: Reply;
   finishedAt?: number;
 }
@@ -53,14 +55,24 @@ export class Journal {
     for await (const [key] of this.entries.entries()) this.seq = Math.max(this.seq, parseInt(key, 36));
   }
 
-  async append(command: Command, at: number): Promise<string> {
-    const key = seqKey(++this.seq);
+  /** The next key in acceptance order, taken when a command arrives (before its write is awaited). */
+  nextKey(): string {
+    return seqKey(++this.seq);
+  }
+
+  async append(command: Command, at: number, key = this.nextKey()): Promise<string> {
     const ops: SectionOp[] = [{ section: ENTRIES, type: 'put', key, value: { command, acceptedAt: at } satisfies JournalEntry }];
-    const indexKey = correlationKey(command);
-    if (indexKey) ops.push({ section: BY_CORRELATION, type: 'put', key: indexKey, value: key });
+    const dedupe = correlationKey(command);
+    if (dedupe) ops.push({ section: BY_CORRELATION, type: 'put', key: dedupe, value: key });
     await atomicWrite(this.store, ops, { sync: true });
     await this.saveUnsaved();
     return key;
+  }
+
+  /** Marks the entry started, synced: after a crash it is answered INTERRUPTED, never run again. */
+  async markStarted(key: string, at: number): Promise<void> {
+    const entry = await this.entries.get(key);
+    if (entry) await atomicWrite(this.store, [{ section: ENTRIES, type: 'put', key, value: { ...entry, startedAt: at } }], { sync: true });
   }
 
   /** Stores the reply; synced, because the reply goes out only after this and must never differ after a crash. */
@@ -80,7 +92,7 @@ export class Journal {
     for (const [key, { reply, at }] of [...this.unsaved]) await this.finish(key, reply, at).catch(() => undefined);
   }
 
-  /** The entry this principal's correlationId was accepted under, if it is younger than `maxAgeMs`. */
+  /** The entry this principal's correlationId (or a front's own idempotency key) was accepted under, if younger than `maxAgeMs`. */
   async findByCorrelation(
     owner: CommandKeyParts,
     now: number,
@@ -102,7 +114,26 @@ export class Journal {
   }
 
   /**
-   * At start-up, before any front takes commands: every unfinished entry is answered INTERRUPTED (we cannot
+   * At start-up, before any front takes commands, what a crash left unfinished, in acceptance order: an entry
+   * that had started is answered INTERRUPTED (we cannot know how far an executor got); one still waiting in
+   * its service's queue is handed back to be run, keeping its place.
+   */
+  async recover(at: number): Promise<{ interrupted: JournalEntry[]; queued: Array<[string, JournalEntry]> }> {
+    const interrupted: JournalEntry[] = [];
+    const queued: Array<[string, JournalEntry]> = [];
+    for await (const [key, entry] of this.unfinished()) {
+      if (entry.startedAt === undefined) {
+        queued.push([key, entry]);
+        continue;
+      }
+      await this.finish(key, interruptedReply, at);
+      interrupted.push({ ...entry, reply: interruptedReply, finishedAt: at });
+    }
+    return { interrupted, queued };
+  }
+
+  /**
+   * Every unfinished entry is answered INTERRUPTED (we cannot
    * know how far an executor got, so nothing is run again). Returns them so fronts can send the answer.
    */
   async interruptUnfinished(at: number): Promise<JournalEntry[]> {

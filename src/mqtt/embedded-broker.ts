@@ -1,13 +1,18 @@
 // The embedded MQTT broker (aedes, MQTT 3.1.1). The agent talks to it in-process: no loopback client hop.
+// aedes 1.2 writes a QoS 1 PUBACK before it hands the message to any subscriber (lib/handlers/publish.js),
+// so the agent's own subscriptions are not aedes subscriptions: a client's publish is delivered to them from
+// the authorizePublish hook, which aedes awaits before the PUBACK. Why this and not a patch: README.
 import { createServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { Aedes, type AedesPublishPacket } from 'aedes';
+import { Aedes, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import type { BrokerAccess } from './broker-access.js';
+import type { Principal } from '../policy/principal.js';
 import { MAX_PACKET_BYTES } from './limits.js';
 import { guardedConnection } from './packet-size-guard.js';
+import { matchesFilter } from './topic-rules.js';
 import type { MessageHandler, MqttTransport, PublishOptions } from './transport.js';
 
 export interface EmbeddedBrokerOptions {
@@ -32,14 +37,49 @@ const listen = (server: Server, port: number, host: string): Promise<number> =>
     });
   });
 
+/** The agent's in-process subscriptions, fed before the publisher is acknowledged. */
+class LocalSubscriptions {
+  private readonly subs: Array<{ filter: string; handler: MessageHandler }> = [];
+
+  add(filters: string[], handler: MessageHandler): void {
+    for (const filter of filters) this.subs.push({ filter, handler });
+  }
+
+  /** Resolves once every matching handler has taken the message; a failing handler does not stop the rest. */
+  async deliver(packet: Pick<PublishPacket, 'topic' | 'payload' | 'retain'>, principal?: Principal): Promise<void> {
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    for (const { filter, handler } of this.subs) {
+      if (matchesFilter(filter, packet.topic)) await handler({ topic: packet.topic, payload, retain: packet.retain, principal }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Wraps aedes' authorizePublish (the access rules, when installed): once a client's publish is allowed, our
+   * handlers take it, and only then does aedes go on to the PUBACK and the other subscribers.
+   */
+  installOn(aedes: Aedes, access: BrokerAccess): void {
+    const authorize = aedes.authorizePublish.bind(aedes);
+    aedes.authorizePublish = (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void) =>
+      authorize(client, packet, (err?: Error | null) => {
+        if (err) return done(err);
+        // The publisher's principal; the agent's own in-process publishes (no client) speak for nobody.
+        this.deliver(packet, client ? access.principalOf(client.id) : undefined).then(() => done(null));
+      });
+  }
+}
+
 export class EmbeddedBroker {
+  private readonly local = new LocalSubscriptions();
+
   private constructor(
     private readonly aedes: Aedes,
     private readonly access: BrokerAccess,
     private readonly servers: Server[],
     readonly port: number,
     readonly tlsPort: number | undefined,
-  ) {}
+  ) {
+    this.local.installOn(aedes, access);
+  }
 
   static async start(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
     const aedes = await Aedes.createBroker();
@@ -74,41 +114,24 @@ export class EmbeddedBroker {
   }
 
   transport(): MqttTransport {
-    const { aedes, access } = this;
+    const { aedes, local } = this;
     return {
       speaksV5: false,
       async subscribe(filters: string[], handler: MessageHandler) {
-        for (const filter of filters) {
-          await new Promise<void>((resolve) =>
-            aedes.subscribe(
-              filter,
-              (packet: AedesPublishPacket, done: () => void) => {
-                // Calling done only once the handler has taken the message makes aedes send
-                // the publisher's PUBACK after that (the journal write, for a request).
-                const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-                // aedes stamps the publisher's client id on what it delivers: the message's principal.
-                const principal = access.principalOf((packet as AedesPublishPacket & { clientId?: string }).clientId);
-                handler({ topic: packet.topic, payload, principal }).then(done, done);
-              },
-              () => resolve(),
-            ),
-          );
-        }
+        local.add(filters, handler);
       },
-      publish(topic: string, payload: Buffer | string, options: PublishOptions = {}) {
-        return new Promise<void>((resolve, reject) =>
-          aedes.publish(
-            {
-              cmd: 'publish',
-              topic,
-              payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
-              qos: options.qos ?? 1,
-              retain: options.retain ?? false,
-              dup: false,
-            },
-            (err?: Error) => (err ? reject(err) : resolve()),
-          ),
-        );
+      async publish(topic: string, payload: Buffer | string, options: PublishOptions = {}) {
+        const packet: PublishPacket = {
+          cmd: 'publish',
+          topic,
+          payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+          qos: options.qos ?? 1,
+          retain: options.retain ?? false,
+          dup: false,
+        };
+        // In-process publishes skip authorizePublish, so in-process subscribers are fed here.
+        await local.deliver(packet);
+        await new Promise<void>((resolve, reject) => aedes.publish(packet, (err?: Error) => (err ? reject(err) : resolve())));
       },
       close: async () => {},
     };

@@ -4,6 +4,7 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import type { Logger } from 'pino';
 import { MAX_PACKET_BYTES } from './limits.js';
 import { EXTERNAL_BROKER } from '../policy/principal.js';
+import { isTopicName } from './topic-rules.js';
 import type { MessageHandler, MqttTransport, PublishOptions } from './transport.js';
 
 export interface ExternalClientOptions {
@@ -49,6 +50,9 @@ export async function connectExternal(options: ExternalClientOptions): Promise<M
   // over the handler; those messages wait here, un-acknowledged, instead of being dropped.
   const early: Array<[IPublishPacket, () => void]> = [];
   let filters: string[] = [];
+  // Retain As Published (MQTT 5): a request or heartbeat published with retain arrives marked, as on the
+  // embedded broker, so the front ignores it live as well as when the broker replays it.
+  const subscribeOptions = { qos: 1 as const, rap: options.protocolVersion === 5 };
   // mqtt.js sends the PUBACK of a QoS 1 message once this callback runs: after the journal write.
   client.handleMessage = (packet, callback) => {
     if (packet.cmd !== 'publish') return callback();
@@ -64,6 +68,7 @@ export async function connectExternal(options: ExternalClientOptions): Promise<M
     h({
       topic: packet.topic,
       payload,
+      retain: packet.retain,
       contentType: props?.contentType,
       responseTopic: props?.responseTopic,
       correlationData: props?.correlationData,
@@ -98,7 +103,7 @@ export async function connectExternal(options: ExternalClientOptions): Promise<M
     attempt = 0;
     // A broker that lost our session (no persistence) has lost our subscriptions too.
     if (connectedOnce && !connack.sessionPresent && filters.length) {
-      client.subscribe(filters, { qos: 1 }, (err) => err && options.log.warn({ err: err.message }, 'mqtt re-subscribe failed'));
+      client.subscribe(filters, subscribeOptions, (err) => err && options.log.warn({ err: err.message }, 'mqtt re-subscribe failed'));
     }
     if (connectedOnce) for (const listener of reconnectListeners) listener();
     connectedOnce = true;
@@ -124,13 +129,16 @@ export async function connectExternal(options: ExternalClientOptions): Promise<M
       handler = h;
       filters = [...new Set([...filters, ...wanted])];
       for (const [packet, callback] of early.splice(0)) deliver(h, packet, callback);
-      await client.subscribeAsync(wanted, { qos: 1 });
+      await client.subscribeAsync(wanted, subscribeOptions);
     },
     async publish(topic: string, payload: Buffer | string, opts: PublishOptions = {}) {
       const properties =
         v5 && (opts.contentType || opts.correlationData)
           ? { contentType: opts.contentType, correlationData: opts.correlationData }
           : undefined;
+      // A wildcard or NUL in a topic makes the broker cut us off, and the queued publish would be re-sent on
+      // every reconnect: it never leaves here.
+      if (!isTopicName(topic)) throw new Error(`not a valid topic name: ${JSON.stringify(topic.slice(0, 80))}`);
       if (options.log.isLevelEnabled('trace')) options.log.trace({ topic, payload: payload.toString() }, 'mqtt publish');
       await client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false, properties });
     },

@@ -31,12 +31,16 @@ export interface MqttFrontOptions {
   log: Logger;
 }
 
+const RETAIN_IGNORED = new Set(['request', 'service-heartbeat', 'device-heartbeat']);
+
 export class MqttFront {
   readonly topics: Topics;
   private readonly requests: RequestHandler;
   private readonly plugins: PluginMessages;
   private readonly forbidden: LogThrottle;
   private unsubscribeEvents?: () => void;
+  /** Topic kinds a retained message was seen on: each is logged once. */
+  private readonly retainedSeen = new Set<string>();
 
   constructor(private readonly o: MqttFrontOptions) {
     this.topics = new Topics(o.topicRoot);
@@ -68,6 +72,8 @@ export class MqttFront {
 
   private async route(message: InboundMessage): Promise<void> {
     const topic = this.topics.parse(message.topic);
+    // A retained request would run again for every new subscriber; a retained heartbeat is a phantom beat.
+    if (message.retain && RETAIN_IGNORED.has(topic.kind)) return this.ignoreRetained(topic.kind, message.topic);
     switch (topic.kind) {
       case 'request':
         return this.requests.handle(topic.op, message);
@@ -94,6 +100,12 @@ export class MqttFront {
     if (p && this.o.policy.mayPost(p, kind, subject)) return true;
     this.forbidden.warn({ kind, subject: subject.slice(0, 128), username: p?.username.slice(0, 128) }, 'mqtt message forbidden');
     return false;
+  }
+
+  private ignoreRetained(kind: string, topic: string): void {
+    if (this.retainedSeen.has(kind)) return;
+    this.retainedSeen.add(kind);
+    this.o.log.warn({ topic: topic.slice(0, 256), kind }, 'retained message ignored (further ones on such topics are ignored silently)');
   }
 
   private publishStatus(state: 'ONLINE' | 'OFFLINE'): Promise<void> {

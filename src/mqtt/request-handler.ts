@@ -7,6 +7,7 @@ import { isPlainObject } from '../model.js';
 import { LogThrottle } from '../log-throttle.js';
 import type { ReplyRouting } from '../policy/reply-routing.js';
 import { LOCAL_OPERATOR } from '../policy/principal.js';
+import { isCorrelationId, MAX_CORRELATION_ID } from './topic-rules.js';
 import type { InboundMessage, MqttTransport } from './transport.js';
 
 export { UNCORRELATED } from '../policy/reply-routing.js';
@@ -31,19 +32,25 @@ export class RequestHandler {
     this.refusals = new LogThrottle(log, now);
   }
 
-  /** Resolves once the command is accepted (journaled): the caller's PUBACK waits for it. */
+  /**
+   * Resolves once the command is accepted (journaled) or refused: the caller's PUBACK waits for that and
+   * for nothing else. Replies go out afterwards, never awaited here.
+   */
   async handle(op: string, message: InboundMessage): Promise<void> {
     const principal = message.principal;
     // A message that speaks for nobody (the agent's own publish, reflected) is never a command.
     if (!principal) return this.refusals.warn({ op: op.slice(0, 64) }, 'mqtt request from no known client ignored');
-    const correlationId = message.correlationData ? correlationText(message.correlationData) : undefined;
+    const fromData = message.correlationData ? correlationText(message.correlationData) : undefined;
+    const dataProblem = fromData !== undefined && !isCorrelationId(fromData) ? `correlation data must read as ${CORRELATION_RULE} (binary data as hex)` : undefined;
+    const correlationId = dataProblem ? undefined : fromData;
     const early = (): Correlation => ({
       correlationId,
       correlationData: message.correlationData,
       replyTo: this.routing.route(principal, message.responseTopic, correlationId).topic,
     });
     const codec = codecFor(message.contentType);
-    if (!codec) return this.refuse(early(), jsonCodec, `unsupported content type ${message.contentType}`);
+    if (!codec) return this.refuse(early(), jsonCodec, `unsupported content type ${JSON.stringify(String(message.contentType).slice(0, 64))}`);
+    if (dataProblem) return this.refuse(early(), codec, dataProblem);
     if (message.payload.length > MAX_PAYLOAD_BYTES) {
       return this.refuse(early(), codec, `payload of ${message.payload.length} bytes is over the 64 KiB limit`);
     }
@@ -55,13 +62,20 @@ export class RequestHandler {
     }
     let cid = correlationId;
     let requested = message.responseTopic;
-    if (isPlainObject(body)) {
-      if (typeof body.correlationId === 'string' && !cid) cid = body.correlationId.slice(0, 256);
-      if (typeof body.replyTo === 'string' && requested === undefined) requested = body.replyTo;
+    const fields = isPlainObject(body) ? body : {};
+    if (!message.correlationData && fields.correlationId !== undefined) {
+      // Item 8: a bad correlationId is refused, never cut or coerced into something that runs.
+      if (!isCorrelationId(fields.correlationId)) return this.refuse(early(), codec, `correlationId must be ${CORRELATION_RULE}`);
+      cid = fields.correlationId;
     }
+    if (typeof fields.replyTo === 'string' && requested === undefined) requested = fields.replyTo;
     const route = this.routing.route(principal, requested, cid);
     const correlation: Correlation = { correlationId: cid, correlationData: message.correlationData, replyTo: route.topic };
     if (route.refusal) return this.refuse(correlation, codec, route.refusal, 'FORBIDDEN');
+    // An MQTT 5 requester may rely on its response topic alone; anyone else's answer would be anonymous.
+    if (!cid && message.responseTopic === undefined) {
+      return this.refuse(correlation, codec, `a request needs a correlationId (${CORRELATION_RULE}), MQTT 5 correlation data or a response topic`);
+    }
     const ticket = await this.intake.accept({
       op,
       body,
@@ -108,8 +122,10 @@ export class RequestHandler {
 }
 
 
+const CORRELATION_RULE = `a non-empty string of at most ${MAX_CORRELATION_ID} characters without /, +, # or NUL`;
+
 function correlationText(data: Buffer): string {
   const text = data.toString('utf8');
   // Binary correlation data stays unambiguous as hex.
-  return Buffer.from(text, 'utf8').equals(data) ? text.slice(0, 256) : data.toString('hex').slice(0, 256);
+  return Buffer.from(text, 'utf8').equals(data) ? text : data.toString('hex');
 }

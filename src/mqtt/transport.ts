@@ -4,6 +4,8 @@ import type { Principal } from '../policy/principal.js';
 export interface InboundMessage {
   topic: string;
   payload: Buffer;
+  /** Set when the broker replays a stored (retained) message, and on embedded-broker publishes that ask to be retained. */
+  retain?: boolean;
   /** MQTT 5 properties, when the sender used them. */
   contentType?: string;
   responseTopic?: string;
@@ -19,7 +21,11 @@ export interface PublishOptions {
   correlationData?: Buffer;
 }
 
-/** Resolving means the message is taken; for QoS 1 the PUBACK follows. */
+/**
+ * Resolving means the message is taken (a request: journaled, or refused); for QoS 1 the PUBACK follows.
+ * A handler never waits for anything that needs the connection's next inbound packet (e.g. its own
+ * publish's PUBACK): the client reads no further packet until it resolves.
+ */
 export type MessageHandler = (message: InboundMessage) => Promise<void>;
 
 export interface MqttTransport {

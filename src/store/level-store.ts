@@ -72,19 +72,20 @@ export class LevelStore implements Store {
   }
 
   /**
-   * After a repair: removes entries whose value is no longer JSON (LevelDB kept the bytes, but they are not
-   * what we wrote), so that what is left can be read. Returns how many went.
+   * Deletes entries whose value is not JSON: LevelDB's repair reads logs without checksums, so a damaged record
+   * can come back with garbage in it. Returns how many went.
    */
   async dropUndecodable(): Promise<number> {
-    const bad: string[] = [];
-    for await (const [key, value] of this.db.iterator<string, string>({ fillCache: false, keyEncoding: 'utf8', valueEncoding: 'utf8' })) {
+    // Raw bytes for keys too: a damaged key may not be UTF-8, and only its exact bytes delete it.
+    const bad: Buffer[] = [];
+    for await (const [key, value] of this.db.iterator<Buffer, Buffer>({ fillCache: false, keyEncoding: 'buffer', valueEncoding: 'buffer' })) {
       try {
-        JSON.parse(value);
+        JSON.parse(value.toString('utf8'));
       } catch {
         bad.push(key);
       }
     }
-    if (bad.length > 0) await this.db.batch(bad.map((key) => ({ type: 'del' as const, key })), { keyEncoding: 'utf8', sync: true });
+    if (bad.length) await this.db.batch<Buffer, Buffer>(bad.map((key) => ({ type: 'del' as const, key })), { keyEncoding: 'buffer', sync: true });
     return bad.length;
   }
 

@@ -13,6 +13,8 @@ export interface RepairReport {
   /** Whether the files kept aside by a refused start were repaired (rather than what that start left). */
   fromPreOpenCopy: boolean;
   entries: Record<string, number>;
+  /** Entries the repair brought back damaged (not JSON), deleted. */
+  dropped: number;
 }
 
 export class RepairRefused extends Error {}
@@ -37,9 +39,9 @@ export async function repairStore(dataDir: string, now: Date = new Date()): Prom
   await LevelStore.repair(location);
   const store = await LevelStore.open(location);
   try {
-    await store.dropUndecodable();
+    const dropped = await store.dropUndecodable();
     await store.verify();
-    return { location, backup, setAside, fromPreOpenCopy, entries: await store.census() };
+    return { location, backup, setAside, fromPreOpenCopy, dropped, entries: await store.census() };
   } finally {
     await store.close();
   }

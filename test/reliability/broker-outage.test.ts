@@ -60,7 +60,8 @@ describe.skipIf(!haveMosquitto)('mosquitto goes away for 5 s while services cras
     }
     expect((await requester.request('services.start', { all: true })).ok).toBe(true);
     const crash = async (i: number): Promise<void> => {
-      const [pid] = await waitFor(`${names[i]} running`, () => pidsWithArg(`--port ${ports[i]}`).length > 0 && pidsWithArg(`--port ${ports[i]}`));
+      // One scan of /proc per probe: two could disagree when the child is between lives.
+      const pid = await waitFor(`${names[i]} running`, () => pidsWithArg(`--port ${ports[i]}`)[0]);
       process.kill(pid, 'SIGKILL');
     };
     const published = (): Array<{ at: number; line: string }> =>

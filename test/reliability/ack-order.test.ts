@@ -1,0 +1,182 @@
+// Issue 11, item 2: the acknowledgement follows the journal. The embedded broker's PUBACK waits for the
+// agent's handler (aedes would send it first); a duplicate is acknowledged only once the original's journal
+// write is on disk; queue places follow arrival order even when journal writes finish out of order; and
+// a command still waiting in its queue at a crash runs after the restart, one that had started is INTERRUPTED.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import pino from 'pino';
+import { FakeClock } from '../../src/clock.js';
+import { EventBus } from '../../src/events.js';
+import type { Command } from '../../src/inbox/command.js';
+import { Inbox } from '../../src/inbox/inbox.js';
+import { Journal } from '../../src/inbox/journal.js';
+import { BrokerAccess } from '../../src/mqtt/broker-access.js';
+import { EmbeddedBroker } from '../../src/mqtt/embedded-broker.js';
+import type { BatchItem, ServiceRecord } from '../../src/model.js';
+import type { Ports } from '../../src/operations/ports.js';
+import { StoreKeyValues } from '../../src/registry/kv-store.js';
+import { EmbeddedRegistry } from '../../src/registry/embedded-registry.js';
+import { LevelStore } from '../../src/store/level-store.js';
+import type { ServiceControl } from '../../src/supervisor/service-control.js';
+import { noDevices } from '../../src/trust/trust-query.js';
+import { tempDir } from '../support/agent-process.js';
+import { OPERATOR, testPolicy } from '../support/principals.js';
+
+const log = pino({ level: 'silent' });
+const settledWithin = <T>(p: Promise<T>, ms: number): Promise<boolean> =>
+  Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+
+describe('embedded broker: the PUBACK follows the in-process handler', () => {
+  let broker: EmbeddedBroker;
+  afterEach(async () => broker?.close());
+
+  it('holds a QoS 1 PUBACK until the handler resolves, and delivers in-process publishes too', async () => {
+    broker = await EmbeddedBroker.start({ host: '127.0.0.1', port: 0, log, access: new BrokerAccess([], 'r', async () => false) });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const taken: string[] = [];
+    await broker.transport().subscribe(['r/request/+'], async (m) => {
+      taken.push(`${m.topic}:${m.payload.toString()}:${m.retain ? 'retained' : 'live'}`);
+      if (m.payload.toString() === 'slow') await gate;
+    });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 4, reconnectPeriod: 0 });
+    try {
+      const acked = client.publishAsync('r/request/x', 'slow', { qos: 1 });
+      expect(await settledWithin(acked, 400), 'PUBACK before the handler finished').toBe(false);
+      open();
+      expect(await settledWithin(acked, 2_000)).toBe(true);
+      await client.publishAsync('r/request/y', 'kept', { qos: 1 });
+      await client.publishAsync('r/other', 'not ours', { qos: 1 });
+      await broker.transport().publish('r/request/z', 'in-process', { qos: 1 });
+      expect(taken).toEqual(['r/request/x:slow:live', 'r/request/y:kept:live', 'r/request/z:in-process:live']);
+    } finally {
+      await client.endAsync(true);
+    }
+  });
+});
+
+/** A control whose actions wait on a gate and are recorded. */
+class GatedControl implements ServiceControl {
+  calls: string[] = [];
+  gate: Promise<void> = Promise.resolve();
+  view = (r: ServiceRecord) => ({ name: r.name, instanceId: r.instanceId, status: 'RUNNING' as const, health: 'UP' as const, restarts: r.restarts, source: r.source, plugin: r.plugin });
+  health = (r: ServiceRecord) => ({ name: r.name, health: 'UP' as const });
+  metrics = async (r: ServiceRecord) => ({ name: r.name, cpuPercent: 0, memoryBytes: 0, uptimeS: 0, restarts: 0 });
+  private act = async (action: string, r: ServiceRecord): Promise<BatchItem> => {
+    this.calls.push(`${action}:${r.name}`);
+    await this.gate;
+    return { name: r.name, result: 'OK', status: 'RUNNING' };
+  };
+  start = (r: ServiceRecord) => this.act('start', r);
+  stop = (r: ServiceRecord) => this.act('stop', r);
+  restart = (r: ServiceRecord) => this.act('restart', r);
+  track = () => {};
+  untrack = () => {};
+  heartbeat = () => {};
+}
+
+/** A journal whose appends can be held back one by one, like a slow SD card finishing writes out of order. */
+class HeldJournal extends Journal {
+  held = new Map<string, () => void>();
+  hold = new Set<string>();
+  override async append(command: Command, at: number, key?: string): Promise<string> {
+    const cid = command.correlationId ?? '';
+    if (this.hold.has(cid)) await new Promise<void>((r) => this.held.set(cid, r));
+    return super.append(command, at, key);
+  }
+}
+
+describe('inbox: acknowledgement, queue order and recovery', () => {
+  let dir: string;
+  let store: LevelStore;
+  let control: GatedControl;
+  let ports: Ports;
+  const cmd = (cid: string, names = ['a']): Command => ({ op: 'services.restart', body: { names }, correlationId: cid, origin: 'mqtt', principal: OPERATOR });
+
+  beforeEach(async () => {
+    dir = tempDir('sma-ack-');
+    store = await LevelStore.open(dir);
+    const registry = await EmbeddedRegistry.open(store);
+    for (const name of ['a', 'b']) await registry.register({ name, check: { type: 'none' } });
+    control = new GatedControl();
+    const clock = new FakeClock();
+    ports = {
+      registry,
+      services: control,
+      trust: noDevices,
+      events: new EventBus(),
+      clock,
+      self: { name: 'agent-x', stop: async () => {}, restart: async () => {} },
+      agent: { agentId: 'agent-x', version: '0', startedAt: 0 },
+      kv: new StoreKeyValues(store, 'edgex/v4'),
+    };
+  });
+  afterEach(() => store.close());
+
+  it("acknowledges a duplicate only once the original's journal write is on disk", async () => {
+    const journal = new HeldJournal(store);
+    await journal.open();
+    journal.hold.add('dup');
+    const inbox = new Inbox(ports, journal, { timeoutMs: 5_000, policy: testPolicy() }, log);
+    const original = inbox.accept(cmd('dup'));
+    const duplicate = inbox.accept(cmd('dup'));
+    expect(await settledWithin(duplicate, 300), 'duplicate acknowledged before the original was journaled').toBe(false);
+    journal.held.get('dup')!();
+    const [a, b] = await Promise.all([original, duplicate]);
+    expect(await b.done).toEqual(await a.done);
+    expect(control.calls).toEqual(['restart:a']);
+  });
+
+  it('queues commands in arrival order even when their journal writes finish out of order', async () => {
+    const journal = new HeldJournal(store);
+    await journal.open();
+    journal.hold.add('first');
+    const inbox = new Inbox(ports, journal, { timeoutMs: 5_000, policy: testPolicy() }, log);
+    control.gate = new Promise(() => {}); // nothing finishes: only the order of starts is looked at
+    const first = inbox.accept({ ...cmd('first'), op: 'services.stop' });
+    const second = inbox.accept(cmd('second'));
+    await new Promise((r) => setTimeout(r, 200));
+    journal.held.get('first')!();
+    await Promise.all([first, second]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(control.calls).toEqual(['stop:a']);
+  });
+
+  it('after a crash, runs what was waiting in order and answers what had started INTERRUPTED', async () => {
+    let journal = new Journal(store);
+    await journal.open();
+    let inbox = new Inbox(ports, journal, { timeoutMs: 5_000, policy: testPolicy() }, log);
+    control.gate = new Promise(() => {}); // the first command hangs: the "crash" comes while it runs
+    const tickets = await Promise.all(['q1', 'q2', 'q3'].map((cid) => inbox.accept(cmd(cid))));
+    const onB = await inbox.accept(cmd('b1', ['b']));
+    void tickets;
+    void onB;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(control.calls).toEqual(['restart:a', 'restart:b']);
+
+    // "Crash": the store is reopened by a new journal and inbox, as the next process would.
+    await store.close();
+    store = await LevelStore.open(dir);
+    ports = { ...ports, registry: await EmbeddedRegistry.open(store) };
+    control.calls = [];
+    control.gate = Promise.resolve();
+    journal = new Journal(store);
+    await journal.open();
+    const recovered = await journal.recover(0);
+    expect(recovered.interrupted.map((e) => e.command.correlationId)).toEqual(['q1', 'b1']);
+    expect(recovered.queued.map(([, e]) => e.command.correlationId)).toEqual(['q2', 'q3']);
+    inbox = new Inbox({ ...ports, services: control }, journal, { timeoutMs: 5_000, policy: testPolicy() }, log);
+    const resumed = inbox.resume(recovered.queued);
+    // A re-send while a resumed command is still queued joins it: it does not run again.
+    const again = await inbox.accept(cmd('q3'));
+    const answers = await Promise.all(resumed.map((r) => r.done));
+    expect(answers.map((r) => r.ok)).toEqual([true, true]);
+    expect(await again.done).toEqual(answers[1]);
+    expect(control.calls).toEqual(['restart:a', 'restart:a']);
+    // Answered for good: a third start finds nothing left to do, and re-sends get the stored answers.
+    expect(await journal.recover(0)).toEqual({ interrupted: [], queued: [] });
+    expect(await (await inbox.accept(cmd('q1'))).done).toMatchObject({ ok: false, error: { code: 'INTERRUPTED' } });
+    expect(await (await inbox.accept(cmd('q2'))).done).toEqual(answers[0]);
+    expect(control.calls).toHaveLength(2);
+  });
+});
