@@ -10,6 +10,7 @@ import { EventBus } from './events.js';
 import type { Executor } from './executor/executor.js';
 import { Inbox } from './inbox/inbox.js';
 import { Journal } from './inbox/journal.js';
+import { JournalBudget } from './inbox/journal-budget.js';
 import { JournalCompaction } from './inbox/journal-compaction.js';
 import { IDEMPOTENCY_WINDOW_MS } from './inbox/inbox.js';
 import { HttpFront } from './http/http-front.js';
@@ -114,7 +115,8 @@ export class Agent {
       self: { name: config.agent.id, ...self },
       agent: { agentId: config.agent.id, version: VERSION, startedAt },
     };
-    const journal = new Journal(store);
+    const budget = new JournalBudget({ maxBytes: config.operations.journalMaxBytes, principalShare: config.operations.journalPrincipalShare });
+    const journal = new Journal(store, budget);
     await journal.open();
     // Before any front takes a command: what a crash cut short is answered INTERRUPTED, never run again;
     // what was still waiting in a queue runs now, ahead of anything new.

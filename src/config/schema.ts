@@ -146,7 +146,16 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    operations: z.object({ timeoutMs: positiveMs.default(30_000) }).strict().prefault({}),
+    operations: z
+      .object({
+        timeoutMs: positiveMs.default(30_000),
+        // The command journal keeps answers a day; bounded in bytes too so it cannot fill an SD card.
+        journalMaxBytes: z.number().int().min(65_536).default(64 * 1024 * 1024),
+        /** The part of journalMaxBytes one principal may hold, so one client cannot lock out the rest. */
+        journalPrincipalShare: z.number().gt(0).max(1).default(0.25),
+      })
+      .strict()
+      .prefault({}),
     // The contract spells it `"executor": "process"`; the object form carries the options.
     executor: z
       .preprocess((v) => (typeof v === 'string' ? { type: v } : v), z.discriminatedUnion('type', [processExecutor, commandExecutor]))

@@ -175,6 +175,11 @@ export class Inbox implements Intake {
     }
     const refusal = this.options.refuseWrites?.();
     if (refusal) return settled(failure(new SmaError('UNAVAILABLE', refusal)));
+    const full = this.journal.refusal(command, now);
+    if (full) {
+      this.refusals.warn({ op: command.op, origin: command.origin, role: command.principal.role, username: command.principal.username.slice(0, 128), reason: full }, 'journal budget reached');
+      return settled(failure(new SmaError('UNAVAILABLE', full)));
+    }
     return undefined;
   }
 

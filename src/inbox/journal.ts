@@ -3,6 +3,7 @@
 import { atomicWrite, type Section, type SectionOp, type Store } from '../store/store.js';
 import type { Command, Reply } from './command.js';
 import { principalKey } from '../policy/principal.js';
+import type { JournalBudget } from './journal-budget.js';
 
 export interface JournalEntry {
   command: Command;
@@ -31,6 +32,12 @@ export function correlationKey(command: CommandKeyParts): string | undefined {
   return command.principal ? `${principalKey(command.principal)}/${id}` : id;
 }
 
+/** Whose share of the journal's bytes a command counts against. */
+const ownerOf = (command: Command): string => (command.principal ? principalKey(command.principal) : '');
+
+/** What an entry takes on disk, near enough: its JSON (the store's encoding). */
+const sizeOf = (entry: JournalEntry): number => Buffer.byteLength(JSON.stringify(entry));
+
 /** Keys sort by acceptance order: a zero-padded sequence number. */
 const seqKey = (seq: number): string => seq.toString(36).padStart(11, '0');
 
@@ -46,13 +53,29 @@ export class Journal {
   /** Replies whose write failed (the disk gave out mid-command): served from here, saved when writes work again. */
   private readonly unsaved = new Map<string, { reply: Reply; at: number }>();
 
-  constructor(private readonly store: Store) {
+  constructor(
+    private readonly store: Store,
+    /** Bounds the journal in bytes; without one, it is bounded by age only. */
+    private readonly budget?: JournalBudget,
+  ) {
     this.entries = store.section<JournalEntry>(ENTRIES);
     this.byCorrelation = store.section<string>(BY_CORRELATION);
   }
 
   async open(): Promise<void> {
-    for await (const [key] of this.entries.entries()) this.seq = Math.max(this.seq, parseInt(key, 36));
+    for await (const [key, entry] of this.entries.entries()) {
+      this.seq = Math.max(this.seq, parseInt(key, 36));
+      this.account(key, entry);
+    }
+  }
+
+  /** Why a new command cannot be journaled now (its principal's share or the whole journal is full), if so. */
+  refusal(command: Command, at: number): string | undefined {
+    return this.budget?.refusal(ownerOf(command), sizeOf({ command, acceptedAt: at }));
+  }
+
+  private account(key: string, entry: JournalEntry): void {
+    this.budget?.account(key, ownerOf(entry.command), sizeOf(entry) + key.length);
   }
 
   /** The next key in acceptance order, taken when a command arrives (before its write is awaited). */
@@ -61,10 +84,12 @@ export class Journal {
   }
 
   async append(command: Command, at: number, key = this.nextKey()): Promise<string> {
-    const ops: SectionOp[] = [{ section: ENTRIES, type: 'put', key, value: { command, acceptedAt: at } satisfies JournalEntry }];
+    const entry: JournalEntry = { command, acceptedAt: at };
+    const ops: SectionOp[] = [{ section: ENTRIES, type: 'put', key, value: entry }];
     const dedupe = correlationKey(command);
     if (dedupe) ops.push({ section: BY_CORRELATION, type: 'put', key: dedupe, value: key });
     await atomicWrite(this.store, ops, { sync: true });
+    this.account(key, entry);
     await this.saveUnsaved();
     return key;
   }
@@ -72,7 +97,10 @@ export class Journal {
   /** Marks the entry started, synced: after a crash it is answered INTERRUPTED, never run again. */
   async markStarted(key: string, at: number): Promise<void> {
     const entry = await this.entries.get(key);
-    if (entry) await atomicWrite(this.store, [{ section: ENTRIES, type: 'put', key, value: { ...entry, startedAt: at } }], { sync: true });
+    if (!entry) return;
+    const started = { ...entry, startedAt: at };
+    await atomicWrite(this.store, [{ section: ENTRIES, type: 'put', key, value: started }], { sync: true });
+    this.account(key, started);
   }
 
   /** Stores the reply; synced, because the reply goes out only after this and must never differ after a crash. */
@@ -80,7 +108,9 @@ export class Journal {
     try {
       const entry = await this.entries.get(key);
       if (!entry) return;
-      await atomicWrite(this.store, [{ section: ENTRIES, type: 'put', key, value: { ...entry, reply, finishedAt: at } }], { sync: true });
+      const finished = { ...entry, reply, finishedAt: at };
+      await atomicWrite(this.store, [{ section: ENTRIES, type: 'put', key, value: finished }], { sync: true });
+      this.account(key, finished);
       this.unsaved.delete(key);
     } catch (err) {
       this.unsaved.set(key, { reply, at });
@@ -149,13 +179,17 @@ export class Journal {
   async compact(now: number, maxAgeMs: number, chunk = 500): Promise<number> {
     let dropped = 0;
     let ops: SectionOp[] = [];
+    let freed: string[] = [];
     const flush = async (): Promise<void> => {
       if (ops.length) await atomicWrite(this.store, ops);
+      for (const key of freed) this.budget?.release(key);
       ops = [];
+      freed = [];
     };
     for await (const [key, entry] of this.entries.entries()) {
       if (!entry.reply || now - entry.acceptedAt <= maxAgeMs) continue;
       ops.push({ section: ENTRIES, type: 'del', key });
+      freed.push(key);
       const indexKey = correlationKey(entry.command);
       // The id may have been used again later (after the window): keep the index of the newer entry.
       if (indexKey && (await this.byCorrelation.get(indexKey)) === key) ops.push({ section: BY_CORRELATION, type: 'del', key: indexKey });

@@ -6,6 +6,7 @@ import { FakeClock } from '../../src/clock.js';
 import { EventBus } from '../../src/events.js';
 import { IDEMPOTENCY_WINDOW_MS, Inbox } from '../../src/inbox/inbox.js';
 import { Journal } from '../../src/inbox/journal.js';
+import { JournalBudget } from '../../src/inbox/journal-budget.js';
 import { JournalCompaction } from '../../src/inbox/journal-compaction.js';
 import type { BatchItem, ServiceRecord } from '../../src/model.js';
 import type { Ports } from '../../src/operations/ports.js';
@@ -113,5 +114,51 @@ describe('Journal', () => {
     // Draining: new commands are refused, nothing is left running.
     expect(await inbox.drain(1_000)).toBe(0);
     expect(await (await inbox.accept({ ...command, correlationId: 'late' })).done).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+  });
+});
+
+describe('Journal byte budget', () => {
+  let dir: string;
+  let store: LevelStore;
+  beforeEach(async () => {
+    dir = tempDir('sma-journal-budget-');
+    store = await LevelStore.open(dir);
+  });
+  afterEach(() => store.close());
+
+  const SVC = { role: 'service', username: 'svc' } as const;
+  const big = (cid: string) => ({ op: 'registry.register', body: { name: 'svc', config: { blob: 'x'.repeat(2_000) } }, correlationId: cid, origin: 'mqtt' as const, principal: SVC });
+  const limits = { maxBytes: 20_000, principalShare: 0.5 };
+
+  it('counts what is on disk again after a restart, and frees what compaction drops', async () => {
+    let journal = new Journal(store, new JournalBudget(limits));
+    await journal.open();
+    let n = 0;
+    while (!journal.refusal(big(`c${n}`), 0) && n < 100) {
+      const key = await journal.append(big(`c${n}`), 0);
+      await journal.finish(key, { ok: true, result: { name: 'svc' } }, 0);
+      n++;
+    }
+    expect(n).toBeGreaterThan(2);
+    expect(n).toBeLessThan(6);
+    expect(journal.refusal(big('next'), 0)).toMatch(/share of the command journal/);
+    // The operator has a share of its own.
+    expect(journal.refusal({ ...big('op'), principal: OPERATOR }, 0)).toBeUndefined();
+
+    // "Restart": a new journal over the same store finds the share used up.
+    journal = new Journal(store, new JournalBudget(limits));
+    await journal.open();
+    expect(journal.refusal(big('next'), 0)).toMatch(/share of the command journal/);
+
+    // Compaction past the window gives the bytes back.
+    expect(await journal.compact(2 * IDEMPOTENCY_WINDOW_MS, IDEMPOTENCY_WINDOW_MS)).toBe(n);
+    expect(journal.refusal(big('next'), 0)).toBeUndefined();
+  });
+
+  it('refuses anyone once the whole journal is full', async () => {
+    const journal = new Journal(store, new JournalBudget({ maxBytes: 10_000, principalShare: 1 }));
+    await journal.open();
+    for (let i = 0; i < 4; i++) await journal.append(big(`c${i}`), 0);
+    expect(journal.refusal({ ...big('op'), principal: OPERATOR }, 0)).toMatch(/command journal is full/);
   });
 });
