@@ -150,18 +150,16 @@ export class Agent {
     await trust.start();
     this.onStop('trust tracker (checkpoint)', () => trust.close());
     // Once the engines run and before any front takes a command: queued commands keep their places.
-    const resumed = inbox.resume(recovered.queued);
+    const resumed = inbox.resume(recovered.queued, recovered.interrupted);
     if (recovered.interrupted.length || resumed.length) log.info({ interrupted: recovered.interrupted.length, resumed: resumed.length }, 'journal recovered');
     await mqtt.start();
     this.onStop('mqtt front (OFFLINE)', () => mqtt.stop());
     // The trust events a crash left in the outbox, now that the front listens: same ids as before.
     await trust.resendPending();
 
-    for (const entry of recovered.interrupted) {
-      if (entry.command.origin === 'mqtt') await mqtt.sendRecovered(entry.command, entry.reply!);
-    }
-    for (const { command, done } of resumed) {
-      if (command.origin === 'mqtt') void done.then((reply) => mqtt.sendRecovered(command, reply));
+    // In journal order: the INTERRUPTED answers first, then those of the commands run again.
+    for (const { command, done, sent } of resumed) {
+      void done.then(async (reply) => sent(command.origin === 'mqtt' && (await mqtt.sendRecovered(command, reply))));
     }
 
     const feed = new StatusFeed({

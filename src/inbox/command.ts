@@ -31,8 +31,17 @@ export type Reply = { ok: true; result: unknown } | { ok: false; error: { code: 
 export interface Ticket {
   /** Settles with the reply; never rejects. */
   readonly done: Promise<Reply>;
-  /** The front calls this once the reply is on the wire; runs work deferred until then. */
-  afterSent(): void;
+  /**
+   * The front calls this once the reply is on the wire (`delivered`: the broker took it; default true);
+   * runs work deferred until then.
+   */
+  afterSent(delivered?: boolean): void;
+  /**
+   * Set on a duplicate whose answer goes out anyway: it joined a command still running (whose own request
+   * gets the answer), or its stored answer was published before. A broker's redelivery (DUP) of such a
+   * request needs no second answer; a client's fresh re-send still gets one.
+   */
+  readonly answeredElsewhere?: boolean;
 }
 
 export interface Intake {

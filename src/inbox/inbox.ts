@@ -27,6 +27,13 @@ const failure = (err: unknown): Reply => ({ ok: false, error: asSmaError(err).to
 const noop = (): void => {};
 
 
+/** A command a crash left, with its answer (to come); `sent` once a front has sent it (or has none to send). */
+export interface Recovered {
+  command: Command;
+  done: Promise<Reply>;
+  sent(delivered: boolean): void;
+}
+
 /** A command from its arrival until its answer: a duplicate waits for `journaled`, then shares `done`. */
 interface Pending {
   journaled: Promise<void>;
@@ -72,7 +79,7 @@ export class Inbox implements Intake {
     if (original) {
       // A QoS 1 resend of a command still on its way: acknowledged only once the original is on disk.
       await original.journaled;
-      return { done: original.done, afterSent: noop };
+      return { done: original.done, afterSent: noop, answeredElsewhere: true };
     }
     // Everything up to here is synchronous: the arrival order is the order of the journal and of the queues.
     const place = this.admit();
@@ -98,11 +105,13 @@ export class Inbox implements Intake {
   }
 
   /**
-   * Commands a crash left waiting in their queues (journal order), run now ahead of any new command. Returns
-   * each with its answer to come, for the fronts to send.
+   * What a crash left: commands answered INTERRUPTED at start, and commands waiting in their queues (journal
+   * order), run now ahead of any new command. Returns each with its answer (to come), for the fronts to send;
+   * `sent` must be called once that is done. Until then a redelivery of the request joins it.
    */
-  resume(entries: Array<[string, JournalEntry]>): Array<{ command: Command; done: Promise<Reply> }> {
-    return entries.map(([journalKey, entry]) => {
+  resume(queued: Array<[string, JournalEntry]>, interrupted: Array<[string, JournalEntry]> = []): Recovered[] {
+    const answered = interrupted.map(([journalKey, entry]) => this.recovered(journalKey, entry.command, settled(entry.reply ?? interruptedReply)));
+    return [...answered, ...queued.map(([journalKey, entry]) => {
       const command = entry.command;
       const parsed = this.parse(command);
       const place = this.admit();
@@ -112,13 +121,23 @@ export class Inbox implements Intake {
           ? this.recorded(journalKey, settled(failure(parsed)))
           : // Authorized when it was accepted; entries from before principals existed were an operator's.
             this.queued(parsed.op, parsed.body, command.principal ?? LOCAL_OPERATOR, journalKey, place);
-      const key = correlationKey(command);
-      if (key) {
-        this.running.set(key, { journaled: Promise.resolve(), done: ticket.done });
-        void ticket.done.then(() => this.running.delete(key));
-      }
-      return { command, done: ticket.done };
-    });
+      return this.recovered(journalKey, command, ticket);
+    })];
+  }
+
+  private recovered(journalKey: string, command: Command, ticket: Ticket): Recovered {
+    const key = correlationKey(command);
+    const pending: Pending = { journaled: Promise.resolve(), done: ticket.done };
+    if (key) this.running.set(key, pending);
+    const sent = (delivered: boolean): void => {
+      if (key && this.running.get(key) === pending) this.running.delete(key);
+      if (delivered) this.markSent(journalKey);
+    };
+    return { command, done: ticket.done, sent };
+  }
+
+  private markSent(journalKey: string): void {
+    void this.journal.markSent(journalKey, this.ports.clock.now()).catch((err) => this.log.warn({ err }, 'journal sent mark failed'));
   }
 
   /**
@@ -167,7 +186,7 @@ export class Inbox implements Intake {
   private async answeredOrRefused(command: Command, key: string | undefined): Promise<Ticket | undefined> {
     const now = this.ports.clock.now();
     const seen = key ? await this.journal.findByCorrelation(command, now, command.idempotencyWindowMs ?? IDEMPOTENCY_WINDOW_MS) : undefined;
-    if (seen?.entry.reply) return settled(seen.entry.reply);
+    if (seen?.entry.reply) return { ...settled(seen.entry.reply), answeredElsewhere: seen.entry.sentAt !== undefined };
     if (seen) {
       // Accepted by an earlier run of the agent and never finished nor resumed: interrupted.
       await this.journal.finish(seen.key, interruptedReply, now).catch((err) => this.log.error({ err }, 'journal finish failed'));
@@ -207,7 +226,11 @@ export class Inbox implements Intake {
       await this.journal.finish(journalKey, reply, this.ports.clock.now()).catch((err) => this.log.error({ err }, 'journal finish failed'));
       return reply;
     });
-    return this.track({ done, afterSent: ticket.afterSent });
+    const afterSent = (delivered = true): void => {
+      ticket.afterSent(delivered);
+      if (delivered) this.markSent(journalKey);
+    };
+    return this.track({ done, afterSent });
   }
 
   private track(ticket: Ticket): Ticket {

@@ -12,6 +12,8 @@ export interface JournalEntry {
   startedAt?: number;
   reply?: Reply;
   finishedAt?: number;
+  /** When the broker took the answer: a redelivered request (DUP) is then not answered again. */
+  sentAt?: number;
 }
 
 const ENTRIES = 'journal';
@@ -118,6 +120,18 @@ export class Journal {
     }
   }
 
+  /**
+   * Notes that the answer reached the broker. Not synced: lost in a crash, it only costs a second, identical
+   * answer to a redelivered request (at least once, as before).
+   */
+  async markSent(key: string, at: number): Promise<void> {
+    const entry = await this.entries.get(key);
+    if (!entry?.reply || entry.sentAt !== undefined) return;
+    const sent = { ...entry, sentAt: at };
+    await atomicWrite(this.store, [{ section: ENTRIES, type: 'put', key, value: sent }]);
+    this.account(key, sent);
+  }
+
   private async saveUnsaved(): Promise<void> {
     for (const [key, { reply, at }] of [...this.unsaved]) await this.finish(key, reply, at).catch(() => undefined);
   }
@@ -148,8 +162,8 @@ export class Journal {
    * that had started is answered INTERRUPTED (we cannot know how far an executor got); one still waiting in
    * its service's queue is handed back to be run, keeping its place.
    */
-  async recover(at: number): Promise<{ interrupted: JournalEntry[]; queued: Array<[string, JournalEntry]> }> {
-    const interrupted: JournalEntry[] = [];
+  async recover(at: number): Promise<{ interrupted: Array<[string, JournalEntry]>; queued: Array<[string, JournalEntry]> }> {
+    const interrupted: Array<[string, JournalEntry]> = [];
     const queued: Array<[string, JournalEntry]> = [];
     for await (const [key, entry] of this.unfinished()) {
       if (entry.startedAt === undefined) {
@@ -157,7 +171,7 @@ export class Journal {
         continue;
       }
       await this.finish(key, interruptedReply, at);
-      interrupted.push({ ...entry, reply: interruptedReply, finishedAt: at });
+      interrupted.push([key, { ...entry, reply: interruptedReply, finishedAt: at }]);
     }
     return { interrupted, queued };
   }

@@ -46,10 +46,10 @@ class LocalSubscriptions {
   }
 
   /** Resolves once every matching handler has taken the message; a failing handler does not stop the rest. */
-  async deliver(packet: Pick<PublishPacket, 'topic' | 'payload' | 'retain'>, principal?: Principal): Promise<void> {
+  async deliver(packet: Pick<PublishPacket, 'topic' | 'payload' | 'retain'> & { dup?: boolean }, principal?: Principal): Promise<void> {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     for (const { filter, handler } of this.subs) {
-      if (matchesFilter(filter, packet.topic)) await handler({ topic: packet.topic, payload, retain: packet.retain, principal }).catch(() => undefined);
+      if (matchesFilter(filter, packet.topic)) await handler({ topic: packet.topic, payload, retain: packet.retain, dup: packet.dup, principal }).catch(() => undefined);
     }
   }
 

@@ -69,6 +69,7 @@ export async function connectExternal(options: ExternalClientOptions): Promise<M
       topic: packet.topic,
       payload,
       retain: packet.retain,
+      dup: packet.dup,
       contentType: props?.contentType,
       responseTopic: props?.responseTopic,
       correlationData: props?.correlationData,

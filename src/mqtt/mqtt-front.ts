@@ -66,7 +66,7 @@ export class MqttFront {
     await this.publishStatus('OFFLINE').catch(() => {});
   }
 
-  sendRecovered(command: Command, reply: Reply): Promise<void> {
+  sendRecovered(command: Command, reply: Reply): Promise<boolean> {
     return this.requests.sendRecovered(command, reply);
   }
 

@@ -86,14 +86,16 @@ export class RequestHandler {
       correlationData: correlation.correlationData?.toString('base64'),
       contentType: message.contentType,
     });
-    void ticket.done.then(async (reply) => {
-      await this.send(correlation, codec, reply);
-      ticket.afterSent();
-    });
+    if (message.dup && ticket.answeredElsewhere) {
+      // Redelivered because the PUBACK was lost (a crash): its answer is, or will be, published once already.
+      this.log.debug({ op, correlationId: cid }, 'redelivered request: answered once already');
+      return ticket.afterSent(false);
+    }
+    void ticket.done.then(async (reply) => ticket.afterSent(await this.send(correlation, codec, reply)));
   }
 
   /** Publishes a reply for a command recovered from the journal after a restart, as the request asked. */
-  sendRecovered(command: Command, reply: Reply): Promise<void> {
+  sendRecovered(command: Command, reply: Reply): Promise<boolean> {
     const correlationData = command.correlationData ? Buffer.from(command.correlationData, 'base64') : undefined;
     // The journal keeps the routed topic; entries from before principals existed were an operator's.
     const replyTo = command.replyTo ?? this.routing.responseTopic(command.principal ?? LOCAL_OPERATOR, command.correlationId);
@@ -106,7 +108,8 @@ export class RequestHandler {
     void this.send(correlation, codec, { ok: false, error: { code, message } });
   }
 
-  private async send(correlation: Correlation, codec: Codec, reply: Reply): Promise<void> {
+  /** True once the broker has the reply. */
+  private async send(correlation: Correlation, codec: Codec, reply: Reply): Promise<boolean> {
     const topic = correlation.replyTo;
     const body = { correlationId: correlation.correlationId ?? null, ...reply };
     try {
@@ -115,8 +118,10 @@ export class RequestHandler {
         contentType: codec.contentType,
         correlationData: correlation.correlationData,
       });
+      return true;
     } catch (err) {
       this.log.warn({ err, topic }, 'reply not published');
+      return false;
     }
   }
 }

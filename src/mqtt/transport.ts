@@ -6,6 +6,8 @@ export interface InboundMessage {
   payload: Buffer;
   /** Set when the broker replays a stored (retained) message, and on embedded-broker publishes that ask to be retained. */
   retain?: boolean;
+  /** MQTT's DUP flag: the broker (or the client) is sending this again because it saw no PUBACK. */
+  dup?: boolean;
   /** MQTT 5 properties, when the sender used them. */
   contentType?: string;
   responseTopic?: string;

@@ -21,6 +21,7 @@ import type { ServiceControl } from '../../src/supervisor/service-control.js';
 import { noDevices } from '../../src/trust/trust-query.js';
 import { tempDir } from '../support/agent-process.js';
 import { OPERATOR, testPolicy } from '../support/principals.js';
+import { waitFor } from '../support/wait-for.js';
 
 const log = pino({ level: 'silent' });
 const settledWithin = <T>(p: Promise<T>, ms: number): Promise<boolean> =>
@@ -163,7 +164,7 @@ describe('inbox: acknowledgement, queue order and recovery', () => {
     journal = new Journal(store);
     await journal.open();
     const recovered = await journal.recover(0);
-    expect(recovered.interrupted.map((e) => e.command.correlationId)).toEqual(['q1', 'b1']);
+    expect(recovered.interrupted.map(([, e]) => e.command.correlationId)).toEqual(['q1', 'b1']);
     expect(recovered.queued.map(([, e]) => e.command.correlationId)).toEqual(['q2', 'q3']);
     inbox = new Inbox({ ...ports, services: control }, journal, { timeoutMs: 5_000, policy: testPolicy() }, log);
     const resumed = inbox.resume(recovered.queued);
@@ -178,5 +179,49 @@ describe('inbox: acknowledgement, queue order and recovery', () => {
     expect(await (await inbox.accept(cmd('q1'))).done).toMatchObject({ ok: false, error: { code: 'INTERRUPTED' } });
     expect(await (await inbox.accept(cmd('q2'))).done).toEqual(answers[0]);
     expect(control.calls).toHaveLength(2);
+  });
+
+  it('marks a request whose answer goes out anyway, so that a broker redelivery (DUP) is not answered twice', async () => {
+    let journal = new Journal(store);
+    await journal.open();
+    let inbox = new Inbox(ports, journal, { timeoutMs: 5_000, policy: testPolicy() }, log);
+    const sentMark = async (cid: string): Promise<number | undefined> => (await journal.findByCorrelation(cmd(cid), 0, 60_000))?.entry.sentAt;
+    // Normal flow: the answer the broker took is marked; one it did not take is not.
+    const n1 = await inbox.accept(cmd('n1'));
+    await n1.done;
+    n1.afterSent(true);
+    const n2 = await inbox.accept(cmd('n2'));
+    await n2.done;
+    n2.afterSent(false);
+    await waitFor('n1 marked sent', async () => (await sentMark('n1')) !== undefined);
+    expect((await inbox.accept(cmd('n1'))).answeredElsewhere).toBe(true);
+    expect((await inbox.accept(cmd('n2'))).answeredElsewhere).toBe(false);
+
+    control.gate = new Promise(() => {}); // r1 hangs while running; r2 waits behind it: then the "crash"
+    await inbox.accept(cmd('r1'));
+    await inbox.accept(cmd('r2'));
+    // A duplicate of a command still on its way joins it: the original's request gets the answer.
+    expect((await inbox.accept(cmd('r2'))).answeredElsewhere).toBe(true);
+    await store.close();
+    store = await LevelStore.open(dir);
+    ports = { ...ports, registry: await EmbeddedRegistry.open(store) };
+    control.gate = Promise.resolve();
+    journal = new Journal(store);
+    await journal.open();
+    const recovered = await journal.recover(0);
+    inbox = new Inbox({ ...ports, services: control }, journal, { timeoutMs: 5_000, policy: testPolicy() }, log);
+    const resumed = inbox.resume(recovered.queued, recovered.interrupted);
+    expect(resumed.map((r) => r.command.correlationId)).toEqual(['r1', 'r2']);
+    // Redelivered before recovery has sent the answers: they join, answered once by recovery.
+    expect((await inbox.accept(cmd('r1'))).answeredElsewhere).toBe(true);
+    expect((await inbox.accept(cmd('r2'))).answeredElsewhere).toBe(true);
+    for (const r of resumed) {
+      await r.done;
+      r.sent(true);
+    }
+    await waitFor('r1, r2 marked sent', async () => (await sentMark('r2')) !== undefined && (await sentMark('r1')) !== undefined);
+    const later = await inbox.accept(cmd('r1'));
+    expect(later.answeredElsewhere).toBe(true);
+    expect(await later.done).toMatchObject({ ok: false, error: { code: 'INTERRUPTED' } });
   });
 });
