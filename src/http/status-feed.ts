@@ -25,6 +25,8 @@ export interface StatusFeedOptions {
   coalesceMs?: number;
   /** An SSE comment this often keeps idle connections through proxies (default 25 s). */
   keepAliveMs?: number;
+  /** Open pages at most (default 32): each holds a socket, and a client must not make us hold unbounded many. */
+  maxPages?: number;
 }
 
 export class StatusFeed {
@@ -55,6 +57,11 @@ export class StatusFeed {
 
   /** Takes an SSE request: headers, the current snapshot at once, then every update until it closes. */
   async attach(res: ServerResponse): Promise<void> {
+    if (this.pages.size >= (this.o.maxPages ?? 32)) {
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '10' });
+      res.end(JSON.stringify({ ok: false, error: { code: 'UNAVAILABLE', message: 'too many open status pages' } }));
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     this.pages.add(res);
     res.once('close', () => this.pages.delete(res));

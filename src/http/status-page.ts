@@ -65,7 +65,7 @@ export function mountStatusPage(router: Router, o: StatusPageOptions): void {
   );
   router.get(
     '/events',
-    guarded(({ res }) => o.feed.attach(res)),
+    guarded(({ req, res }) => (req.method === 'HEAD' ? void res.writeHead(200, { 'content-type': 'text/event-stream' }).end() : o.feed.attach(res))),
   );
   router.add(
     'POST',

@@ -119,6 +119,30 @@ describe.skipIf(!present)('the status page in headless Chromium', () => {
     expect(zipped.bytes.length).toBeLessThan(text.length / 2);
   });
 
+  it('holds at most 32 open event streams: the next is refused, and a freed slot is taken again', async () => {
+    const open = (): Promise<{ status: number; close: () => void }> =>
+      new Promise((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port: agent.httpPort, path: '/events' }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, close: () => req.destroy() });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const streams = [];
+    // The browser page of the earlier tests holds one already.
+    for (let i = 0; i < 40; i++) streams.push(await open());
+    const refused = streams.filter((s) => s.status === 503).length;
+    expect(streams.filter((s) => s.status === 200).length).toBe(31);
+    expect(refused).toBe(9);
+    for (const s of streams) s.close();
+    await waitFor('a slot free again', async () => {
+      const again = await open();
+      again.close();
+      return again.status === 200;
+    });
+  });
+
   describe('refuses what another web site could make the browser send', () => {
     const stop = JSON.stringify({ names: ['blinker'] });
     const json = { 'content-type': 'application/json' };
