@@ -10,6 +10,12 @@ import { copyRecord, newRecord, patched, reRegistered } from './service-record.j
 export interface EmbeddedRegistryOptions {
   /** Store section holding the records (default `registry-records`). */
   section?: string;
+  /**
+   * The config's `services`: the operator's declaration, so each is a record (source MANIFEST) beside the
+   * registered ones. An entry changed in the file changes its record; one taken out of the file is halted.
+   * A name registered at run time (source REGISTRY) is left as it is.
+   */
+  manifest?: readonly ServiceRegistration[];
 }
 
 export class EmbeddedRegistry implements Registry {
@@ -27,7 +33,25 @@ export class EmbeddedRegistry implements Registry {
     const records = store.section<ServiceRecord>(options.section ?? 'registry-records');
     const mirror = new Map<string, ServiceRecord>();
     for await (const [name, record] of records.entries()) mirror.set(name, record);
-    return new EmbeddedRegistry(records, new InstanceIds(store), mirror);
+    const registry = new EmbeddedRegistry(records, new InstanceIds(store), mirror);
+    if (options.manifest) await registry.seed(options.manifest);
+    return registry;
+  }
+
+  /** Brings the MANIFEST records in line with the manifest, writing only what changed (flash wear). */
+  private async seed(manifest: readonly ServiceRegistration[]): Promise<void> {
+    const names = new Set(manifest.map((reg) => reg.name));
+    for (const reg of manifest) {
+      const existing = this.mirror.get(reg.name);
+      if (!existing) await this.write(newRecord(reg, await this.ids.idOf(reg.name, reg.instanceId), 'MANIFEST'));
+      else if (existing.source === 'MANIFEST') {
+        const next = reRegistered(existing, reg);
+        if (!sameRecord(next, existing)) await this.write(next);
+      }
+    }
+    for (const record of [...this.mirror.values()]) {
+      if (record.source === 'MANIFEST' && !record.halted && !names.has(record.name)) await this.write(patched(record, { halted: true }));
+    }
   }
 
   async list(): Promise<ServiceRecord[]> {
@@ -68,4 +92,9 @@ export class EmbeddedRegistry implements Registry {
     this.mirror.set(record.name, record);
     return copyRecord(record);
   }
+}
+
+/** Equal but for the version (which every rewrite bumps). */
+function sameRecord(a: ServiceRecord, b: ServiceRecord): boolean {
+  return JSON.stringify({ ...a, version: 0 }) === JSON.stringify({ ...b, version: 0 });
 }

@@ -18,7 +18,8 @@ import type { Registry } from './registry.js';
 export type RegistryType = 'auto' | 'consul' | 'keeper' | 'etcd' | 'sma' | 'none';
 
 export interface RegistryProviders {
-  embedded(store: Store): Promise<Registry>;
+  /** The agent's own registry, with the manifest's services in it (source MANIFEST). */
+  embedded(store: Store, manifest: readonly ServiceRegistration[]): Promise<Registry>;
   manifest(store: Store, manifest: readonly ServiceRegistration[]): Promise<Registry>;
   consul(url: string): ExternalRegistry | Promise<ExternalRegistry>;
   keeper(url: string): ExternalRegistry | Promise<ExternalRegistry>;
@@ -57,7 +58,7 @@ export async function selectRegistry(options: RegistrySelectionOptions): Promise
   }
   if (type === 'sma') {
     chose('SMA', 'registry.type sma: the embedded registry');
-    return providers.embedded(store);
+    return providers.embedded(store, manifest);
   }
   if (type === 'consul' || type === 'keeper' || type === 'etcd') {
     const external = await (type === 'consul' ? consulOf(options, providers) : type === 'keeper' ? keeperOf(options, providers) : etcdOf(options, providers));
@@ -95,13 +96,13 @@ export async function selectRegistry(options: RegistrySelectionOptions): Promise
     await etcd.close();
   }
   chose('SMA', `auto: ${tried.length ? tried.join('; ') : 'no external registry configured'}; the embedded registry`);
-  return providers.embedded(store);
+  return providers.embedded(store, manifest);
 }
 
 function defaultProviders(options: RegistrySelectionOptions): RegistryProviders {
   const log = options.log;
   return {
-    embedded: (store) => EmbeddedRegistry.open(store),
+    embedded: (store, manifest) => EmbeddedRegistry.open(store, { manifest }),
     manifest: (store, manifest) => ManifestRegistry.open(store, manifest),
     // External providers load on demand: etcd3 and its gRPC stack cost ~25 MB that a gateway without etcd should not pay.
     consul: async (url) =>

@@ -89,4 +89,31 @@ describe('embedded and manifest providers', () => {
     const again = await EmbeddedRegistry.open(temp.store);
     expect(await again.get('a')).toMatchObject({ restarts: 7, config: { k: 1 } });
   });
+
+  it('embedded: the manifest’s services are records beside the registered ones, kept in line with the file', async () => {
+    temp = await TempStore.open();
+    const start = (arg: string) => ({ command: '/bin/sleep', args: [arg] });
+    let reg = await EmbeddedRegistry.open(temp.store, { manifest: [{ ...svc('m1'), start: start('1') }] });
+    await reg.register(svc('dyn'));
+    await reg.update('m1', { restarts: 3 });
+    expect((await reg.list()).map((r) => [r.name, r.source])).toEqual([['m1', 'MANIFEST'], ['dyn', 'REGISTRY']]);
+    await reg.close();
+
+    // The file changed: m1's start command, a new m2, and an entry naming the registered service.
+    await temp.reopen();
+    reg = await EmbeddedRegistry.open(temp.store, { manifest: [{ ...svc('m1'), start: start('2') }, svc('m2'), { ...svc('dyn'), start: start('x') }] });
+    expect(await reg.get('m1')).toMatchObject({ source: 'MANIFEST', start: start('2'), restarts: 3, halted: false });
+    expect(await reg.get('m2')).toMatchObject({ source: 'MANIFEST', halted: false });
+    expect((await reg.get('dyn'))?.start).toBeUndefined();
+    const version = (await reg.get('m2'))!.version;
+    await reg.close();
+
+    // Taken out of the file: halted; an unchanged entry is not rewritten.
+    await temp.reopen();
+    reg = await EmbeddedRegistry.open(temp.store, { manifest: [svc('m2')] });
+    expect(await reg.get('m1')).toMatchObject({ halted: true });
+    expect((await reg.get('m2'))!.version).toBe(version);
+    expect(await reg.get('dyn')).toMatchObject({ halted: false });
+    await reg.close();
+  });
 });

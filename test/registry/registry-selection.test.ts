@@ -72,6 +72,8 @@ describe('selectRegistry', () => {
     const r = await select({ type: 'auto' });
     expect(r.kind).toBe('SMA');
     expect(lines[0]!.msg).toMatch(/no external registry configured/);
+    // The configured services are known on the embedded registry too.
+    expect((await r.list()).map((s) => [s.name, s.source])).toEqual([['m1', 'MANIFEST']]);
   });
 
   it('auto: Consul when it answers, behind the manifest fallback', async () => {
@@ -85,6 +87,7 @@ describe('selectRegistry', () => {
     const r = await select({ type: 'auto', consul: { url: deadUrl }, etcd: { hosts: [deadUrl] } });
     expect(r.kind).toBe('SMA');
     expect(lines[0]!.msg).toMatch(/consul .* does not answer; etcd .* does not answer/);
+    expect((await r.list()).map((s) => s.name)).toEqual(['m1']);
   });
 
   it('consul that does not answer at start-up: the manifest until it does', async () => {
