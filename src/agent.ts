@@ -10,6 +10,7 @@ import { EventBus } from './events.js';
 import type { Executor } from './executor/executor.js';
 import { Inbox } from './inbox/inbox.js';
 import { Journal } from './inbox/journal.js';
+import { StoreExitMemory } from './supervisor/exit-memory.js';
 import { JournalBudget } from './inbox/journal-budget.js';
 import { JournalCompaction } from './inbox/journal-compaction.js';
 import { IDEMPOTENCY_WINDOW_MS } from './inbox/inbox.js';
@@ -95,7 +96,7 @@ export class Agent {
     const executor: Executor = await this.openExecutor();
     this.onStop('executor (owned children)', () => executor.close());
 
-    const supervisor = new Supervisor({ registry, executor, events, clock, health: config.health, log: log.child({ part: 'supervisor' }) });
+    const supervisor = new Supervisor({ registry, executor, events, clock, health: config.health, exits: new StoreExitMemory(store), log: log.child({ part: 'supervisor' }) });
     const trust = new TrustTracker({
       store,
       events,

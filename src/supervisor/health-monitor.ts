@@ -9,6 +9,7 @@ import { judgeHeartbeat, judgeProcess, type CheckOutcome } from './check-outcome
 import { exitCause, restartWanted, type RestartCause } from './restart-policy.js';
 import { DeadlineHeap } from '../timing/deadline-heap.js';
 import { probeHttp } from './http-probe.js';
+import type { ExitMemory } from './exit-memory.js';
 import { errorMessage, meantToRun, serial, type ServiceBoard, type ServiceState } from './service-board.js';
 
 export interface HealthMonitorDeps {
@@ -19,6 +20,7 @@ export interface HealthMonitorDeps {
   health: Config['health'];
   log: Logger;
   fetchImpl: typeof fetch;
+  exits?: ExitMemory;
 }
 
 /** For the Prometheus front; per-service status and health come from Supervisor.view(). */
@@ -71,6 +73,7 @@ export class HealthMonitor {
     // On the supervisor's clock, like every other time it keeps.
     const at = clock.now();
     state.lastExit = { ...exit, at };
+    this.d.exits?.remember(name, state.lastExit).catch((err: unknown) => log.warn({ err: errorMessage(err), name }, 'cannot save the last exit'));
     const exitCode = exit.code ?? undefined;
     const exitSignal = exit.signal ?? undefined;
     events.emit({ kind: 'service', type: 'EXIT', name, ...(exitCode !== undefined && { exitCode }), ...(exitSignal !== undefined && { exitSignal }), at });

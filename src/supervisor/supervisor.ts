@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events.js';
-import type { Executor } from '../executor/executor.js';
+import type { Executor, ProcessExit } from '../executor/executor.js';
 import type { BatchItem, Health, HealthView, MetricsView, ServiceRecord, ServiceView } from '../model.js';
 import type { Registry } from '../registry/registry.js';
 import type { ServiceControl } from './service-control.js';
@@ -13,6 +13,7 @@ import { performAction, type OperatorAction } from './operator-actions.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { errorMessage, serial, ServiceBoard, type ServiceState } from './service-board.js';
 import { serviceView } from './service-view.js';
+import type { ExitMemory } from './exit-memory.js';
 
 export type { SupervisorCounters } from './health-monitor.js';
 
@@ -24,6 +25,8 @@ export interface SupervisorOptions {
   health: Config['health'];
   log: Logger;
   fetchImpl?: typeof fetch;
+  /** Where last exits outlive the agent; without one they are kept in memory only. */
+  exits?: ExitMemory;
 }
 
 export class Supervisor implements ServiceControl {
@@ -31,6 +34,8 @@ export class Supervisor implements ServiceControl {
   private readonly monitor: HealthMonitor;
   private closed = false;
   private resyncing: Promise<void> | undefined;
+  /** Last exits remembered from earlier runs, given to each service as it is first tracked. */
+  private recalled = new Map<string, ProcessExit>();
 
   constructor(private readonly o: SupervisorOptions) {
     this.board = new ServiceBoard(o.registry, o.events, o.clock, o.log);
@@ -49,8 +54,11 @@ export class Supervisor implements ServiceControl {
   start(record: ServiceRecord): Promise<BatchItem>;
   start(record?: ServiceRecord): Promise<void | BatchItem> {
     if (record) return this.act(record, 'start');
-    this.o.registry.onExternalChange?.(() => void this.resync());
-    return this.resync(true);
+    return (async () => {
+      this.recalled = (await this.o.exits?.recall().catch((err: unknown) => void this.o.log.warn({ err: errorMessage(err) }, 'cannot read the last exits'))) ?? new Map();
+      this.o.registry.onExternalChange?.(() => void this.resync());
+      await this.resync(true);
+    })();
   }
 
   /** Stops checking and restarting; waits for actions in progress. The executor is the caller's to close. */
@@ -126,6 +134,7 @@ export class Supervisor implements ServiceControl {
       bootStart: remembered && record.desired === 'RUNNING' && !record.failed && record.start !== undefined,
       backoff: new RestartBackoff(this.o.health),
       exitedSinceStart: false,
+      lastExit: this.recalled.get(record.name),
       saving: 0,
       savedVersion: record.version ?? 0,
       checking: false,
@@ -137,8 +146,10 @@ export class Supervisor implements ServiceControl {
   }
 
   untrack(name: string): void {
+    const known = this.board.get(name);
     this.board.delete(name);
     this.monitor.forget(name);
+    if (known?.lastExit) void this.o.exits?.forget(name).catch(() => undefined);
   }
 
   heartbeat(name: string, at: number): void {

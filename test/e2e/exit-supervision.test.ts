@@ -104,4 +104,16 @@ describe('a spawned service\'s exit is a health verdict', () => {
     const warned = agent.logs().filter((l) => l.service === 'web' && l.msg === 'service is down');
     expect(warned).toHaveLength(1); // the kill -9 above; none for the stop
   });
+
+  it('keeps the last exit across an agent restart', async () => {
+    const before = await view('oneshot');
+    expect(before).toMatchObject({ exitCode: 0 });
+    await mqtt.close();
+    expect(await agent.stop()).toBe(0);
+    agent = await startAgent({ executor: 'process', health: { restartDelayMs: 1500 } }, { dataDir: agent.dataDir });
+    mqtt = await MqttRequester.forAgent(agent);
+    const after = await view('oneshot');
+    expect(after).toMatchObject({ exitCode: 0, lastExitAt: before!.lastExitAt });
+    expect((await view('web'))?.lastExitAt).toBeDefined();
+  });
 });
