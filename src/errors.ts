@@ -3,6 +3,8 @@ export type ErrorCode =
   | 'INVALID_REQUEST'
   | 'NOT_FOUND'
   | 'FORBIDDEN'
+  /** Beyond the contract's list: a create of something that exists (Keeper's POST /registry answers 409). */
+  | 'CONFLICT'
   | 'TIMEOUT'
   | 'EXECUTOR_FAILED'
   | 'UNAVAILABLE'
@@ -25,6 +27,7 @@ export class SmaError extends Error {
 
 export const invalidRequest = (message: string): SmaError => new SmaError('INVALID_REQUEST', message);
 export const notFound = (message: string): SmaError => new SmaError('NOT_FOUND', message);
+export const conflict = (message: string): SmaError => new SmaError('CONFLICT', message);
 export const unavailable = (message: string): SmaError => new SmaError('UNAVAILABLE', message);
 export const executorFailed = (message: string): SmaError => new SmaError('EXECUTOR_FAILED', message);
 export const timeoutError = (message: string): SmaError => new SmaError('TIMEOUT', message);

@@ -84,7 +84,7 @@ export function mountKeeperRoutes(router: Router, o: KeeperRoutesOptions): void 
     const r = await readRegistration(ctx);
     // go-mod-registry deregisters with PUT status HALT (Unregister), not with DELETE.
     if (r.status?.toUpperCase() === 'HALT') await call(ctx, 'registry.deregister', { name: r.serviceId });
-    else await call(ctx, 'registry.register', toRegistration(r));
+    else await call(ctx, 'registry.register', { ...toRegistration(r), expect: created ? 'absent' : 'present' });
     if (created) sendJson(ctx.res, 201, { ...base(V3, 201), serviceName: r.serviceId });
     else sendEmpty(ctx.res, 204);
   };

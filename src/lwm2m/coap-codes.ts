@@ -7,6 +7,8 @@ const BY_ERROR_CODE: Partial<Record<ErrorCode, string>> = {
   INVALID_REQUEST: '4.00',
   FORBIDDEN: '4.03',
   NOT_FOUND: '4.04',
+  // CoAP's 4.09 (RFC 8132) is not one LwM2M defines.
+  CONFLICT: '4.00',
   UNAVAILABLE: '5.03',
   TIMEOUT: '5.04',
 };

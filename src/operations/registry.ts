@@ -1,6 +1,6 @@
 // registry.register / registry.deregister.
-import { notFound } from '../errors.js';
-import type { ServiceConfig, ServiceRecord } from '../model.js';
+import { conflict, notFound } from '../errors.js';
+import type { ServiceConfig, ServiceRecord, ServiceRegistration } from '../model.js';
 import { mergeConfig } from './config.js';
 import { keyOf, nest, serviceOfKey } from './kv-keys.js';
 import type { OperationOutcome, Ports } from './ports.js';
@@ -8,7 +8,14 @@ import type { RequestOf } from './schemas.js';
 import { mayDecideStart } from '../policy/authorization.js';
 import type { Principal } from '../policy/principal.js';
 
-export async function registryRegister(ports: Ports, req: RequestOf<'registry.register'>, caller: Principal): Promise<OperationOutcome> {
+export async function registryRegister(ports: Ports, request: RequestOf<'registry.register'>, caller: Principal): Promise<OperationOutcome> {
+  const { expect, ...req } = request;
+  // Checked under the inbox's per-service lock, so no other command on this name runs in between.
+  if (expect !== undefined) {
+    const existing = await ports.registry.get(req.name);
+    if (expect === 'absent' && existing) throw conflict(`a registration for ${req.name} exists${existing.halted ? ' (deregistered)' : ''}`);
+    if (expect === 'present' && !existing) throw notFound(`no registration for ${req.name}`);
+  }
   let record = await ports.registry.register(mayDecideStart(caller) ? req : await withStartKept(ports, req));
   record = await adoptStoredKeys(ports, record);
   ports.services.track(record);
@@ -26,7 +33,7 @@ export async function registryDeregister(ports: Ports, req: RequestOf<'registry.
 }
 
 /** A registration from someone who may not decide the start command keeps the one already there (if any). */
-async function withStartKept(ports: Ports, req: RequestOf<'registry.register'>): Promise<RequestOf<'registry.register'>> {
+async function withStartKept(ports: Ports, req: ServiceRegistration): Promise<ServiceRegistration> {
   const { start: _ignored, ...rest } = req;
   const existing = await ports.registry.get(req.name);
   return existing?.start ? { ...rest, start: existing.start } : rest;

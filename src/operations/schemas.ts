@@ -28,7 +28,8 @@ export const requestSchemas = {
   'services.restart': batchRequest,
   'config.get': z.object({ name: serviceNameSchema, keys: z.array(z.string().max(256)).max(256).optional() }).strict(),
   'config.set': z.object({ name: serviceNameSchema, config: configObjectSchema }).strict(),
-  'registry.register': registrationSchema,
+  // `expect`: a conditional register (Keeper's POST creates, 409 when the name exists; its PUT updates, 404 when not).
+  'registry.register': registrationSchema.extend({ expect: z.enum(['absent', 'present']).optional() }),
   'registry.deregister': z.object({ name: serviceNameSchema }).strict(),
   'trust.get': z
     .object({

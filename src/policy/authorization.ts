@@ -1,6 +1,7 @@
 // The one authorization policy (issue 10, CONTRACT section 10): principal + operation + body -> allowed or
 // a FORBIDDEN reason. Front-neutral: the inbox asks it for every command, whatever front brought it, and
 // fronts ask it for the messages that are not commands (heartbeats, plugin messages).
+import { serviceOfKey } from '../operations/kv-keys.js';
 import type { OperationName } from '../operations/schemas.js';
 import { checkUrlRefusal } from './check-url.js';
 import type { Principal } from './principal.js';
@@ -11,11 +12,18 @@ export type MessageKind = 'device-heartbeat' | 'service-heartbeat' | 'plugin-dev
 export interface PolicyOptions {
   /** Hosts other than loopback that health checks may poll (`health.allowedHosts`). */
   allowedCheckHosts: readonly string[];
+  /** Where service configuration keys start (`http.keeper.serviceRoot`): `{root}/{service}/...`. */
+  serviceRoot: string;
 }
+
+/** The configuration every EdgeX service reads at start (written by core-common-config-bootstrapper). */
+const COMMON_CONFIG = 'core-common-config-bootstrapper';
 
 /** What a service may ask about itself; every other operation is an operator's. */
 // registry.entries: Keeper's GET by serviceId, which go-mod-registry sends before (re-)registering.
-const SERVICE_OPERATIONS: ReadonlySet<OperationName> = new Set(['registry.register', 'registry.deregister', 'registry.entries', 'config.get', 'services.health']);
+// kv.get / kv.put: a service's keeper configuration client reads its own keys and the common ones, and
+// pushes its own defaults on first start; the keys decide (kvRefusal), not the names.
+const SERVICE_OPERATIONS: ReadonlySet<OperationName> = new Set(['registry.register', 'registry.deregister', 'registry.entries', 'config.get', 'services.health', 'kv.get', 'kv.put']);
 
 export class AuthorizationPolicy {
   constructor(private readonly options: PolicyOptions) {}
@@ -27,6 +35,7 @@ export class AuthorizationPolicy {
     if (principal.role === 'operator') return undefined;
     if (principal.role === 'device') return 'a device may send heartbeats only, no requests';
     if (!SERVICE_OPERATIONS.has(op)) return `a service may not ask ${op}`;
+    if (op === 'kv.get' || op === 'kv.put') return this.kvRefusal(principal.username, op, (body as { key: string }).key);
     const names = namesIn(body);
     if (names.length === 0 || names.some((n) => n !== principal.username)) {
       return `service ${principal.username} may ask ${op} only about itself`;
@@ -42,6 +51,13 @@ export class AuthorizationPolicy {
     if (principal.role === 'operator') return true;
     if (kind === 'device-heartbeat') return principal.role === 'device' && principal.username === subject;
     return principal.role === 'service' && principal.username === subject;
+  }
+
+  /** A service reads and writes keys below its own name only, and may also read the common configuration. */
+  private kvRefusal(username: string, op: 'kv.get' | 'kv.put', key: string): string | undefined {
+    const owner = serviceOfKey(this.options.serviceRoot, key)?.name;
+    if (owner === username || (op === 'kv.get' && owner === COMMON_CONFIG)) return undefined;
+    return `service ${username} may ${op === 'kv.get' ? 'read' : 'write'} only keys under ${this.options.serviceRoot}/${username}`;
   }
 
   private registrationRefusal(body: unknown): string | undefined {

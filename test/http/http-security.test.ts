@@ -59,7 +59,16 @@ describe('HTTP front security', () => {
       expect((await as(svc, 'POST', '/api/v3/registry', registration('core-metadata'))).status).toBe(403);
       expect((await as(svc, 'GET', '/api/v3/registry/serviceId/core-metadata')).status).toBe(403);
       expect((await as(svc, 'GET', '/api/v3/registry/all')).status).toBe(403);
-      expect((await as(svc, 'PUT', '/api/v3/kvs/key/edgex/v4/core-data/Writable/LogLevel', { value: 'DEBUG' })).status).toBe(403);
+      // Its own configuration keys a service reads and writes (EdgeX's keeper client pushes its defaults);
+      // another service's keys it may not touch, and the common configuration it may only read.
+      expect((await as(svc, 'PUT', '/api/v3/kvs/key/edgex/v4/core-data/Writable/LogLevel', { value: 'INFO' })).status).toBe(200);
+      expect((await as(svc, 'GET', '/api/v3/kvs/key/edgex/v4/core-data?plaintext=true')).status).toBe(200);
+      expect((await as(svc, 'PUT', '/api/v3/kvs/key/edgex/v4/core-metadata/Writable/LogLevel', { value: 'DEBUG' })).status).toBe(403);
+      expect((await as(ops, 'PUT', '/api/v3/kvs/key/edgex/v4/core-common-config-bootstrapper/all-services/Writable/LogLevel', { value: 'INFO' })).status).toBe(200);
+      expect((await as(svc, 'GET', '/api/v3/kvs/key/edgex/v4/core-common-config-bootstrapper/all-services?plaintext=true')).status).toBe(200);
+      expect((await as(svc, 'PUT', '/api/v3/kvs/key/edgex/v4/core-common-config-bootstrapper/all-services/Writable/LogLevel', { value: 'DEBUG' })).status).toBe(403);
+      expect((await as(svc, 'GET', '/api/v3/kvs/key/edgex/v4?keyOnly=true')).status).toBe(403);
+      expect((await as(svc, 'DELETE', '/api/v3/kvs/key/edgex/v4/core-data/Writable/LogLevel')).status).toBe(403);
       const op = (await (await as(svc, 'POST', '/api/v2/system/operation', [{ apiVersion: 'v2', serviceName: 'core-data', action: 'stop' }])).json()) as Array<{ statusCode: number }>;
       expect(op[0].statusCode).toBe(403);
       expect((await as(ops, 'PUT', '/api/v3/kvs/key/edgex/v4/core-data/Writable/LogLevel', { value: 'DEBUG' })).status).toBe(200);

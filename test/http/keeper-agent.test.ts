@@ -180,6 +180,17 @@ describe('sma-bridge as EdgeX 4 Core Keeper', () => {
     expect((await keeper('PUT', '/kvs/key/a/b%20c', 'put /kvs/key/{key}', { value: 1 })).status).toBe(400);
   });
 
+  it('answers 409 to a POST for a registered serviceId and 404 to a PUT for an unknown one, changing nothing', async () => {
+    const registration = (serviceId: string) => ({ apiVersion: 'v3', registration: { serviceId, host: '127.0.0.1', port: 1, healthCheck: { interval: '1s', path: '/x', type: 'http' } } });
+    const again = await keeper('POST', '/registry', 'post /registry', registration('core-data'));
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ statusCode: 409, message: expect.stringContaining('core-data') });
+    const kept = await keeper('GET', '/registry/serviceId/core-data', 'get /registry/serviceId/{serviceId}');
+    expect((kept.body as { registration: { port: number } }).registration.port).toBe(svcPort);
+    expect((await keeper('PUT', '/registry', 'put /registry', registration('core-nothing'))).status).toBe(404);
+    expect((await keeper('GET', '/registry/serviceId/core-nothing', 'get /registry/serviceId/{serviceId}')).status).toBe(404);
+  });
+
   it('deregisters with DELETE: HALT, listed only with deregistered=true, no longer checked', async () => {
     const del = await keeper('DELETE', '/registry/serviceId/core-data', 'delete /registry/serviceId/{serviceId}');
     expect(del.status).toBe(204);

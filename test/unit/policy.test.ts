@@ -11,7 +11,7 @@ import type { Principal } from '../../src/policy/principal.js';
 const op: Principal = { role: 'operator', username: 'op' };
 const svc: Principal = { role: 'service', username: 'svc' };
 const dev: Principal = { role: 'device', username: 'dev1' };
-const policy = new AuthorizationPolicy({ allowedCheckHosts: ['db.local'] });
+const policy = new AuthorizationPolicy({ allowedCheckHosts: ['db.local'], serviceRoot: 'edgex/v4' });
 
 describe('AuthorizationPolicy', () => {
   it.each([
@@ -28,6 +28,16 @@ describe('AuthorizationPolicy', () => {
     [svc, 'services.stop', { names: ['svc'] }, false],
     [svc, 'config.set', { name: 'svc', config: {} }, false],
     [dev, 'agent.info', {}, false],
+    [svc, 'kv.get', { key: 'edgex/v4/svc' }, true],
+    [svc, 'kv.get', { key: 'edgex/v4/svc/Writable/LogLevel' }, true],
+    [svc, 'kv.put', { key: 'edgex/v4/svc/Writable', value: { LogLevel: 'INFO' }, flatten: true }, true],
+    [svc, 'kv.get', { key: 'edgex/v4/core-common-config-bootstrapper/all-services' }, true],
+    [svc, 'kv.put', { key: 'edgex/v4/core-common-config-bootstrapper/all-services/x', value: 1 }, false],
+    [svc, 'kv.get', { key: 'edgex/v4/svc-other/Writable' }, false],
+    [svc, 'kv.get', { key: 'edgex/v4' }, false],
+    [svc, 'kv.get', { key: 'edgex/v3/svc' }, false],
+    [svc, 'kv.put', { key: 'edgex/v4/svc-other/Writable/LogLevel', value: 'DEBUG' }, false],
+    [svc, 'kv.delete', { key: 'edgex/v4/svc/Writable' }, false],
     [op, 'registry.register', { name: 'x', check: { type: 'http', url: 'http://10.0.0.1/' } }, false],
     [op, 'registry.register', { name: 'x', check: { type: 'http', url: 'http://db.local:8/' } }, true],
   ] as const)('%o %s %o -> %s', (p, operation, body, allowed) => {
