@@ -34,7 +34,7 @@ import type { Ports, SelfControl } from './operations/ports.js';
 import type { Registry } from './registry/registry.js';
 import { selectRegistry } from './registry/registry-selection.js';
 import { StoreKeyValues } from './registry/kv-store.js';
-import { verifyPassword } from './security/password-hash.js';
+import { CredentialGate } from './security/credential-gate.js';
 import { LevelStore } from './store/level-store.js';
 import { openStoreOrExplain } from './store/store-opening.js';
 import { GuardedStore } from './store/guarded-store.js';
@@ -53,6 +53,8 @@ const DRAIN_MAX_MS = 4_000;
 
 export class Agent {
   private readonly stops: Array<[string, () => Promise<void>]> = [];
+  /** Every front's password and token checks, two at a time: libuv's pool stays free for LevelDB. */
+  private readonly logins = new CredentialGate(2, 32);
   private stopping?: Promise<void>;
   mqttPort?: number;
   httpPort = 0;
@@ -240,7 +242,7 @@ export class Agent {
       port: h.port,
       clock,
       log: log.child({ part: 'http' }),
-      ...(h.users?.length ? { authenticator: new HttpAuthenticator(h.users, () => clock.now()) } : {}),
+      ...(h.users?.length ? { authenticator: new HttpAuthenticator(h.users, this.logins, () => clock.now()) } : {}),
       ...(h.cert && h.key ? { tls: { cert: readFileSync(h.cert), key: readFileSync(h.key) } } : {}),
       routes: [...ownRoutes, (router) => mountKeeperRoutes(router, { call, ...info }), (router) => mountSystemRoutes(router, { call, ...info })],
     });
@@ -288,7 +290,7 @@ export class Agent {
       return { transport };
     }
     const b = config.mqtt.broker;
-    const access = new BrokerAccess(b.users ?? [], root, verifyPassword, log.child({ part: 'broker' }), () => this.clock.now());
+    const access = new BrokerAccess(b.users ?? [], root, (password, hash) => this.logins.check(password, hash), log.child({ part: 'broker' }), () => this.clock.now());
     const broker = await EmbeddedBroker.start({
       host: plan.plainHost ?? b.host,
       tlsHost: b.host,

@@ -1,8 +1,9 @@
 // Who is calling: HTTP Basic (username + password) or Bearer (a token), checked against http.users' scrypt
-// hashes. A verified Authorization header is remembered briefly: scrypt costs ~50 ms a check on a Pi.
+// hashes. A checked Authorization header is remembered briefly, good or bad: scrypt costs ~50 ms a check on
+// a Pi, and a client retrying the same wrong token must not cost it again.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { verifyPassword } from '../security/password-hash.js';
+import { BUSY, type CredentialGate } from '../security/credential-gate.js';
 import type { HttpPrincipal } from './router.js';
 
 export interface HttpUser {
@@ -13,44 +14,53 @@ export interface HttpUser {
 }
 
 const REMEMBER_MS = 5 * 60_000;
+const REMEMBER_REFUSED_MS = 30_000;
 const REMEMBER_MAX = 256;
 
+type Checked = HttpPrincipal | undefined;
+
 export class HttpAuthenticator {
-  private readonly verified = new Map<string, { principal: HttpPrincipal; until: number }>();
+  private readonly checked = new Map<string, { principal: Checked; until: number }>();
 
   constructor(
     private readonly users: readonly HttpUser[],
+    private readonly gate: CredentialGate,
     private readonly now: () => number,
   ) {}
 
-  /** The caller, or undefined when the credentials are missing or wrong. */
-  async authenticate(req: IncomingMessage): Promise<HttpPrincipal | undefined> {
+  /** The caller; undefined when the credentials are missing or wrong; BUSY when no check could be made now. */
+  async authenticate(req: IncomingMessage): Promise<Checked | typeof BUSY> {
     const header = req.headers.authorization;
     if (!header || header.length > 4096) return undefined;
     const digest = createHash('sha256').update(header).digest('base64');
-    const known = this.verified.get(digest);
+    const known = this.checked.get(digest);
     if (known && known.until > this.now()) return known.principal;
     const principal = await this.check(header);
-    if (principal) {
-      if (this.verified.size >= REMEMBER_MAX) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(digest, { principal, until: this.now() + REMEMBER_MS });
-    }
+    if (principal === BUSY) return BUSY;
+    this.checked.delete(digest);
+    if (this.checked.size >= REMEMBER_MAX) this.checked.delete(this.checked.keys().next().value!);
+    this.checked.set(digest, { principal, until: this.now() + (principal ? REMEMBER_MS : REMEMBER_REFUSED_MS) });
     return principal;
   }
 
-  private async check(header: string): Promise<HttpPrincipal | undefined> {
+  private async check(header: string): Promise<Checked | typeof BUSY> {
     const [scheme, credentials = ''] = header.split(' ', 2);
     if (scheme.toLowerCase() === 'basic') {
       const text = Buffer.from(credentials, 'base64').toString('utf8');
       const colon = text.indexOf(':');
       if (colon < 1) return undefined;
       const user = this.users.find((u) => u.username === text.slice(0, colon));
-      if (!user?.passwordHash || !(await verifyPassword(text.slice(colon + 1), user.passwordHash))) return undefined;
-      return { role: user.role, username: user.username };
+      if (!user?.passwordHash) return undefined;
+      const ok = await this.gate.check(text.slice(colon + 1), user.passwordHash).catch(() => false);
+      return ok === BUSY ? BUSY : ok ? { role: user.role, username: user.username } : undefined;
     }
     if (scheme.toLowerCase() === 'bearer' && credentials.length > 0) {
+      // A token names no user: each token hash is tried, one gate place each.
       for (const user of this.users) {
-        if (user.tokenHash && (await verifyPassword(credentials, user.tokenHash))) return { role: user.role, username: user.username };
+        if (!user.tokenHash) continue;
+        const ok = await this.gate.check(credentials, user.tokenHash).catch(() => false);
+        if (ok === BUSY) return BUSY;
+        if (ok) return { role: user.role, username: user.username };
       }
     }
     return undefined;

@@ -8,6 +8,7 @@ import { LogThrottle } from '../log-throttle.js';
 import type { Clock } from '../clock.js';
 import { httpStatusOf, sendJson } from './respond.js';
 import type { HttpAuthenticator } from './http-auth.js';
+import { BUSY } from '../security/credential-gate.js';
 import { Router, type HttpPrincipal, type RequestContext } from './router.js';
 
 /** A route module: adds its routes to the router. */
@@ -69,7 +70,12 @@ export class HttpFront {
     }
     let principal: HttpPrincipal | undefined;
     if (this.o.authenticator) {
-      principal = await this.o.authenticator.authenticate(req);
+      const caller = await this.o.authenticator.authenticate(req);
+      if (caller === BUSY) {
+        sendJson(res, 503, { code: 'UNAVAILABLE', message: 'too many logins being checked; try again' }, { 'retry-after': '1' });
+        return;
+      }
+      principal = caller;
       if (!principal) {
         this.refusals.warn({ path: url.pathname.slice(0, 256) }, 'HTTP request without valid credentials');
         sendJson(res, 401, { code: 'FORBIDDEN', message: 'credentials required' }, { 'www-authenticate': 'Basic realm="sma-bridge", Bearer' });

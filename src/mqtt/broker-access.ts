@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { LOCAL_OPERATOR, type Principal, type Role } from '../policy/principal.js';
 import { aclFor, type PrincipalAcl } from './broker-acl.js';
 import { LogThrottle } from '../log-throttle.js';
+import { BUSY } from '../security/credential-gate.js';
 
 export type { Role } from '../policy/principal.js';
 
@@ -15,8 +16,10 @@ export interface BrokerUser {
   role: Role;
 }
 
-export type PasswordCheck = (password: string, hash: string) => Promise<boolean>;
+/** True or false, or BUSY when the check could not be made now (CredentialGate). */
+export type PasswordCheck = (password: string, hash: string) => Promise<boolean | typeof BUSY>;
 
+const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
@@ -99,6 +102,11 @@ export class BrokerAccess {
       if (!user || !password) return refuse();
       this.checkPassword(password.toString('utf8'), user.passwordHash).then(
         (ok) => {
+          if (ok === BUSY) {
+            const err = new Error('too many logins being checked') as AuthenticateError;
+            err.returnCode = SERVER_UNAVAILABLE;
+            return done(err, false);
+          }
           if (!ok) return refuse();
           // A client id in use by another user is not taken over: that would cut the other user off and
           // let the newcomer's messages pass for the previous holder's in flight.

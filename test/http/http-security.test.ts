@@ -84,6 +84,29 @@ describe('HTTP front security', () => {
     });
   });
 
+  describe('under a flood of wrong tokens (real scrypt cost)', () => {
+    let agent: AgentProcess;
+    beforeAll(async () => {
+      // Default scrypt parameters: the cost an attacker makes the gateway pay for each guess.
+      const tokenUsers = await Promise.all(['device-virtual', 'core-metadata', 'core-command'].map(async (u) => ({ username: u, tokenHash: await hashPassword(`${u}-token`), role: 'service' })));
+      agent = await startAgent({ http: { host: '0.0.0.0', port: 0, allowPlaintext: true, users: [...(await users()), ...tokenUsers] } });
+    }, 30_000);
+    afterAll(() => agent?.stop());
+
+    it('checks a few at a time and turns the rest away with 503, never letting one in; the agent stays usable', async () => {
+      const url = `http://127.0.0.1:${agent.httpPort}/api/v3/ping`;
+      const ops = basic('ops', 'ops-secret');
+      expect((await fetch(url, { headers: { authorization: ops } })).status).toBe(200);
+      const flood = await Promise.all(Array.from({ length: 120 }, (_, i) => fetch(url, { headers: { authorization: `Bearer guess-${i}` } }).then((r) => r.status)));
+      const counts = flood.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
+      expect(Object.keys(counts).sort(), JSON.stringify(counts)).toEqual(['401', '503']);
+      expect(counts[503]).toBeGreaterThan(0);
+      // A known good header is remembered, so the operator is not queued behind the guesses.
+      expect((await fetch(url, { headers: { authorization: ops } })).status).toBe(200);
+      expect((await fetch(url, { headers: { authorization: 'Bearer core-command-token' } })).status).toBe(200);
+    }, 60_000);
+  });
+
   describe('with users and TLS', () => {
     let agent: AgentProcess;
     let ca: Buffer;
