@@ -14,11 +14,12 @@ export interface Mosquitto {
   restart(): Promise<void>;
 }
 
-export async function startMosquitto(extraConfig = ''): Promise<Mosquitto> {
+export async function startMosquitto(extraConfig = '', options: { anonymous?: boolean } = {}): Promise<Mosquitto> {
   const dir = tempDir('sma-mosq-');
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\n${extraConfig}\n`);
+  const anonymous = options.anonymous ?? true;
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous ${anonymous}\npersistence true\npersistence_location ${dir}/\n${extraConfig}\n`);
   let child: ChildProcess;
   const launch = async (): Promise<void> => {
     child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
