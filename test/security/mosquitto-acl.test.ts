@@ -113,6 +113,22 @@ describe.skipIf(!HAS_MOSQUITTO)('the README mosquitto ACL against each role (ext
     }
   });
 
+  it("gives an MQTT 5 service reusing an operator's correlationId (and response topic) nothing", async () => {
+    const first = await operator.request('config.get', { name: 'svc-other', correlationId: 'guessable-op-1' });
+    expect(first.ok).toBe(true);
+    const c = await mqtt.connectAsync(broker.url, { protocolVersion: 5, username: 'svc', password: PASSWORDS.svc, reconnectPeriod: 0 });
+    clients.push(c);
+    const got: string[] = [];
+    c.on('message', (topic) => got.push(topic));
+    await c.subscribeAsync(['#', `${R}/response/guessable-op-1`, 'svc/inbox'], { qos: 1 });
+    for (const responseTopic of [`${R}/response/guessable-op-1`, 'svc/inbox']) {
+      const properties = { responseTopic, correlationData: Buffer.from('guessable-op-1') };
+      await c.publishAsync(`${R}/request/config.get`, JSON.stringify({ name: 'svc-other', correlationId: 'guessable-op-1' }), { qos: 1, properties }).catch(() => undefined);
+    }
+    await settle();
+    expect(got).toEqual([]);
+  });
+
   it("takes a service's heartbeat only for its own name", async () => {
     const svc = await as('svc');
     await svc.publishAsync(`${R}/heartbeat/service/svc-other`, '', { qos: 1 });
