@@ -16,7 +16,8 @@ export function rssBytes(pid) {
 // The agent refuses SMA_ variables that name no configuration key; the bench's own settings stay out of its way.
 const withoutSmaVariables = (env) => Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('SMA_')));
 
-/** `root`: the checkout whose dist/main.js runs (another build of the agent, for a before/after figure). */
+/** `root`: the checkout whose dist/main.js runs (another build of the agent, for a before/after figure).
+ * `config.agent: {}` leaves the id to the agent's default (the host name), as on embedded defaults. */
 export async function startAgent(config = {}, root = ROOT) {
   const dataDir = mkdtempSync(join(tmpdir(), 'sma-bench-'));
   const full = { agent: { id: 'bench' }, dataDir, http: { port: 0 }, log: { level: 'warn' }, ...config,
@@ -41,7 +42,7 @@ export async function startAgent(config = {}, root = ROOT) {
   const readyMs = performance.now() - t0;
   child.stdout.resume();
   return {
-    child, ready, readyMs, dataDir, topicRoot: 'sma/bench',
+    child, ready, readyMs, dataDir, topicRoot: `sma/${ready.agentId}`,
     stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }),
   };
 }

@@ -1,24 +1,27 @@
 // One MQTT 3.1.1 connection for one CLI run (the embedded aedes broker speaks 3.1.1 only), with failures as one line.
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { connect as tcpConnect } from 'node:net';
-import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { ClientOptions } from './client-options.js';
 import { CliError } from './io.js';
 
 /**
- * A plain mqtt:// broker gets its TCP stream from us: mqtt.connect() would first load its WebSocket and
- * SOCKS-proxy code (some 30-50 ms of a command's life on a Pi-class CPU) to pick a transport we know.
+ * A plain mqtt:// broker gets its TCP stream from us, and only mqtt.js's client module is loaded, by
+ * require: `import 'mqtt'` would run the CommonJS export lexer over the package and load its WebSocket and
+ * SOCKS-proxy code to pick a transport we know (together some 35 ms of a command's life, BENCHMARKS.md).
  */
-function openClient(brokerUrl: string, settings: IClientOptions): MqttClient {
+async function openClient(brokerUrl: string, settings: IClientOptions): Promise<MqttClient> {
   const url = new URL(brokerUrl);
-  if (url.protocol !== 'mqtt:') return mqtt.connect(brokerUrl, settings);
+  if (url.protocol !== 'mqtt:') return (await import('mqtt')).default.connect(brokerUrl, settings);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = url.port === '' ? 1883 : Number(url.port);
-  return new MqttClient(() => tcpConnect({ host, port }), { ...settings, host, port, protocol: 'mqtt' });
+  const { default: Client } = createRequire(import.meta.url)('mqtt/lib/client') as typeof import('mqtt/lib/client');
+  return new Client(() => tcpConnect({ host, port }), { ...settings, host, port, protocol: 'mqtt' });
 }
 
 /** Connects, or rejects with a CliError saying why the broker cannot be used. */
-export function connectBroker(options: ClientOptions): Promise<MqttClient> {
+export async function connectBroker(options: ClientOptions): Promise<MqttClient> {
   const settings: IClientOptions = {
     protocolVersion: 4,
     clientId: `sma-cli-${randomBytes(6).toString('hex')}`,
@@ -28,8 +31,10 @@ export function connectBroker(options: ClientOptions): Promise<MqttClient> {
     connectTimeout: options.timeoutMs,
     username: options.username,
     password: options.password,
+    // mqtt-packet's cache of 65 536 two-byte buffers costs a one-shot command ~12 ms and their GC.
+    writeCache: false,
   };
-  const client = openClient(options.brokerUrl, settings);
+  const client = await openClient(options.brokerUrl, settings);
   // Late errors (after we gave up, or once connected) surface as 'close' to whoever waits; an
   // 'error' with no listener would throw.
   client.on('error', () => undefined);
