@@ -1,6 +1,5 @@
 // The HTTP front: one server, one router; route modules (agent, Core Keeper, SMA system API, status page) mount onto it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { asSmaError } from '../errors.js';
@@ -42,7 +41,8 @@ export class HttpFront {
 
   async start(): Promise<void> {
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
-    const server = this.o.tls ? createTlsServer({ cert: this.o.tls.cert, key: this.o.tls.key }, onRequest) : createServer(onRequest);
+    // node:https only when TLS is configured: a few MB of idle RSS otherwise (BENCHMARKS.md).
+    const server = this.o.tls ? (await import('node:https')).createServer({ cert: this.o.tls.cert, key: this.o.tls.key }, onRequest) : createServer(onRequest);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.o.port, this.o.host, () => resolve());

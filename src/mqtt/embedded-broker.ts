@@ -3,7 +3,6 @@
 // so the agent's own subscriptions are not aedes subscriptions: a client's publish is delivered to them from
 // the authorizePublish hook, which aedes awaits before the PUBACK. Why this and not a patch: README.
 import { createServer, type Server } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
@@ -97,6 +96,8 @@ export class EmbeddedBroker {
       const port = await listen(plain, options.port, options.host);
       let tlsPort: number | undefined;
       if (options.tlsPort !== undefined && options.cert && options.key) {
+        // node:tls only when a TLS listener is configured: a few MB of idle RSS otherwise (BENCHMARKS.md).
+        const { createServer: createTlsServer } = await import('node:tls');
         const secure = createTlsServer({ cert: readFileSync(options.cert), key: readFileSync(options.key) }, (socket) => {
           socket.setNoDelay(true);
           aedes.handle(guardedConnection(socket, MAX_PACKET_BYTES, refused));
