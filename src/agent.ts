@@ -199,8 +199,9 @@ export class Agent {
       await http.stop();
     });
 
-    if (config.lwm2m.serverUri) {
+    if (config.lwm2m.serverUri || config.lwm2m.bootstrapUri) {
       const { Lwm2mClient } = await import('./lwm2m/lwm2m-front.js');
+      const { StoreAccountMemory } = await import('./lwm2m/bootstrap/account-memory.js');
       const lwm2m = new Lwm2mClient({
         config: { ...config.lwm2m, endpoint: endpointOf(config) },
         intake: inbox,
@@ -212,6 +213,7 @@ export class Agent {
         canReboot: executor.canReboot,
         reboot: () => executor.reboot(),
         heartbeatTimeoutS: Math.round(config.trust.heartbeatTimeoutMs / 1000),
+        memory: new StoreAccountMemory(store),
       });
       await lwm2m.start();
       this.onStop('lwm2m (de-register)', () => lwm2m.stop());

@@ -104,7 +104,8 @@ export const configSchema = z
           .optional(),
         endpoint: z.string().min(1).max(128).optional(),
         lifetimeS: z.number().int().min(10).max(86_400 * 30).default(300),
-        bootstrapUri: z.string().optional(),
+        /** A Bootstrap-Server (NoSec): asked for the server account when none is known or the server keeps refusing. */
+        bootstrapUri: z.string().regex(/^coap:\/\//, 'must be a coap:// URI (a coaps:// Bootstrap-Server is not supported yet)').optional(),
         /** Local UDP port of the client; 0 picks a free one. */
         localPort: port.default(0),
         /** NoSec mode serves only the registered server; `any` is for debugging. */

@@ -18,12 +18,17 @@ import type { DeviceFacts } from './objects/device-facts.js';
 import { SecuritySource, ServerSource, SHORT_SERVER_ID, type SecurityInstance } from './objects/account-sources.js';
 import { AgentSource, DeviceSource, ServiceSource, TrustSource } from './objects/object-sources.js';
 import type { ObjectSource } from './objects/object-source.js';
+import type { ObjectModel } from './model/object-model.js';
 import { AttributeStore } from './observe/attribute-store.js';
 import { ObservationRegistry } from './observe/observation-registry.js';
-import { defaultParameters, type Lwm2mParameters } from './parameters.js';
+import { defaultParameters, retryDelayMs, type Lwm2mParameters } from './parameters.js';
 import { RegistrationSession } from './registration-session.js';
+import { parseServerUri } from './server-uri.js';
 import { CoapEndpoint } from './transport/coap-endpoint.js';
-import { DtlsPort, type PskCredentials } from './transport/dtls-port.js';
+import { DtlsPort } from './transport/dtls-port.js';
+import { TransientAccountMemory, type AccountMemory, type RememberedAccount } from './bootstrap/account-memory.js';
+import { bootstrapOnce } from './bootstrap/bootstrap-request.js';
+import { fromStored, toStored, type ServerAccount } from './bootstrap/server-account.js';
 import { UdpPort, type DatagramPort } from './transport/udp-port.js';
 
 export type { DeviceFacts } from './objects/device-facts.js';
@@ -43,22 +48,21 @@ export interface Lwm2mClientOptions {
   /** Shown as 33002/x/5 (trust.heartbeatTimeoutMs / 1000). */
   heartbeatTimeoutS?: number;
   parameters?: Partial<Lwm2mParameters>;
+  /** Where a bootstrapped account and a written Lifetime survive a restart (the store, in the agent). */
+  memory?: AccountMemory;
 }
 
-export function parseServerUri(uri: string): { host: string; port: number; secure: boolean } {
-  const url = new URL(uri);
-  if (url.protocol !== 'coap:' && url.protocol !== 'coaps:') throw new Error(`LwM2M server URI must be coap:// or coaps://, not ${url.protocol}`);
-  const secure = url.protocol === 'coaps:';
-  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port ? Number(url.port) : secure ? 5684 : 5683, secure };
-}
-
-/** The PSK of a coaps:// server, read once; kept out of every log line and every readable resource. */
-async function pskOf(config: Lwm2mClientOptions['config']): Promise<PskCredentials> {
+/** The configured server's account; its PSK read once, kept out of every log line and readable resource. */
+async function configuredAccount(config: Lwm2mClientOptions['config'], serverUri: string): Promise<ServerAccount> {
+  const secure = parseServerUri(serverUri).secure;
   const psk = config.psk;
+  if (!secure && psk) throw new Error('lwm2m.psk is set but lwm2m.serverUri is coap:// (NoSec); use coaps://');
+  const base = { uri: serverUri, shortServerId: SHORT_SERVER_ID, lifetimeS: config.lifetimeS };
+  if (!secure) return { ...base, mode: 3 };
   if (!psk) throw new Error('lwm2m.serverUri is coaps:// but lwm2m.psk is not set (certificate modes are not supported yet)');
   const hex = psk.key ?? (await readFile(psk.keyFile!, 'utf8')).trim();
   if (!/^([0-9a-fA-F]{2}){1,64}$/.test(hex)) throw new Error('lwm2m.psk.keyFile must hold 1-64 bytes of hex');
-  return { identity: psk.identity, key: Buffer.from(hex, 'hex') };
+  return { ...base, mode: 0, identity: psk.identity, key: Buffer.from(hex, 'hex') };
 }
 
 export class Lwm2mClient {
@@ -68,9 +72,21 @@ export class Lwm2mClient {
   private unsubscribe: () => void = () => {};
   private refreshPending = false;
   private readonly params: Lwm2mParameters;
+  private readonly memory: AccountMemory;
+  private models?: ReadonlyMap<number, ObjectModel>;
+  private ctx?: HandlerContext;
+  private account?: ServerAccount;
+  private remembered: RememberedAccount = {};
+  private stopped = false;
+  /** Connect, disconnect and bootstrap run one at a time, in order. */
+  private steps: Promise<void> = Promise.resolve();
+  private cancelRetry: () => void = () => {};
+  /** Aborted by stop(): a bootstrap waiting for its server gives up at once. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly o: Lwm2mClientOptions) {
     this.params = { ...defaultParameters, ...o.parameters };
+    this.memory = o.memory ?? new TransientAccountMemory();
   }
 
   /** Local UDP port (0 before start). */
@@ -79,7 +95,7 @@ export class Lwm2mClient {
   }
 
   get registrationState(): string {
-    return this.session?.state ?? 'stopped';
+    return this.session?.state ?? (this.stopped ? 'stopped' : 'bootstrapping');
   }
 
   /** Notifications sent so far. */
@@ -87,30 +103,55 @@ export class Lwm2mClient {
     return this.observations?.sent ?? 0;
   }
 
+  /**
+   * Registers with the server a Bootstrap-Server gave (remembered), else the configured one, else bootstraps
+   * now: start then returns at once and the bootstrap goes on with back-off, as registration does.
+   */
   async start(): Promise<void> {
-    const { config, log, clock } = this.o;
-    if (!config.serverUri) throw new Error('lwm2m.serverUri is not set');
-    if (config.bootstrapUri) log.warn({ bootstrapUri: config.bootstrapUri }, 'bootstrap is not supported; registering with serverUri directly');
-    const server = parseServerUri(config.serverUri);
-    if (!server.secure && config.psk) throw new Error('lwm2m.psk is set but lwm2m.serverUri is coap:// (NoSec); use coaps://');
-    const psk = server.secure ? await pskOf(config) : undefined;
-    const serverAddress = (await lookup(server.host, { family: 4 })).address;
+    const { config, log } = this.o;
+    if (!config.serverUri && !config.bootstrapUri) throw new Error('lwm2m.serverUri or lwm2m.bootstrapUri must be set');
     if (config.acceptFrom === 'any') log.warn('lwm2m.acceptFrom is "any": requests from any peer are served (debugging only)');
+    this.remembered = await this.memory.recall();
+    const written = this.remembered.writtenLifetime;
+    // The operator changed the configured lifetime since a server wrote one: the configuration wins, for good.
+    if (written && written.overConfigS !== config.lifetimeS) await this.remember({ ...this.remembered, writtenLifetime: undefined });
+    const configured = config.serverUri ? await configuredAccount(config, config.serverUri) : undefined;
+    await this.prepare();
+    // A bootstrapped account wins over the configured one (a factory account), which wins over bootstrapping.
+    if (config.bootstrapUri && this.remembered.bootstrapped) await this.connect(fromStored(this.remembered.bootstrapped));
+    else if (configured) await this.connect(configured);
+    else this.enqueue(() => this.bootstrap());
+  }
 
+  /** De-registers, ends observations and closes the socket. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopping.abort();
+    this.cancelRetry();
+    this.unsubscribe();
+    await this.steps;
+    await this.disconnect();
+  }
+
+  /** What does not depend on the server: the object model, the sources, the handlers. */
+  private async prepare(): Promise<void> {
+    const { config, clock, log } = this.o;
     const models = await loadObjectModels(this.o.objectsDir);
+    this.models = models;
     const services = new ServiceSource();
     const trust = new TrustSource(this.o.heartbeatTimeoutS);
-    const accounts: SecurityInstance[] = [
-      { uri: config.serverUri, bootstrap: false, mode: psk ? 0 : 3, identity: psk?.identity, shortServerId: SHORT_SERVER_ID },
-      ...(config.bootstrapUri ? [{ uri: config.bootstrapUri, bootstrap: true, mode: 3 as const }] : []),
-    ];
     const serverObject = new ServerSource({
-      lifetimeS: () => this.session?.lifetime ?? config.lifetimeS,
-      setLifetime: (s) => this.session?.setLifetime(s),
+      shortServerId: () => this.account?.shortServerId ?? SHORT_SERVER_ID,
+      lifetimeS: () => this.session?.lifetime ?? this.lifetimeOf(this.account),
+      setLifetime: (s) => {
+        this.session?.setLifetime(s);
+        void this.remember({ ...this.remembered, writtenLifetime: { lifetimeS: s, overConfigS: config.lifetimeS } });
+      },
       triggerUpdate: () => this.session?.triggerUpdate(),
+      ...(config.bootstrapUri ? { triggerBootstrap: () => this.enqueue(() => this.rebootstrap('Bootstrap-Request Trigger (1/0/9) executed')) } : {}),
     });
     const sources: ObjectSource<unknown>[] = [
-      new SecuritySource(() => accounts) as ObjectSource<unknown>,
+      new SecuritySource(() => this.securityInstances()) as ObjectSource<unknown>,
       serverObject as ObjectSource<unknown>,
       new DeviceSource(this.o.device, () => clock.now(), this.o.canReboot, this.o.reboot) as ObjectSource<unknown>,
       services as ObjectSource<unknown>,
@@ -122,7 +163,7 @@ export class Lwm2mClient {
     const attributes = new AttributeStore();
     const observations = new ObservationRegistry({ tree, ask: intake.ask, attributes, clock, log, coalesceMs: this.params.coalesceMs, max: this.params.maxObservations });
     this.observations = observations;
-    const ctx: HandlerContext = {
+    this.ctx = {
       tree,
       intake,
       attributes,
@@ -132,44 +173,117 @@ export class Lwm2mClient {
       multiValueFormat: () => (this.session?.version === '1.0' ? TLV : SENML_JSON),
       recordResult: (name, text) => services.lastResults.set(name, text),
     };
-    const dispatcher = new DownlinkDispatcher(ctx, log);
-    const accepts = (src: { address: string; port: number }): boolean => config.acceptFrom === 'any' || (src.address === serverAddress && src.port === server.port);
-    // The one place a security mode picks its transport; certificate modes would add a branch here.
-    const openPort = (): Promise<DatagramPort> =>
-      psk
-        ? Promise.resolve(new DtlsPort({ host: serverAddress, port: server.port }, psk, log, this.params.registrationAttemptMs))
-        : UdpPort.open(config.localPort, this.params.socketReceiveBufferBytes, log);
-    this.endpoint = new CoapEndpoint({ openPort, params: this.params, clock, log, receiver: dispatcher, accepts });
-    await this.endpoint.open();
-    const endpoint = this.endpoint;
-    this.session = new RegistrationSession({
-      endpoint: config.endpoint,
-      lifetimeS: config.lifetimeS,
-      server: { host: serverAddress, port: server.port },
-      params: this.params,
-      clock,
-      log,
-      send: (up) => endpoint.request(up),
-      renewTransport: () => endpoint.renewSession(),
-      links: () => tree.links(intake.ask, this.params.maxLinkedInstances),
-    });
     this.unsubscribe = this.o.events.on((event) => {
       const effect = effectOf(event, { service: (n) => services.idOf(n), device: (d) => trust.idOf(d) });
       if (!effect) return;
       for (const p of effect.paths) observations.changed(p);
       if (effect.instancesChanged) this.scheduleRefresh();
     });
-    log.info({ server: config.serverUri, endpoint: config.endpoint, localPort: endpoint.port, objects: tree.objectIds() }, 'lwm2m client started');
+  }
+
+  /** Opens the transport the account's security mode asks for and registers. */
+  private async connect(account: ServerAccount): Promise<void> {
+    const { config, clock, log } = this.o;
+    this.account = account;
+    const server = parseServerUri(account.uri);
+    const serverAddress = (await lookup(server.host, { family: 4 })).address;
+    const dispatcher = new DownlinkDispatcher(this.ctx!, log);
+    const accepts = (src: { address: string; port: number }): boolean => config.acceptFrom === 'any' || (src.address === serverAddress && src.port === server.port);
+    const psk = account.mode === 0 ? { identity: account.identity!, key: account.key! } : undefined;
+    // The one place a security mode picks its transport; certificate modes would add a branch here.
+    const openPort = (): Promise<DatagramPort> =>
+      psk
+        ? Promise.resolve(new DtlsPort({ host: serverAddress, port: server.port }, psk, log, this.params.registrationAttemptMs))
+        : UdpPort.open(config.localPort, this.params.socketReceiveBufferBytes, log);
+    const endpoint = new CoapEndpoint({ openPort, params: this.params, clock, log, receiver: dispatcher, accepts });
+    await endpoint.open();
+    this.endpoint = endpoint;
+    this.session = new RegistrationSession({
+      endpoint: config.endpoint,
+      lifetimeS: this.lifetimeOf(account),
+      server: { host: serverAddress, port: server.port },
+      params: this.params,
+      clock,
+      log,
+      send: (up) => endpoint.request(up),
+      renewTransport: () => endpoint.renewSession(),
+      links: () => this.ctx!.tree.links(this.ctx!.intake.ask, this.params.maxLinkedInstances),
+      ...(config.bootstrapUri ? { onRefused: () => this.enqueue(() => this.rebootstrap('the server keeps refusing the registration')) } : {}),
+    });
+    log.info({ server: account.uri, endpoint: config.endpoint, localPort: endpoint.port, objects: this.ctx!.tree.objectIds() }, 'lwm2m client started');
     this.session.start();
   }
 
-  /** De-registers, ends observations and closes the socket. */
-  async stop(): Promise<void> {
-    this.unsubscribe();
+  private async disconnect(): Promise<void> {
     this.observations?.cancelAll();
     await this.session?.stop();
     await this.endpoint?.close();
+    this.session = undefined;
     this.endpoint = undefined;
+  }
+
+  /** Client-initiated Bootstrap until it succeeds (or the client stops), then registration with its account. */
+  private async bootstrap(attempt = 0): Promise<void> {
+    const { config, clock, log } = this.o;
+    if (this.stopped) return;
+    try {
+      const account = await bootstrapOnce({
+        endpoint: config.endpoint,
+        bootstrapUri: config.bootstrapUri!,
+        models: this.models!,
+        defaultLifetimeS: config.lifetimeS,
+        localPort: config.localPort,
+        params: this.params,
+        clock,
+        log,
+        signal: this.stopping.signal,
+      });
+      await this.remember({ bootstrapped: toStored(account) });
+      log.info({ server: account.uri, shortServerId: account.shortServerId, lifetimeS: account.lifetimeS, mode: account.mode === 0 ? 'PSK' : 'NoSec' }, 'bootstrapped');
+      if (!this.stopped) await this.connect(account);
+    } catch (err) {
+      if (this.stopped) return;
+      const delay = retryDelayMs(attempt, this.params, config.lifetimeS);
+      const detail = { bootstrapUri: config.bootstrapUri, why: (err as Error).message, retryInMs: delay };
+      if (attempt === 0) log.warn(detail, 'bootstrap failed; retrying with back-off');
+      else log.debug(detail, 'bootstrap failed again');
+      this.cancelRetry = clock.setTimeout(() => this.enqueue(() => this.bootstrap(attempt + 1)), delay);
+    }
+  }
+
+  /** Forgets the bootstrapped account, leaves the server and bootstraps afresh. */
+  private async rebootstrap(why: string): Promise<void> {
+    if (this.stopped) return;
+    this.o.log.info({ why }, 'bootstrapping again');
+    await this.disconnect();
+    this.account = undefined;
+    await this.remember({});
+    await this.bootstrap();
+  }
+
+  /** A written Lifetime, unless the configuration changed since; else the account's. */
+  private lifetimeOf(account: ServerAccount | undefined): number {
+    const written = this.remembered.writtenLifetime;
+    if (written && written.overConfigS === this.o.config.lifetimeS) return written.lifetimeS;
+    return account?.lifetimeS ?? this.o.config.lifetimeS;
+  }
+
+  private securityInstances(): SecurityInstance[] {
+    const { config } = this.o;
+    const a = this.account;
+    return [
+      ...(a ? [{ uri: a.uri, bootstrap: false, mode: a.mode, identity: a.identity, shortServerId: a.shortServerId }] : []),
+      ...(config.bootstrapUri ? [{ uri: config.bootstrapUri, bootstrap: true, mode: 3 as const }] : []),
+    ];
+  }
+
+  private async remember(account: RememberedAccount): Promise<void> {
+    this.remembered = account;
+    await this.memory.remember(account).catch((err: unknown) => this.o.log.warn({ err }, 'could not keep the LwM2M account in the store'));
+  }
+
+  private enqueue(step: () => Promise<void>): void {
+    this.steps = this.steps.then(step).catch((err: unknown) => this.o.log.error({ err }, 'lwm2m step failed'));
   }
 
   private scheduleRefresh(): void {

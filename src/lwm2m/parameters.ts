@@ -44,6 +44,10 @@ export interface Lwm2mParameters {
   maxObservations: number;
   /** Peers refused in NoSec mode that are remembered, so each is logged once. */
   refusedPeersLogged: number;
+  /** After its Bootstrap-Request is acknowledged, how long the client waits for the Bootstrap-Finish. */
+  bootstrapFinishMs: number;
+  /** Registrations refused (4.xx) in a row before a client with a Bootstrap-Server bootstraps again. */
+  refusalsBeforeBootstrap: number;
 }
 
 export const defaultParameters: Lwm2mParameters = {
@@ -60,6 +64,8 @@ export const defaultParameters: Lwm2mParameters = {
   coalesceMs: 0,
   maxLinkedInstances: 1024,
   socketReceiveBufferBytes: 1 << 20,
+  bootstrapFinishMs: 60_000,
+  refusalsBeforeBootstrap: 3,
   exchangeCacheEntries: 1024,
   exchangeLifetimeMs: 247_000,
   exchangeCacheBytes: 1024 * 1024,

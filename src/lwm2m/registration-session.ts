@@ -21,6 +21,8 @@ export interface RegistrationOptions {
   renewTransport?(): void;
   /** The object and instance links to announce, read afresh. */
   links(): Promise<Link[]>;
+  /** The server refused `refusalsBeforeBootstrap` registrations in a row (4.xx): the session stops retrying. */
+  onRefused?(): void;
 }
 
 const sameLinks = (a: Link[], b: Link[]): boolean => encodeLinks(a).equals(encodeLinks(b));
@@ -34,6 +36,7 @@ export class RegistrationSession {
   private location: string[] = [];
   private announced: Link[] = [];
   private attempt = 0;
+  private refusals = 0;
   private lifetimeS: number;
   private cancelTimer: () => void = () => {};
   private queue: Promise<void> = Promise.resolve();
@@ -122,6 +125,7 @@ export class RegistrationSession {
       this.location = res.locationPath;
       this.announced = links;
       this.attempt = 0;
+      this.refusals = 0;
       this.registrations++;
       this.state = 'registered';
       this.o.log.info({ location: `/${this.location.join('/')}`, lwm2m: this.version, lifetimeS: this.lifetimeS }, 'registered');
@@ -132,6 +136,11 @@ export class RegistrationSession {
       this.o.log.warn({ code: res.code }, 'server refused LwM2M 1.1; registering as 1.0');
       this.version = '1.0';
       return this.register();
+    }
+    if (res.code.startsWith('4.') && this.o.onRefused && ++this.refusals >= this.o.params.refusalsBeforeBootstrap) {
+      this.o.log.warn({ code: res.code, refusals: this.refusals }, 'the server keeps refusing the registration; bootstrapping again');
+      this.state = 'waiting';
+      return this.o.onRefused();
     }
     return this.retry(`server answered ${res.code}`);
   }

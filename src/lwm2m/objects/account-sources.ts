@@ -7,7 +7,7 @@ import type { Ask, BindingTable, Effect, InstanceQuery, ObjectSource, ResourceBi
 
 export const SECURITY_OBJECT = 0;
 export const SERVER_OBJECT = 1;
-/** The one LwM2M Server account's Short Server ID (the bootstrap server, when there is one, has none). */
+/** The configured LwM2M Server account's Short Server ID (a Bootstrap-Server may give another). */
 export const SHORT_SERVER_ID = 101;
 
 /** What the Security object knows of one account; the key stays in the transport and is never here. */
@@ -22,6 +22,7 @@ export interface SecurityInstance {
 
 /** What the Server object controls: read from and applied to the registration session. */
 export interface ServerControl {
+  shortServerId(): number;
   lifetimeS(): number;
   setLifetime(seconds: number): void;
   triggerUpdate(): void;
@@ -48,7 +49,7 @@ export const securityBindings: BindingTable<SecurityInstance> = new Map<number, 
 ]);
 
 export const serverBindings: BindingTable<ServerInstance> = new Map<number, ResourceBinding<ServerInstance>>([
-  [0, { read: () => SHORT_SERVER_ID }],
+  [0, { read: (s) => s.control.shortServerId() }],
   [
     1,
     {

@@ -210,9 +210,11 @@ export class CoapEndpoint {
     const observe = option('Observe');
     const accept = option('Accept');
     const format = option('Content-Format');
+    const bootstrapFinish = req.method === 'POST' && url.pathname === '/bs';
     return {
       method: req.method as Method,
-      path: parsePath(decodeURIComponent(url.pathname)),
+      path: bootstrapFinish ? [] : parsePath(decodeURIComponent(url.pathname)),
+      ...(bootstrapFinish ? { bootstrapFinish } : {}),
       query: optionsOf(req)
         .filter((o) => o.name === 'Uri-Query')
         .map((o) => {

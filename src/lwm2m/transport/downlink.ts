@@ -21,6 +21,8 @@ export interface DownlinkRequest {
   /** Token as hex; identifies an observation. */
   token: string;
   source: { address: string; port: number };
+  /** POST /bs, Bootstrap-Finish: the one non-numeric path a client serves (path is then []). */
+  bootstrapFinish?: boolean;
 }
 
 export interface DownlinkResponse {
