@@ -6,22 +6,14 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events.js';
 import type { Intake } from '../inbox/command.js';
-import { TLV } from './content/tlv-format.js';
-import { SENML_JSON } from './content/senml-json-format.js';
 import { DownlinkDispatcher } from './downlink-dispatcher.js';
 import { effectOf } from './event-paths.js';
 import type { HandlerContext } from './handlers/handler-context.js';
-import { IntakeClient } from './intake-client.js';
-import { loadObjectModels } from './model/ddf-loader.js';
-import { ObjectTree } from './object-tree.js';
 import type { DeviceFacts } from './objects/device-facts.js';
-import { SecuritySource, ServerSource, SHORT_SERVER_ID, type SecurityInstance } from './objects/account-sources.js';
-import { AgentSource, DeviceSource, ServiceSource, TrustSource } from './objects/object-sources.js';
-import type { ObjectSource } from './objects/object-source.js';
+import { SHORT_SERVER_ID, type SecurityInstance } from './objects/account-sources.js';
 import type { ObjectModel } from './model/object-model.js';
-import { AttributeStore } from './observe/attribute-store.js';
-import { ObservationRegistry } from './observe/observation-registry.js';
 import { defaultParameters, retryDelayMs, type Lwm2mParameters } from './parameters.js';
+import { buildClientObjects } from './client-objects.js';
 import { RegistrationSession } from './registration-session.js';
 import { parseServerUri } from './server-uri.js';
 import { CoapEndpoint } from './transport/coap-endpoint.js';
@@ -68,7 +60,7 @@ async function configuredAccount(config: Lwm2mClientOptions['config'], serverUri
 export class Lwm2mClient {
   private endpoint?: CoapEndpoint;
   private session?: RegistrationSession;
-  private observations?: ObservationRegistry;
+  private observations?: HandlerContext['observations'];
   private unsubscribe: () => void = () => {};
   private refreshPending = false;
   private readonly params: Lwm2mParameters;
@@ -135,48 +127,30 @@ export class Lwm2mClient {
 
   /** What does not depend on the server: the object model, the sources, the handlers. */
   private async prepare(): Promise<void> {
-    const { config, clock, log } = this.o;
-    const models = await loadObjectModels(this.o.objectsDir);
-    this.models = models;
-    const services = new ServiceSource();
-    const trust = new TrustSource(this.o.heartbeatTimeoutS);
-    const serverObject = new ServerSource({
-      shortServerId: () => this.account?.shortServerId ?? SHORT_SERVER_ID,
-      lifetimeS: () => this.session?.lifetime ?? this.lifetimeOf(this.account),
-      setLifetime: (s) => {
-        this.session?.setLifetime(s);
-        void this.remember({ ...this.remembered, writtenLifetime: { lifetimeS: s, overConfigS: config.lifetimeS } });
+    const { config } = this.o;
+    const built = await buildClientObjects({
+      ...this.o,
+      params: this.params,
+      security: () => this.securityInstances(),
+      version: () => this.session?.version,
+      server: {
+        shortServerId: () => this.account?.shortServerId ?? SHORT_SERVER_ID,
+        lifetimeS: () => this.session?.lifetime ?? this.lifetimeOf(this.account),
+        setLifetime: (s) => {
+          this.session?.setLifetime(s);
+          void this.remember({ ...this.remembered, writtenLifetime: { lifetimeS: s, overConfigS: config.lifetimeS } });
+        },
+        triggerUpdate: () => this.session?.triggerUpdate(),
+        ...(config.bootstrapUri ? { triggerBootstrap: () => this.enqueue(() => this.rebootstrap('Bootstrap-Request Trigger (1/0/9) executed')) } : {}),
       },
-      triggerUpdate: () => this.session?.triggerUpdate(),
-      ...(config.bootstrapUri ? { triggerBootstrap: () => this.enqueue(() => this.rebootstrap('Bootstrap-Request Trigger (1/0/9) executed')) } : {}),
     });
-    const sources: ObjectSource<unknown>[] = [
-      new SecuritySource(() => this.securityInstances()) as ObjectSource<unknown>,
-      serverObject as ObjectSource<unknown>,
-      new DeviceSource(this.o.device, () => clock.now(), this.o.canReboot, this.o.reboot) as ObjectSource<unknown>,
-      services as ObjectSource<unknown>,
-      new AgentSource() as ObjectSource<unknown>,
-      trust as ObjectSource<unknown>,
-    ];
-    const tree = new ObjectTree(models, sources);
-    const intake = new IntakeClient(this.o.intake, this.params.exchangeLifetimeMs);
-    const attributes = new AttributeStore();
-    const observations = new ObservationRegistry({ tree, ask: intake.ask, attributes, clock, log, coalesceMs: this.params.coalesceMs, max: this.params.maxObservations });
-    this.observations = observations;
-    this.ctx = {
-      tree,
-      intake,
-      attributes,
-      observations,
-      clock,
-      log,
-      multiValueFormat: () => (this.session?.version === '1.0' ? TLV : SENML_JSON),
-      recordResult: (name, text) => services.lastResults.set(name, text),
-    };
+    this.models = built.models;
+    this.ctx = built.ctx;
+    this.observations = built.ctx.observations;
     this.unsubscribe = this.o.events.on((event) => {
-      const effect = effectOf(event, { service: (n) => services.idOf(n), device: (d) => trust.idOf(d) });
+      const effect = effectOf(event, built.idOf);
       if (!effect) return;
-      for (const p of effect.paths) observations.changed(p);
+      for (const p of effect.paths) built.ctx.observations.changed(p);
       if (effect.instancesChanged) this.scheduleRefresh();
     });
   }

@@ -4,7 +4,7 @@ import { formatPath, UNSPECIFIED_INSTANCE, type ResourceValue } from '../content
 import type { ServiceView } from '../../model.js';
 import { commandKeyOf } from '../command-key.js';
 import { CoapFailure } from '../objects/coap-failure.js';
-import { respond, type DownlinkRequest, type DownlinkResponse } from '../transport/downlink.js';
+import type { DownlinkRequest, DownlinkResponse } from '../transport/downlink.js';
 import { runEffect } from './effect-runner.js';
 import type { HandlerContext } from './handler-context.js';
 
