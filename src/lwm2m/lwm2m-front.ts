@@ -167,7 +167,7 @@ export class Lwm2mClient {
     // The one place a security mode picks its transport; certificate modes would add a branch here.
     const openPort = (): Promise<DatagramPort> =>
       psk
-        ? Promise.resolve(new DtlsPort({ host: serverAddress, port: server.port }, psk, log, this.params.registrationAttemptMs))
+        ? Promise.resolve(new DtlsPort({ host: serverAddress, port: server.port }, psk, log, this.params.registrationAttemptMs, config.localPort))
         : UdpPort.open(config.localPort, this.params.socketReceiveBufferBytes, log);
     const endpoint = new CoapEndpoint({ openPort, params: this.params, clock, log, receiver: dispatcher, accepts });
     await endpoint.open();

@@ -50,10 +50,13 @@ export class DtlsPort implements DatagramPort {
     credentials: PskCredentials,
     private readonly log: Logger,
     private readonly handshakeTimeoutMs: number,
+    /** `lwm2m.localPort`: 0 lets each session's socket take a free port. */
+    private readonly localPort = 0,
   ) {
     const psk = { [credentials.identity]: credentials.key.toString('latin1') };
+    const listenPort = localPort > 0 ? { listenPort: localPort } : {};
     this.open = () =>
-      dtls.createSocket({ type: 'udp4', address: server.host, port: server.port, psk, timeout: handshakeTimeoutMs, ciphers: [...PSK_CIPHERS] });
+      dtls.createSocket({ type: 'udp4', address: server.host, port: server.port, psk, timeout: handshakeTimeoutMs, ciphers: [...PSK_CIPHERS], ...listenPort });
     const socket = createSocket('udp4');
     this.socket = socket;
     // The coap Agent asks for the local address of the socket it reads from; this one is never bound.
@@ -75,8 +78,9 @@ export class DtlsPort implements DatagramPort {
   private connected = false;
   private waiting: Buffer[] = [];
 
+  /** The configured local port (a session's own socket is bound to it); 0 when each takes a free one. */
   get port(): number {
-    return 0;
+    return this.localPort;
   }
 
   /** The session, started on the first datagram after none was up (sends wait for its handshake). */
