@@ -4,6 +4,15 @@ import { registrationSchema, restartPolicySchema } from '../model.js';
 import { AGENT_ID, defaultAgentId } from './agent-id.js';
 import { USERNAME_PATTERN } from '../policy/principal.js';
 
+const pskSchema = z
+  .object({
+    identity: z.string().min(1).max(128),
+    key: z.string().regex(/^([0-9a-fA-F]{2}){1,64}$/, 'must be 1-64 bytes of hex').optional(),
+    keyFile: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((p) => (p.key === undefined) !== (p.keyFile === undefined), 'give exactly one of key and keyFile');
+
 const port = z.number().int().min(0).max(65535);
 const positiveMs = z.number().int().positive();
 
@@ -93,25 +102,21 @@ export const configSchema = z
         /** coap:// is NoSec; coaps:// is DTLS with `psk` (certificate modes: a later `certificate` key beside it). */
         serverUri: z.string().regex(/^coaps?:\/\//, 'must be a coap:// or coaps:// URI').optional(),
         /** Pre-shared key for coaps:// (LwM2M PSK mode): identity and key as hex, or a file holding the hex key. */
-        psk: z
-          .object({
-            identity: z.string().min(1).max(128),
-            key: z.string().regex(/^([0-9a-fA-F]{2}){1,64}$/, 'must be 1-64 bytes of hex').optional(),
-            keyFile: z.string().min(1).optional(),
-          })
-          .strict()
-          .refine((p) => (p.key === undefined) !== (p.keyFile === undefined), 'give exactly one of key and keyFile')
-          .optional(),
+        psk: pskSchema.optional(),
         endpoint: z.string().min(1).max(128).optional(),
         lifetimeS: z.number().int().min(10).max(86_400 * 30).default(300),
-        /** A Bootstrap-Server (NoSec): asked for the server account when none is known or the server keeps refusing. */
-        bootstrapUri: z.string().regex(/^coap:\/\//, 'must be a coap:// URI (a coaps:// Bootstrap-Server is not supported yet)').optional(),
+        /** A Bootstrap-Server: asked for the server account when none is known or the server keeps refusing. */
+        bootstrapUri: z.string().regex(/^coaps?:\/\//, 'must be a coap:// or coaps:// URI').optional(),
+        /** The Bootstrap-Server's pre-shared key, for a coaps:// bootstrapUri. */
+        bootstrapPsk: pskSchema.optional(),
         /** Local UDP port of the client; 0 picks a free one. */
         localPort: port.default(0),
         /** NoSec mode serves only the registered server; `any` is for debugging. */
         acceptFrom: z.enum(['server', 'any']).default('server'),
       })
       .strict()
+      .refine((l) => !l.bootstrapUri?.startsWith('coaps:') || l.bootstrapPsk !== undefined, { message: 'a coaps:// bootstrapUri needs bootstrapPsk', path: ['bootstrapPsk'] })
+      .refine((l) => l.bootstrapPsk === undefined || l.bootstrapUri?.startsWith('coaps:') === true, { message: 'bootstrapPsk is set but bootstrapUri is not coaps://', path: ['bootstrapPsk'] })
       .prefault({}),
     registry: z
       .object({

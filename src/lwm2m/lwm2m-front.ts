@@ -17,7 +17,7 @@ import { buildClientObjects } from './client-objects.js';
 import { RegistrationSession } from './registration-session.js';
 import { parseServerUri } from './server-uri.js';
 import { CoapEndpoint } from './transport/coap-endpoint.js';
-import { DtlsPort } from './transport/dtls-port.js';
+import { DtlsPort, type PskCredentials } from './transport/dtls-port.js';
 import { TransientAccountMemory, type AccountMemory, type RememberedAccount } from './bootstrap/account-memory.js';
 import { bootstrapOnce } from './bootstrap/bootstrap-request.js';
 import { fromStored, toStored, type ServerAccount } from './bootstrap/server-account.js';
@@ -44,7 +44,14 @@ export interface Lwm2mClientOptions {
   memory?: AccountMemory;
 }
 
-/** The configured server's account; its PSK read once, kept out of every log line and readable resource. */
+/** A configured PSK, its key read once; kept out of every log line and every readable resource. */
+async function readPsk(psk: NonNullable<Lwm2mClientOptions['config']['psk']>, key: string): Promise<PskCredentials> {
+  const hex = psk.key ?? (await readFile(psk.keyFile!, 'utf8')).trim();
+  if (!/^([0-9a-fA-F]{2}){1,64}$/.test(hex)) throw new Error(`${key}.keyFile must hold 1-64 bytes of hex`);
+  return { identity: psk.identity, key: Buffer.from(hex, 'hex') };
+}
+
+/** The configured server's account (the factory account, when a Bootstrap-Server is configured too). */
 async function configuredAccount(config: Lwm2mClientOptions['config'], serverUri: string): Promise<ServerAccount> {
   const secure = parseServerUri(serverUri).secure;
   const psk = config.psk;
@@ -52,9 +59,7 @@ async function configuredAccount(config: Lwm2mClientOptions['config'], serverUri
   const base = { uri: serverUri, shortServerId: SHORT_SERVER_ID, lifetimeS: config.lifetimeS };
   if (!secure) return { ...base, mode: 3 };
   if (!psk) throw new Error('lwm2m.serverUri is coaps:// but lwm2m.psk is not set (certificate modes are not supported yet)');
-  const hex = psk.key ?? (await readFile(psk.keyFile!, 'utf8')).trim();
-  if (!/^([0-9a-fA-F]{2}){1,64}$/.test(hex)) throw new Error('lwm2m.psk.keyFile must hold 1-64 bytes of hex');
-  return { ...base, mode: 0, identity: psk.identity, key: Buffer.from(hex, 'hex') };
+  return { ...base, mode: 0, ...(await readPsk(psk, 'lwm2m.psk')) };
 }
 
 export class Lwm2mClient {
@@ -69,6 +74,7 @@ export class Lwm2mClient {
   private ctx?: HandlerContext;
   private account?: ServerAccount;
   private remembered: RememberedAccount = {};
+  private bootstrapPsk?: PskCredentials;
   private stopped = false;
   /** Connect, disconnect and bootstrap run one at a time, in order. */
   private steps: Promise<void> = Promise.resolve();
@@ -108,6 +114,7 @@ export class Lwm2mClient {
     // The operator changed the configured lifetime since a server wrote one: the configuration wins, for good.
     if (written && written.overConfigS !== config.lifetimeS) await this.remember({ ...this.remembered, writtenLifetime: undefined });
     const configured = config.serverUri ? await configuredAccount(config, config.serverUri) : undefined;
+    if (config.bootstrapPsk) this.bootstrapPsk = await readPsk(config.bootstrapPsk, 'lwm2m.bootstrapPsk');
     await this.prepare();
     // A bootstrapped account wins over the configured one (a factory account), which wins over bootstrapping.
     if (config.bootstrapUri && this.remembered.bootstrapped) await this.connect(fromStored(this.remembered.bootstrapped));
@@ -204,6 +211,7 @@ export class Lwm2mClient {
       const account = await bootstrapOnce({
         endpoint: config.endpoint,
         bootstrapUri: config.bootstrapUri!,
+        ...(this.bootstrapPsk ? { psk: this.bootstrapPsk } : {}),
         models: this.models!,
         defaultLifetimeS: config.lifetimeS,
         localPort: config.localPort,
@@ -247,7 +255,7 @@ export class Lwm2mClient {
     const a = this.account;
     return [
       ...(a ? [{ uri: a.uri, bootstrap: false, mode: a.mode, identity: a.identity, shortServerId: a.shortServerId }] : []),
-      ...(config.bootstrapUri ? [{ uri: config.bootstrapUri, bootstrap: true, mode: 3 as const }] : []),
+      ...(config.bootstrapUri ? [{ uri: config.bootstrapUri, bootstrap: true, mode: this.bootstrapPsk ? (0 as const) : (3 as const), identity: this.bootstrapPsk?.identity }] : []),
     ];
   }
 

@@ -9,6 +9,7 @@ import type { ObjectModel } from '../model/object-model.js';
 import type { Lwm2mParameters } from '../parameters.js';
 import { parseServerUri } from '../server-uri.js';
 import { CoapEndpoint } from '../transport/coap-endpoint.js';
+import { DtlsPort, type PskCredentials } from '../transport/dtls-port.js';
 import { UdpPort } from '../transport/udp-port.js';
 import { BootstrapReceiver } from './bootstrap-receiver.js';
 import type { ServerAccount } from './server-account.js';
@@ -16,6 +17,8 @@ import type { ServerAccount } from './server-account.js';
 export interface BootstrapRequestOptions {
   endpoint: string;
   bootstrapUri: string;
+  /** For a coaps:// Bootstrap-Server. */
+  psk?: PskCredentials;
   models: ReadonlyMap<number, ObjectModel>;
   defaultLifetimeS: number;
   localPort: number;
@@ -33,18 +36,21 @@ const FINISH_FLUSH_MS = 20;
 /** Bootstraps once: the account the Bootstrap-Server gave, or BootstrapFailed saying why not. */
 export async function bootstrapOnce(o: BootstrapRequestOptions): Promise<ServerAccount> {
   const target = parseServerUri(o.bootstrapUri);
-  if (target.secure) throw new BootstrapFailed('a coaps:// Bootstrap-Server is not supported yet (NoSec only)');
+  if (target.secure && !o.psk) throw new BootstrapFailed('a coaps:// Bootstrap-Server needs lwm2m.bootstrapPsk');
   const address = (await lookup(target.host, { family: 4 })).address;
   let finished: (a: ServerAccount) => void = () => undefined;
   const done = new Promise<ServerAccount>((resolve) => (finished = resolve));
   const bootstrapAccount = new Map<number, ResourceValue>([
     [0, o.bootstrapUri],
     [1, true],
-    [2, 3],
+    [2, o.psk ? 0 : 3],
   ]);
   const receiver = new BootstrapReceiver({ models: o.models, bootstrapAccount, defaultLifetimeS: o.defaultLifetimeS, finished: (a) => finished(a), log: o.log });
   const endpoint = new CoapEndpoint({
-    openPort: () => UdpPort.open(o.localPort, o.params.socketReceiveBufferBytes, o.log),
+    openPort: () =>
+      o.psk
+        ? Promise.resolve(new DtlsPort({ host: address, port: target.port }, o.psk, o.log, o.params.registrationAttemptMs, o.localPort))
+        : UdpPort.open(o.localPort, o.params.socketReceiveBufferBytes, o.log),
     params: o.params,
     clock: o.clock,
     log: o.log,
