@@ -26,7 +26,7 @@ export async function startAgent(config = {}, root = ROOT) {
   writeFileSync(configPath, JSON.stringify(full));
   const t0 = performance.now();
   // As the bin's shebang and `npm start` run it (src/main.ts says why).
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', join(root, 'dist/main.js'), 'start', '-c', configPath], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', ...(process.env.BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean), join(root, 'dist/main.js'), 'start', '-c', configPath], {
     stdio: ['ignore', 'pipe', 'inherit'], env: { ...withoutSmaVariables(process.env), SMA_LOG_LEVEL: 'info' } });
   const ready = await new Promise((resolve, reject) => {
     let buf = '';

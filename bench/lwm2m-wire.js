@@ -3,6 +3,8 @@
 // /3/0, and the agent (dist/main.js, LwM2M client registered with a minimal registrar) for /3/0. The same
 // client (the coap package's Agent, one request at a time, confirmable, on loopback) asks both, interleaved
 // in rounds so that machine load hits both alike.
+// A third peer, the Node floor: the `coap` package's own Server in a process of its own, answering every GET
+// with a fixed payload of the same size (what any Node LwM2M client on that package pays before its logic).
 // Run: npm run build && node bench/lwm2m-wire.js   (also run by `npm run bench`)
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -65,6 +67,15 @@ if (!agentBody) throw new Error('the agent did not serve /3/0');
 const put = await request(cPort, 'PUT', '/bench', { payload: Buffer.alloc(agentBody.length, 'x') });
 if (!put.code.startsWith('2.')) throw new Error(`coap-server-notls refused the PUT: ${put.code}`);
 
+const nodePort = await udpPort();
+const floorServer = `const coap = require('coap'); const body = Buffer.alloc(${agentBody.length}, 'x');
+coap.createServer((req, res) => { res.setOption('Content-Format', 110); res.end(body); }).listen(${nodePort}, '127.0.0.1');`;
+const nodeFloor = spawn(process.execPath, ['--max-semi-space-size=4', '-e', floorServer], { stdio: 'ignore', cwd: new URL('..', import.meta.url).pathname });
+for (let i = 0; i < 100; i++) {
+  if ((await request(nodePort, 'GET', '/floor').catch(() => undefined))?.code === '2.05') break;
+  await sleep(50);
+}
+
 async function sample(port, pathname, accept, n) {
   const t = new Float64Array(n);
   let bytes = 0;
@@ -79,15 +90,18 @@ async function sample(port, pathname, accept, n) {
 }
 
 await sample(cPort, '/bench', undefined, WARMUP);
+await sample(nodePort, '/floor', undefined, WARMUP);
 await sample(agentCoapPort, '/3/0', 110, WARMUP);
-const all = { c: [], agent: [] };
-let bytes = { c: 0, agent: 0 };
+const all = { c: [], node: [], agent: [] };
+let bytes = { c: 0, node: 0, agent: 0 };
 for (let r = 0; r < ROUNDS; r++) {
   const a = await sample(cPort, '/bench', undefined, READS / ROUNDS);
+  const n = await sample(nodePort, '/floor', undefined, READS / ROUNDS);
   const b = await sample(agentCoapPort, '/3/0', 110, READS / ROUNDS);
   all.c.push(...a.t);
+  all.node.push(...n.t);
   all.agent.push(...b.t);
-  bytes = { c: a.bytes, agent: b.bytes };
+  bytes = { c: a.bytes, node: n.bytes, agent: b.bytes };
 }
 for (const k of Object.keys(all)) all[k].sort((x, y) => x - y);
 const row = (name, xs, n) => `| ${name} | ${n} | ${percentile(xs, 50).toFixed(3)} | ${percentile(xs, 90).toFixed(3)} | ${percentile(xs, 99).toFixed(3)} |`;
@@ -95,11 +109,13 @@ console.log(`node ${process.version}, ${process.arch}; ${READS} reads each, ${RO
 console.log('| server | bytes | p50 ms | p90 ms | p99 ms |');
 console.log('|---|---|---|---|---|');
 console.log(row('coap-server-notls (libcoap, C) GET /bench', all.c, bytes.c));
+console.log(row('`coap` package Server, Node, fixed payload (the Node floor)', all.node, bytes.node));
 console.log(row('sma-bridge agent process GET /3/0 (SenML JSON)', all.agent, bytes.agent));
-console.log(`agent p50 / C p50: ${(percentile(all.agent, 50) / percentile(all.c, 50)).toFixed(2)}x`);
+console.log(`agent p50 / C p50: ${(percentile(all.agent, 50) / percentile(all.c, 50)).toFixed(2)}x; Node floor p50 / C p50: ${(percentile(all.node, 50) / percentile(all.c, 50)).toFixed(2)}x`);
 
 client.close();
 c.kill('SIGTERM');
+nodeFloor.kill('SIGTERM');
 await agent.stop();
 registrar.close();
 process.exit(0);

@@ -17,7 +17,7 @@ import { buildClientObjects } from './client-objects.js';
 import { RegistrationSession } from './registration-session.js';
 import { parseServerUri } from './server-uri.js';
 import { CoapEndpoint } from './transport/coap-endpoint.js';
-import { DtlsPort, type PskCredentials } from './transport/dtls-port.js';
+import type { PskCredentials } from './transport/dtls-port.js';
 import { TransientAccountMemory, type AccountMemory, type RememberedAccount } from './bootstrap/account-memory.js';
 import { bootstrapOnce } from './bootstrap/bootstrap-request.js';
 import { fromStored, toStored, type ServerAccount } from './bootstrap/server-account.js';
@@ -172,9 +172,10 @@ export class Lwm2mClient {
     const accepts = (src: { address: string; port: number }): boolean => config.acceptFrom === 'any' || (src.address === serverAddress && src.port === server.port);
     const psk = account.mode === 0 ? { identity: account.identity!, key: account.key! } : undefined;
     // The one place a security mode picks its transport; certificate modes would add a branch here.
-    const openPort = (): Promise<DatagramPort> =>
+    // The DTLS library is loaded only for a PSK account: NoSec gateways do not carry it.
+    const openPort = async (): Promise<DatagramPort> =>
       psk
-        ? Promise.resolve(new DtlsPort({ host: serverAddress, port: server.port }, psk, log, this.params.registrationAttemptMs, config.localPort))
+        ? new (await import('./transport/dtls-port.js')).DtlsPort({ host: serverAddress, port: server.port }, psk, log, this.params.registrationAttemptMs, config.localPort)
         : UdpPort.open(config.localPort, this.params.socketReceiveBufferBytes, log);
     const endpoint = new CoapEndpoint({ openPort, params: this.params, clock, log, receiver: dispatcher, accepts });
     await endpoint.open();

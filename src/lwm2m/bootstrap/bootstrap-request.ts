@@ -9,7 +9,7 @@ import type { ObjectModel } from '../model/object-model.js';
 import type { Lwm2mParameters } from '../parameters.js';
 import { parseServerUri } from '../server-uri.js';
 import { CoapEndpoint } from '../transport/coap-endpoint.js';
-import { DtlsPort, type PskCredentials } from '../transport/dtls-port.js';
+import type { PskCredentials } from '../transport/dtls-port.js';
 import { UdpPort } from '../transport/udp-port.js';
 import { BootstrapReceiver } from './bootstrap-receiver.js';
 import type { ServerAccount } from './server-account.js';
@@ -47,9 +47,9 @@ export async function bootstrapOnce(o: BootstrapRequestOptions): Promise<ServerA
   ]);
   const receiver = new BootstrapReceiver({ models: o.models, bootstrapAccount, defaultLifetimeS: o.defaultLifetimeS, finished: (a) => finished(a), log: o.log });
   const endpoint = new CoapEndpoint({
-    openPort: () =>
+    openPort: async () =>
       o.psk
-        ? Promise.resolve(new DtlsPort({ host: address, port: target.port }, o.psk, o.log, o.params.registrationAttemptMs, o.localPort))
+        ? new (await import('../transport/dtls-port.js')).DtlsPort({ host: address, port: target.port }, o.psk, o.log, o.params.registrationAttemptMs, o.localPort)
         : UdpPort.open(o.localPort, o.params.socketReceiveBufferBytes, o.log),
     params: o.params,
     clock: o.clock,
