@@ -1,6 +1,5 @@
 // The LwM2M front: an LwM2M 1.1 client over CoAP/UDP that only translates to operations and events.
 import { lookup } from 'node:dns/promises';
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
@@ -21,6 +20,7 @@ import type { PskCredentials } from './transport/dtls-port.js';
 import { TransientAccountMemory, type AccountMemory, type RememberedAccount } from './bootstrap/account-memory.js';
 import { bootstrapOnce } from './bootstrap/bootstrap-request.js';
 import { fromStored, toStored, type ServerAccount } from './bootstrap/server-account.js';
+import { configuredAccount, readPsk } from './configured-account.js';
 import { UdpPort, type DatagramPort } from './transport/udp-port.js';
 
 export type { DeviceFacts } from './objects/device-facts.js';
@@ -42,24 +42,6 @@ export interface Lwm2mClientOptions {
   parameters?: Partial<Lwm2mParameters>;
   /** Where a bootstrapped account and a written Lifetime survive a restart (the store, in the agent). */
   memory?: AccountMemory;
-}
-
-/** A configured PSK, its key read once; kept out of every log line and every readable resource. */
-async function readPsk(psk: NonNullable<Lwm2mClientOptions['config']['psk']>, key: string): Promise<PskCredentials> {
-  const hex = psk.key ?? (await readFile(psk.keyFile!, 'utf8')).trim();
-  if (!/^([0-9a-fA-F]{2}){1,64}$/.test(hex)) throw new Error(`${key}.keyFile must hold 1-64 bytes of hex`);
-  return { identity: psk.identity, key: Buffer.from(hex, 'hex') };
-}
-
-/** The configured server's account (the factory account, when a Bootstrap-Server is configured too). */
-async function configuredAccount(config: Lwm2mClientOptions['config'], serverUri: string): Promise<ServerAccount> {
-  const secure = parseServerUri(serverUri).secure;
-  const psk = config.psk;
-  if (!secure && psk) throw new Error('lwm2m.psk is set but lwm2m.serverUri is coap:// (NoSec); use coaps://');
-  const base = { uri: serverUri, shortServerId: SHORT_SERVER_ID, lifetimeS: config.lifetimeS };
-  if (!secure) return { ...base, mode: 3 };
-  if (!psk) throw new Error('lwm2m.serverUri is coaps:// but lwm2m.psk is not set (certificate modes are not supported yet)');
-  return { ...base, mode: 0, ...(await readPsk(psk, 'lwm2m.psk')) };
 }
 
 export class Lwm2mClient {
