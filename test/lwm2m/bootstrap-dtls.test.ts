@@ -40,7 +40,7 @@ describe.skipIf(!hasPeer('openssl', 'openssl'))('client-initiated Bootstrap from
     const query = request.options.filter((o) => o.name === 'Uri-Query').map((o) => o.value.toString());
     expect(uri).toEqual(['bs']);
     expect(query).toContain(`ep=${EP}`);
-    bs.answer(request, '2.04');
+    await bs.answer(request, '2.04');
     expect((await bs.request('0.04', '/')).code).toBe('2.02');
     const security = senml([{ bn: '/0/1/', n: '0', vs: `coap://127.0.0.1:${server.port}` }, { n: '1', vb: false }, { n: '2', v: 3 }, { n: '10', v: 303 }]);
     expect((await bs.request('0.03', '/0/1', [SENML], security)).code).toBe('2.04');

@@ -35,7 +35,7 @@ describe.skipIf(!present)('LwM2M reads over DTLS PSK (openssl s_server as the DT
   it('registers over the session (the only cipher suite the peer allows is CCM_8), from the configured local port', async () => {
     const register = await server.next('Register over DTLS', (r) => r.code === '0.02');
     expect(register.options.filter((o) => o.name === 'Uri-Path').map((o) => o.value.toString())).toEqual(['rd']);
-    server.answer(register, '2.01', uriPath('rd/dtls1', 'Location-Path'));
+    await server.answer(register, '2.01', uriPath('rd/dtls1', 'Location-Path'));
     await waitFor('registered', () => client.registrationState === 'registered', 10_000);
     // The configured port is the session's: a second bind of it fails while the session is up.
     const taken = await new Promise<boolean>((resolve) => {
