@@ -58,6 +58,7 @@ export class Lwm2mClient {
   private remembered: RememberedAccount = {};
   private bootstrapPsk?: PskCredentials;
   private stopped = false;
+  private bootstrapping = false;
   /** Connect, disconnect and bootstrap run one at a time, in order. */
   private steps: Promise<void> = Promise.resolve();
   private cancelRetry: () => void = () => {};
@@ -75,7 +76,8 @@ export class Lwm2mClient {
   }
 
   get registrationState(): string {
-    return this.session?.state ?? (this.stopped ? 'stopped' : 'bootstrapping');
+    if (this.session) return this.session.state;
+    return this.bootstrapping ? 'bootstrapping' : 'stopped';
   }
 
   /** Notifications sent so far. */
@@ -190,6 +192,7 @@ export class Lwm2mClient {
   private async bootstrap(attempt = 0): Promise<void> {
     const { config, clock, log } = this.o;
     if (this.stopped) return;
+    this.bootstrapping = true;
     try {
       const account = await bootstrapOnce({
         endpoint: config.endpoint,
@@ -205,9 +208,13 @@ export class Lwm2mClient {
       });
       await this.remember({ bootstrapped: toStored(account) });
       log.info({ server: account.uri, shortServerId: account.shortServerId, lifetimeS: account.lifetimeS, mode: account.mode === 0 ? 'PSK' : 'NoSec' }, 'bootstrapped');
+      this.bootstrapping = false;
       if (!this.stopped) await this.connect(account);
     } catch (err) {
-      if (this.stopped) return;
+      if (this.stopped) {
+        this.bootstrapping = false;
+        return;
+      }
       const delay = retryDelayMs(attempt, this.params, config.lifetimeS);
       const detail = { bootstrapUri: config.bootstrapUri, why: (err as Error).message, retryInMs: delay };
       if (attempt === 0) log.warn(detail, 'bootstrap failed; retrying with back-off');
