@@ -10,6 +10,7 @@ import type { DownlinkRequest, DownlinkResponse, Method } from './downlink.js';
 import { boundExchangeState, refusalOf } from './exchange-bounds.js';
 import { followUpBlockOf, takeNotificationFollowUps } from './block2.js';
 import { answerBlock, ObserveChannel, type ObserveStream } from './observe-channel.js';
+import { answerPlainReads } from './plain-reads.js';
 import { gateSources, type SourceFilter } from './source-gate.js';
 import type { DatagramPort } from './udp-port.js';
 
@@ -82,6 +83,16 @@ export class CoapEndpoint {
       maxBody: params.maxPayloadBytes,
     });
     takeNotificationFollowUps(server, params.blockSize);
+    answerPlainReads(server, {
+      receive: (req) => this.options.receiver.receive(req),
+      // The five-argument form: a DTLS port's socket stands in for dgram's with that one.
+      send: (d, p, a) => port.socket.send(d, 0, d.length, p, a),
+      blockSize: params.blockSize,
+      open: () => !this.closing,
+      keep: { entries: params.exchangeCacheEntries, ms: params.exchangeLifetimeMs },
+      now: () => this.options.clock.now(),
+      log,
+    });
     gateSources(server, { accepts: this.options.accepts, send: (d, p, a) => port.socket.send(d, p, a), log, remembered: params.refusedPeersLogged });
     server.on('request', (req: IncomingMessage, res: OutgoingMessage) => this.onRequest(req, res));
     server.on('error', (err: Error) => log.warn({ err }, 'coap server error'));
