@@ -1,5 +1,5 @@
 // The contract's data shapes (CONTRACT sections 4 and 6), shared by every layer.
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { SERVICE_NAME } from './names.js';
 
 export { SERVICE_NAME };

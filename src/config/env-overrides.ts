@@ -1,5 +1,6 @@
 // SMA_<SECTION>_<KEY> environment overrides, checked like the file's keys: a variable that names no key is
 // refused (a typo must not be silently ignored), and a bad value's error names the variable it came from.
+import { z } from 'zod/v3';
 import { configSchema } from './schema.js';
 
 type Json = Record<string, unknown>;
@@ -35,14 +36,14 @@ function shapeKeys(): Map<string, string[]> {
 let keysCache: Map<string, string[]> | undefined;
 
 function unwrap(schema: unknown): { shape?: Record<string, unknown>; options?: unknown[] } {
-  // zod 4 wraps objects in default/prefault/pipe layers; unwrap to the object's shape or the union's options.
-  type Node = { shape?: Record<string, unknown>; def?: { innerType?: unknown; in?: Node; out?: unknown; type?: string; options?: unknown[] } };
-  let s = schema as Node | undefined;
+  // Defaults, optionals and effects (the executor's string form is a preprocess) wrap the object or union.
+  let s = schema;
   for (let i = 0; s && i < 6; i++) {
-    if (s.def?.type === 'object' && s.shape) return { shape: s.shape };
-    if (s.def?.type === 'union') return { options: s.def.options };
-    // A preprocess (the executor's string form) is a pipe from a transform: the schema is its output side.
-    s = (s.def?.innerType ?? (s.def?.in?.def?.type === 'transform' ? s.def.out : s.def?.in)) as Node | undefined;
+    if (s instanceof z.ZodObject) return { shape: s.shape as Record<string, unknown> };
+    if (s instanceof z.ZodUnion || s instanceof z.ZodDiscriminatedUnion) return { options: [...(s.options as Iterable<unknown>)] };
+    if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s._def.innerType;
+    else if (s instanceof z.ZodEffects) s = s._def.schema;
+    else return {};
   }
   return {};
 }

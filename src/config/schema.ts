@@ -1,5 +1,5 @@
 // The configuration file's schema and defaults (CONTRACT section 3).
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { registrationSchema, restartPolicySchema } from '../model.js';
 import { AGENT_ID, defaultAgentId } from './agent-id.js';
 import { USERNAME_PATTERN } from '../policy/principal.js';
@@ -51,10 +51,7 @@ const commandExecutor = z
     reboot: z.array(z.string()).min(1).optional(),
     timeoutMs: positiveMs.default(30_000),
   })
-  .strict()
-  .refine((c) => c.path !== undefined || (c.start && c.stop && c.restart), {
-    message: 'needs `path`, or `start`, `stop` and `restart` argv templates',
-  });
+  .strict();
 
 const processExecutor = z
   .object({
@@ -67,7 +64,7 @@ const processExecutor = z
 
 export const configSchema = z
   .object({
-    agent: z.object({ id: z.string().regex(AGENT_ID).default(defaultAgentId) }).strict().prefault({}),
+    agent: z.object({ id: z.string().regex(AGENT_ID).default(defaultAgentId) }).strict().default({}),
     dataDir: z.string().min(1).default('./data'),
     mqtt: z
       .object({
@@ -91,11 +88,11 @@ export const configSchema = z
             users: z.array(brokerUser).optional(),
           })
           .strict()
-          .prefault({}),
+          .default({}),
         topicRoot: z.string().regex(/^[^#+]+$/, 'no MQTT wildcards').optional(),
       })
       .strict()
-      .prefault({})
+      .default({})
       .refine((m) => m.mode !== 'external' || m.url, { message: 'external mode needs `url`', path: ['url'] }),
     lwm2m: z
       .object({
@@ -117,7 +114,7 @@ export const configSchema = z
       .strict()
       .refine((l) => !l.bootstrapUri?.startsWith('coaps:') || l.bootstrapPsk !== undefined, { message: 'a coaps:// bootstrapUri needs bootstrapPsk', path: ['bootstrapPsk'] })
       .refine((l) => l.bootstrapPsk === undefined || l.bootstrapUri?.startsWith('coaps:') === true, { message: 'bootstrapPsk is set but bootstrapUri is not coaps://', path: ['bootstrapPsk'] })
-      .prefault({}),
+      .default({}),
     registry: z
       .object({
         type: z.enum(['auto', 'consul', 'keeper', 'etcd', 'sma', 'none']).default('auto'),
@@ -126,7 +123,7 @@ export const configSchema = z
         etcd: z.object({ hosts: z.array(z.string()).min(1), prefix: z.string().default('/sma-bridge/') }).strict().optional(),
       })
       .strict()
-      .prefault({}),
+      .default({}),
     health: z
       .object({
         intervalMs: positiveMs.default(10_000),
@@ -144,14 +141,14 @@ export const configSchema = z
         healthyRunMs: positiveMs.default(600_000),
       })
       .strict()
-      .prefault({}),
+      .default({}),
     trust: z
       .object({
         heartbeatTimeoutMs: positiveMs.default(600_000),
         pluginCheckIntervalMs: positiveMs.default(30_000),
       })
       .strict()
-      .prefault({}),
+      .default({}),
     operations: z
       .object({
         timeoutMs: positiveMs.default(30_000),
@@ -161,11 +158,16 @@ export const configSchema = z
         journalPrincipalShare: z.number().gt(0).max(1).default(0.25),
       })
       .strict()
-      .prefault({}),
+      .default({}),
     // The contract spells it `"executor": "process"`; the object form carries the options.
     executor: z
-      .preprocess((v) => (typeof v === 'string' ? { type: v } : v), z.discriminatedUnion('type', [processExecutor, commandExecutor]))
-      .prefault({ type: 'process' }),
+      .preprocess(
+        (v) => (typeof v === 'string' ? { type: v } : v),
+        z.discriminatedUnion('type', [processExecutor, commandExecutor]).refine((e) => e.type !== 'command' || e.path !== undefined || (e.start && e.stop && e.restart), {
+          message: 'needs `path`, or `start`, `stop` and `restart` argv templates',
+        }),
+      )
+      .default({ type: 'process' }),
     services: z.array(registrationSchema).default([]),
     http: z
       .object({
@@ -186,12 +188,12 @@ export const configSchema = z
             changeTopicPrefix: z.string().regex(/^[^#+]+$/, 'no MQTT wildcards').default('edgex/configs'),
           })
           .strict()
-          .prefault({}),
+          .default({}),
       })
       .strict()
-      .prefault({})
+      .default({})
       .refine((h) => (h.cert === undefined) === (h.key === undefined), { message: 'cert and key go together', path: ['cert'] }),
-    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().prefault({}),
+    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({}),
   })
   .strict();
 

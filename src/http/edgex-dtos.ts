@@ -1,6 +1,6 @@
 // EdgeX's request DTOs (as go-mod-core-contracts and app-functions-sdk-python send them) and response envelopes.
 import type { ServerResponse } from 'node:http';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { asSmaError } from '../errors.js';
 import { httpStatusOf, sendJson } from './respond.js';
 

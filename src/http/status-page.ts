@@ -2,7 +2,6 @@
 // (`POST /ops/services.start|stop|restart`), which go through the inbox like every other front's commands.
 import { createHash } from 'node:crypto';
 import { LOCAL_OPERATOR } from '../policy/principal.js';
-import { gzipSync } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
 import { asSmaError } from '../errors.js';
 import type { Intake } from '../inbox/command.js';
@@ -38,8 +37,10 @@ export const isOperator = (principal: HttpPrincipal | undefined, loopback: boole
 
 export function mountStatusPage(router: Router, o: StatusPageOptions): void {
   const html = Buffer.from(pageHtml());
-  // Compressed once at start: a third of the bytes over a gateway's slow uplink, no work per request.
-  const gzipped = gzipSync(html, { level: 9 });
+  // Compressed once, at the first request that takes gzip: a third of the bytes over a gateway's slow
+  // uplink, no work per request, and node:zlib not loaded by an agent whose page nobody opens.
+  let gzipped: Promise<Buffer> | undefined;
+  const compressed = (): Promise<Buffer> => (gzipped ??= import('node:zlib').then((zlib) => zlib.gzipSync(html, { level: 9 })));
   const headers = {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-cache',
@@ -56,9 +57,9 @@ export function mountStatusPage(router: Router, o: StatusPageOptions): void {
   };
   router.get(
     '/',
-    guarded(({ req, res }) => {
+    guarded(async ({ req, res }) => {
       const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-      const body = gzip ? gzipped : html;
+      const body = gzip ? await compressed() : html;
       const encoding: Record<string, string> = gzip ? { 'content-encoding': 'gzip' } : {};
       res.writeHead(200, { ...headers, ...encoding, 'content-length': String(body.length) }).end(req.method === 'HEAD' ? undefined : body);
     }),

@@ -1,5 +1,5 @@
 // One zod schema per operation's request, shared by every front (CONTRACT section 4).
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { KEY_PATTERN } from './kv-keys.js';
 import { configObjectSchema, registrationSchema, serviceNameSchema } from '../model.js';
 

@@ -1,6 +1,6 @@
 // A service record as external registries (etcd, Consul KV) hold it: JSON that other clients may write too,
 // so it is read leniently (missing fields get their defaults) and validated, never trusted.
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { SERVICE_NAME, checkSchema, restartPolicySchema, startSpecSchema, type ServiceConfig, type ServiceRecord } from '../model.js';
 
 /** Everything but the name (the key says it), the config (its own key), the id (its own key) and the source. */

@@ -1,6 +1,6 @@
 // Validation of what devices and plugins send (CONTRACT section 5): pure functions that give the parsed
 // value or one line saying why it was refused. The MQTT front calls them before anything reaches the tracker.
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { SERVICE_NAME } from '../model.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -57,8 +57,8 @@ describe('loadConfig', () => {
   it.each([
     [{ SMA_HEALTH_INTERVALSMS: '5' }, /^SMA_HEALTH_INTERVALSMS: not a configuration key \(health takes SMA_HEALTH_INTERVALMS, /],
     [{ SMA_FOO_BAR: '1' }, /^SMA_FOO_BAR: not a configuration key/],
-    [{ SMA_HEALTH_INTERVALMS: 'soon' }, /^SMA_HEALTH_INTERVALMS \(health\.intervalMs\): .*expected number/],
-    [{ SMA_HTTP_PORT: '99999' }, /^SMA_HTTP_PORT \(http\.port\): Too big/],
+    [{ SMA_HEALTH_INTERVALMS: 'soon' }, /^SMA_HEALTH_INTERVALMS \(health\.intervalMs\): .*[Ee]xpected number/],
+    [{ SMA_HTTP_PORT: '99999' }, /^SMA_HTTP_PORT \(http\.port\): Number must be less than or equal to 65535/],
   ])('refuses the environment %j as it refuses a bad file key, naming the variable', (env, line) => {
     const lines = problems(() => loadConfig(undefined, env));
     expect(lines).toHaveLength(1);
