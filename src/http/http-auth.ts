@@ -3,6 +3,7 @@
 // a Pi, and a client retrying the same wrong token must not cost it again.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { ExpiringMap } from '../expiring-map.js';
 import { BUSY, type CredentialGate } from '../security/credential-gate.js';
 import type { HttpPrincipal } from './router.js';
 
@@ -20,13 +21,16 @@ const REMEMBER_MAX = 256;
 type Checked = HttpPrincipal | undefined;
 
 export class HttpAuthenticator {
-  private readonly checked = new Map<string, { principal: Checked; until: number }>();
+  /** By digest of the Authorization header; wrapped, since a remembered refusal is `undefined`. */
+  private readonly checked: ExpiringMap<string, { principal: Checked }>;
 
   constructor(
     private readonly users: readonly HttpUser[],
     private readonly gate: CredentialGate,
-    private readonly now: () => number,
-  ) {}
+    now: () => number,
+  ) {
+    this.checked = new ExpiringMap(REMEMBER_MAX, now);
+  }
 
   /** The caller; undefined when the credentials are missing or wrong; BUSY when no check could be made now. */
   async authenticate(req: IncomingMessage): Promise<Checked | typeof BUSY> {
@@ -34,12 +38,10 @@ export class HttpAuthenticator {
     if (!header || header.length > 4096) return undefined;
     const digest = createHash('sha256').update(header).digest('base64');
     const known = this.checked.get(digest);
-    if (known && known.until > this.now()) return known.principal;
+    if (known) return known.principal;
     const principal = await this.check(header);
     if (principal === BUSY) return BUSY;
-    this.checked.delete(digest);
-    if (this.checked.size >= REMEMBER_MAX) this.checked.delete(this.checked.keys().next().value!);
-    this.checked.set(digest, { principal, until: this.now() + (principal ? REMEMBER_MS : REMEMBER_REFUSED_MS) });
+    this.checked.set(digest, { principal }, principal ? REMEMBER_MS : REMEMBER_REFUSED_MS);
     return principal;
   }
 

@@ -7,6 +7,7 @@
 import { generate, type ParsedPacket } from 'coap-packet';
 import type { Server } from 'coap';
 import type { Logger } from 'pino';
+import { ExpiringMap } from '../../expiring-map.js';
 import { formatNumber } from '../content/content-formats.js';
 import { parsePath } from '../content/node.js';
 import type { DownlinkRequest, DownlinkResponse } from './downlink.js';
@@ -26,29 +27,6 @@ export interface PlainReadOptions {
   keep: { entries: number; ms: number };
   now(): number;
   log: Logger;
-}
-
-/** Sent answers by peer and message id; oldest dropped first past `entries`, none served past `ms`. */
-class SentAnswers {
-  private readonly sent = new Map<string, { datagram: Buffer; at: number }>();
-  /** Requests being answered: a copy arriving meanwhile is dropped (its sender sends it again). */
-  readonly pending = new Set<string>();
-
-  constructor(private readonly o: PlainReadOptions['keep'] & { now(): number }) {}
-
-  get(key: string): Buffer | undefined {
-    const found = this.sent.get(key);
-    if (!found) return undefined;
-    if (this.o.now() - found.at <= this.o.ms) return found.datagram;
-    this.sent.delete(key);
-    return undefined;
-  }
-
-  set(key: string, datagram: Buffer): void {
-    this.sent.delete(key);
-    if (this.sent.size >= this.o.entries) this.sent.delete(this.sent.keys().next().value!);
-    this.sent.set(key, { datagram, at: this.o.now() });
-  }
 }
 
 /** Options that make a GET more than a plain Read (the coap package handles those). */
@@ -92,15 +70,18 @@ export function plainRead(packet: ParsedPacket, source: { address: string; port:
 /** Installs the fast path; call just before the source gate, so that only the server's reads reach it. */
 export function answerPlainReads(server: CoapServer, o: PlainReadOptions): void {
   const handle = server._handle.bind(server);
-  const answers = new SentAnswers({ ...o.keep, now: o.now });
+  // Sent answers by peer and message id, and the requests being answered (a copy arriving meanwhile is
+  // dropped: its sender sends it again).
+  const answers = new ExpiringMap<string, Buffer>(o.keep.entries, o.now);
+  const pending = new Set<string>();
   server._handle = (packet: CoapPacket, rsinfo: Rsinfo) => {
     const req = plainRead(packet as unknown as ParsedPacket, { address: rsinfo.address, port: rsinfo.port });
     if (!req) return handle(packet, rsinfo);
     const key = `${rsinfo.address}:${rsinfo.port}:${req.messageId}`;
     const again = answers.get(key);
     if (again) return o.send(again, rsinfo.port, rsinfo.address);
-    if (answers.pending.has(key)) return;
-    answers.pending.add(key);
+    if (pending.has(key)) return;
+    pending.add(key);
     o.receive(req)
       .then(
         (res) => {
@@ -110,7 +91,7 @@ export function answerPlainReads(server: CoapServer, o: PlainReadOptions): void 
           if (payload.length > o.blockSize || res.observe !== undefined || res.locationPath || res.afterSent) return handle(packet, rsinfo);
           const options = res.format === undefined ? [] : [{ name: 'Content-Format' as const, value: uint(res.format) }];
           const datagram = generate({ messageId: req.messageId, token: (packet as unknown as ParsedPacket).token, ack: true, code: res.code, options, payload });
-          answers.set(key, datagram);
+          answers.set(key, datagram, o.keep.ms);
           o.send(datagram, rsinfo.port, rsinfo.address);
         },
         (err: unknown) => {
@@ -118,6 +99,6 @@ export function answerPlainReads(server: CoapServer, o: PlainReadOptions): void 
           handle(packet, rsinfo);
         },
       )
-      .finally(() => answers.pending.delete(key));
+      .finally(() => pending.delete(key));
   };
 }
