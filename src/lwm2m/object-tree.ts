@@ -2,7 +2,7 @@
 import { coerce, formatPath, type Lwm2mPath, type Lwm2mRecord, type ResourceValue } from './content/node.js';
 import type { Link } from './content/link-format.js';
 import type { TypeOf } from './content/tlv-format.js';
-import { can, type ObjectModel, type Operation, type ResourceModel } from './model/object-model.js';
+import { can, resourceTypeIn, type ObjectModel, type Operation, type ResourceModel } from './model/object-model.js';
 import { CoapFailure } from './objects/coap-failure.js';
 import type { Ask, ObjectSource, ResourceBinding } from './objects/object-source.js';
 
@@ -40,10 +40,7 @@ export class ObjectTree {
     return this.sources.get(objectId);
   }
 
-  readonly typeOf: TypeOf = (path) => {
-    const r = path.length >= 3 ? this.model(path[0]!)?.resources.get(path[2]!) : undefined;
-    return r && r.type !== 'none' ? r.type : undefined;
-  };
+  readonly typeOf: TypeOf = resourceTypeIn((id) => this.model(id));
 
   /** The object model, or 4.04. */
   objectOf(path: Lwm2mPath): ObjectModel {

@@ -9,7 +9,7 @@ import { encodeLinks, type Link } from '../content/link-format.js';
 import { formatPath, type Lwm2mPath, type Lwm2mRecord, type ResourceValue } from '../content/node.js';
 import { SENML_JSON } from '../content/senml-json-format.js';
 import type { TypeOf } from '../content/tlv-format.js';
-import type { ObjectModel } from '../model/object-model.js';
+import { resourceTypeIn, type ObjectModel } from '../model/object-model.js';
 import { SECURITY_OBJECT, SERVER_OBJECT } from '../objects/account-sources.js';
 import { CoapFailure } from '../objects/coap-failure.js';
 import type { DownlinkReceiver } from '../transport/coap-endpoint.js';
@@ -37,10 +37,7 @@ export class BootstrapReceiver implements DownlinkReceiver {
 
   constructor(private readonly o: BootstrapReceiverOptions) {
     this.draft.get(SECURITY_OBJECT)!.set(0, new Map(o.bootstrapAccount));
-    this.typeOf = (path) => {
-      const r = path.length >= 3 ? o.models.get(path[0]!)?.resources.get(path[2]!) : undefined;
-      return r && r.type !== 'none' ? r.type : undefined;
-    };
+    this.typeOf = resourceTypeIn((id) => o.models.get(id));
   }
 
   async receive(req: DownlinkRequest): Promise<DownlinkResponse> {

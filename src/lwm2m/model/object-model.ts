@@ -52,3 +52,12 @@ export const isNumeric = (type: ResourceType): boolean =>
   type === 'Integer' || type === 'Unsigned Integer' || type === 'Float' || type === 'Time';
 
 export const can = (resource: ResourceModel, op: Operation): boolean => resource.operations.has(op);
+
+/** A resource's type by path ([object, instance, resource, ...]) in the models `modelOf` gives; a resource
+ *  the models do not know, or one without a value type, has none. */
+export const resourceTypeIn =
+  (modelOf: (objectId: number) => ObjectModel | undefined) =>
+  (path: readonly number[]): ResourceType | undefined => {
+    const r = path.length >= 3 ? modelOf(path[0]!)?.resources.get(path[2]!) : undefined;
+    return r && r.type !== 'none' ? r.type : undefined;
+  };
