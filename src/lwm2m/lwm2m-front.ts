@@ -21,7 +21,8 @@ import { TransientAccountMemory, type AccountMemory, type RememberedAccount } fr
 import { bootstrapOnce } from './bootstrap/bootstrap-request.js';
 import { fromStored, toStored, type ServerAccount } from './bootstrap/server-account.js';
 import { configuredAccount, readPsk } from './configured-account.js';
-import { UdpPort, type DatagramPort } from './transport/udp-port.js';
+import { portFor } from './transport/port-for.js';
+import type { DatagramPort } from './transport/udp-port.js';
 
 export type { DeviceFacts } from './objects/device-facts.js';
 
@@ -155,12 +156,7 @@ export class Lwm2mClient {
     const dispatcher = new DownlinkDispatcher(this.ctx!, log);
     const accepts = (src: { address: string; port: number }): boolean => config.acceptFrom === 'any' || (src.address === serverAddress && src.port === server.port);
     const psk = account.mode === 0 ? { identity: account.identity!, key: account.key! } : undefined;
-    // The one place a security mode picks its transport; certificate modes would add a branch here.
-    // The DTLS library is loaded only for a PSK account: NoSec gateways do not carry it.
-    const openPort = async (): Promise<DatagramPort> =>
-      psk
-        ? new (await import('./transport/dtls-port.js')).DtlsPort({ host: serverAddress, port: server.port }, psk, log, this.params.registrationAttemptMs, config.localPort)
-        : UdpPort.open(config.localPort, this.params.socketReceiveBufferBytes, log);
+    const openPort = (): Promise<DatagramPort> => portFor({ host: serverAddress, port: server.port }, psk, { localPort: config.localPort, params: this.params, log });
     const endpoint = new CoapEndpoint({ openPort, params: this.params, clock, log, receiver: dispatcher, accepts });
     await endpoint.open();
     this.endpoint = endpoint;
@@ -233,11 +229,9 @@ export class Lwm2mClient {
     await this.bootstrap();
   }
 
-  /** A written Lifetime, unless the configuration changed since; else the account's. */
+  /** A written Lifetime (start() forgot one the configuration has changed since), else the account's. */
   private lifetimeOf(account: ServerAccount | undefined): number {
-    const written = this.remembered.writtenLifetime;
-    if (written && written.overConfigS === this.o.config.lifetimeS) return written.lifetimeS;
-    return account?.lifetimeS ?? this.o.config.lifetimeS;
+    return this.remembered.writtenLifetime?.lifetimeS ?? account?.lifetimeS ?? this.o.config.lifetimeS;
   }
 
   private securityInstances(): SecurityInstance[] {

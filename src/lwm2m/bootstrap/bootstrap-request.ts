@@ -10,7 +10,7 @@ import type { Lwm2mParameters } from '../parameters.js';
 import { parseServerUri } from '../server-uri.js';
 import { CoapEndpoint } from '../transport/coap-endpoint.js';
 import type { PskCredentials } from '../transport/dtls-port.js';
-import { UdpPort } from '../transport/udp-port.js';
+import { portFor } from '../transport/port-for.js';
 import { BootstrapReceiver } from './bootstrap-receiver.js';
 import type { ServerAccount } from './server-account.js';
 
@@ -47,10 +47,7 @@ export async function bootstrapOnce(o: BootstrapRequestOptions): Promise<ServerA
   ]);
   const receiver = new BootstrapReceiver({ models: o.models, bootstrapAccount, defaultLifetimeS: o.defaultLifetimeS, finished: (a) => finished(a), log: o.log });
   const endpoint = new CoapEndpoint({
-    openPort: async () =>
-      o.psk
-        ? new (await import('../transport/dtls-port.js')).DtlsPort({ host: address, port: target.port }, o.psk, o.log, o.params.registrationAttemptMs, o.localPort)
-        : UdpPort.open(o.localPort, o.params.socketReceiveBufferBytes, o.log),
+    openPort: () => portFor({ host: address, port: target.port }, o.psk, o),
     params: o.params,
     clock: o.clock,
     log: o.log,

@@ -6,7 +6,7 @@ import type { Clock } from '../../clock.js';
 import { formatNumber } from '../content/content-formats.js';
 import { parsePath } from '../content/node.js';
 import type { Lwm2mParameters } from '../parameters.js';
-import type { DownlinkRequest, DownlinkResponse, Method } from './downlink.js';
+import { queryPair, type DownlinkRequest, type DownlinkResponse, type Method } from './downlink.js';
 import { boundExchangeState, refusalOf } from './exchange-bounds.js';
 import { followUpBlockOf, takeNotificationFollowUps } from './block2.js';
 import { answerBlock, ObserveChannel, type ObserveStream } from './observe-channel.js';
@@ -232,11 +232,7 @@ export class CoapEndpoint {
       ...(bootstrapFinish ? { bootstrapFinish } : {}),
       query: optionsOf(req)
         .filter((o) => o.name === 'Uri-Query')
-        .map((o) => {
-          const s = String(o.value);
-          const eq = s.indexOf('=');
-          return eq < 0 ? ([s, undefined] as [string, undefined]) : ([s.slice(0, eq), s.slice(eq + 1)] as [string, string]);
-        }),
+        .map((o) => queryPair(String(o.value))),
       accept: accept === undefined ? undefined : formatNumber(accept),
       contentFormat: format === undefined ? undefined : formatNumber(format),
       payload: req.payload ?? Buffer.alloc(0),

@@ -36,6 +36,12 @@ export interface DownlinkResponse {
   afterSent?: () => void;
 }
 
+/** A Uri-Query option as its name/value pair (a name without `=` has value undefined). */
+export function queryPair(option: string): [string, string | undefined] {
+  const eq = option.indexOf('=');
+  return eq < 0 ? [option, undefined] : [option.slice(0, eq), option.slice(eq + 1)];
+}
+
 export const respond = (code: string, payload?: Buffer | string, format?: number): DownlinkResponse => ({
   code,
   payload: typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload,

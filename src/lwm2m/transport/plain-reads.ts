@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { ExpiringMap } from '../../expiring-map.js';
 import { formatNumber } from '../content/content-formats.js';
 import { parsePath } from '../content/node.js';
-import type { DownlinkRequest, DownlinkResponse } from './downlink.js';
+import { queryPair, type DownlinkRequest, type DownlinkResponse } from './downlink.js';
 
 type CoapServer = InstanceType<typeof Server>;
 type CoapPacket = Parameters<CoapServer['_handle']>[0];
@@ -47,11 +47,8 @@ export function plainRead(packet: ParsedPacket, source: { address: string; port:
     // An option the codec could not name (a number) is left to the coap package's rules.
     if (typeof o.name !== 'string' || NOT_PLAIN.has(o.name)) return undefined;
     if (o.name === 'Uri-Path') segments.push(o.value.toString('utf8'));
-    else if (o.name === 'Uri-Query') {
-      const s = o.value.toString('utf8');
-      const eq = s.indexOf('=');
-      query.push(eq < 0 ? [s, undefined] : [s.slice(0, eq), s.slice(eq + 1)]);
-    } else if (o.name === 'Accept') accept = formatNumber(o.value);
+    else if (o.name === 'Uri-Query') query.push(queryPair(o.value.toString('utf8')));
+    else if (o.name === 'Accept') accept = formatNumber(o.value);
   }
   const path = parsePath(segments.join('/'));
   if (!path || segments.some((s) => s === '' || s.includes('/'))) return undefined;
