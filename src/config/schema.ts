@@ -4,10 +4,13 @@ import { registrationSchema, restartPolicySchema } from '../model.js';
 import { AGENT_ID, defaultAgentId } from './agent-id.js';
 import { USERNAME_PATTERN } from '../policy/principal.js';
 
+/** A pre-shared key as hex: 1 to 64 bytes (also what a `keyFile` must hold). */
+export const PSK_HEX = /^([0-9a-fA-F]{2}){1,64}$/;
+
 const pskSchema = z
   .object({
     identity: z.string().min(1).max(128),
-    key: z.string().regex(/^([0-9a-fA-F]{2}){1,64}$/, 'must be 1-64 bytes of hex').optional(),
+    key: z.string().regex(PSK_HEX, 'must be 1-64 bytes of hex').optional(),
     keyFile: z.string().min(1).optional(),
   })
   .strict()

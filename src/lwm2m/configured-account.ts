@@ -1,7 +1,7 @@
 // The accounts the configuration names: the LwM2M Server's (the factory account, when a Bootstrap-Server
 // is configured too) and the PSKs, their keys read from the file once.
 import { readFile } from 'node:fs/promises';
-import type { Config } from '../config/schema.js';
+import { PSK_HEX, type Config } from '../config/schema.js';
 import type { ServerAccount } from './bootstrap/server-account.js';
 import { SHORT_SERVER_ID } from './objects/account-sources.js';
 import { parseServerUri } from './server-uri.js';
@@ -12,7 +12,7 @@ type Lwm2mConfig = Config['lwm2m'];
 /** A configured PSK, its key read once; kept out of every log line and every readable resource. */
 export async function readPsk(psk: NonNullable<Lwm2mConfig['psk']>, key: string): Promise<PskCredentials> {
   const hex = psk.key ?? (await readFile(psk.keyFile!, 'utf8')).trim();
-  if (!/^([0-9a-fA-F]{2}){1,64}$/.test(hex)) throw new Error(`${key}.keyFile must hold 1-64 bytes of hex`);
+  if (!PSK_HEX.test(hex)) throw new Error(`${key}.keyFile must hold 1-64 bytes of hex`);
   return { identity: psk.identity, key: Buffer.from(hex, 'hex') };
 }
 
