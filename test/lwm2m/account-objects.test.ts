@@ -7,10 +7,10 @@ import type { ParsedPacket } from 'coap-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
 import { clientFor, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
-import { RawCoapServer, uint } from './fixtures/raw-coap-server.js';
+import { optionTexts, RawCoapServer, uint } from './fixtures/raw-coap-server.js';
 
-const pathOf = (p: ParsedPacket): string => p.options.filter((o) => o.name === 'Uri-Path').map((o) => o.value.toString()).join('/');
-const queryOf = (p: ParsedPacket): string[] => p.options.filter((o) => o.name === 'Uri-Query').map((o) => o.value.toString());
+const pathOf = (p: ParsedPacket): string => optionTexts(p, 'Uri-Path').join('/');
+const queryOf = (p: ParsedPacket): string[] => optionTexts(p, 'Uri-Query');
 
 describe('LwM2M objects 0 and 1', () => {
   let agent: AgentHarness;

@@ -7,7 +7,7 @@ import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { freeUdpPort } from '../support/free-port.js';
 import { hasPeer } from '../support/peers.js';
 import { OpenSslDtlsPeer, type CoapOption } from './fixtures/openssl-dtls-peer.js';
-import { uint } from './fixtures/raw-coap-server.js';
+import { optionTexts, uint } from './fixtures/raw-coap-server.js';
 import { Lwm2mServerProcess } from './fixtures/server-process.js';
 
 const KEY = Buffer.from('bootstrap-key-1').toString('hex');
@@ -36,10 +36,8 @@ describe.skipIf(!hasPeer('openssl', 'openssl'))('client-initiated Bootstrap from
 
   it('sends its Bootstrap-Request through the DTLS session and takes the account written over it', async () => {
     const request = await bs.next('Bootstrap-Request over DTLS', (p) => p.code === '0.02');
-    const uri = request.options.filter((o) => o.name === 'Uri-Path').map((o) => o.value.toString());
-    const query = request.options.filter((o) => o.name === 'Uri-Query').map((o) => o.value.toString());
-    expect(uri).toEqual(['bs']);
-    expect(query).toContain(`ep=${EP}`);
+    expect(optionTexts(request, 'Uri-Path')).toEqual(['bs']);
+    expect(optionTexts(request, 'Uri-Query')).toContain(`ep=${EP}`);
     await bs.answer(request, '2.04');
     expect((await bs.request('0.04', '/')).code).toBe('2.02');
     const security = senml([{ bn: '/0/1/', n: '0', vs: `coap://127.0.0.1:${server.port}` }, { n: '1', vb: false }, { n: '2', v: 3 }, { n: '10', v: 303 }]);

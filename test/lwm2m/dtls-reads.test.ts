@@ -1,13 +1,13 @@
 // Issue 12 acceptance: reads over DTLS PSK against a real DTLS peer, OpenSSL's s_server (CCM_8 only;
 // fixtures/openssl-dtls-peer.ts). The test speaks CoAP through it: it answers the Register and sends Reads.
-import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
 import { freeUdpPort } from '../support/free-port.js';
 import { hasPeer } from '../support/peers.js';
 import { waitFor } from '../support/wait-for.js';
 import { clientFor, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
-import { OpenSslDtlsPeer, uriPath } from './fixtures/openssl-dtls-peer.js';
+import { OpenSslDtlsPeer, portTaken, uriPath } from './fixtures/openssl-dtls-peer.js';
+import { optionTexts } from './fixtures/raw-coap-server.js';
 
 const KEY = Buffer.from('sma-psk-key-02').toString('hex');
 const present = hasPeer('openssl', 'openssl');
@@ -34,16 +34,11 @@ describe.skipIf(!present)('LwM2M reads over DTLS PSK (openssl s_server as the DT
 
   it('registers over the session (the only cipher suite the peer allows is CCM_8), from the configured local port', async () => {
     const register = await server.next('Register over DTLS', (r) => r.code === '0.02');
-    expect(register.options.filter((o) => o.name === 'Uri-Path').map((o) => o.value.toString())).toEqual(['rd']);
+    expect(optionTexts(register, 'Uri-Path')).toEqual(['rd']);
     await server.answer(register, '2.01', uriPath('rd/dtls1', 'Location-Path'));
     await waitFor('registered', () => client.registrationState === 'registered', 10_000);
     // The configured port is the session's: a second bind of it fails while the session is up.
-    const taken = await new Promise<boolean>((resolve) => {
-      const probe = createSocket('udp4');
-      probe.once('error', () => resolve(true));
-      probe.bind(localPort, () => probe.close(() => resolve(false)));
-    });
-    expect(taken).toBe(true);
+    expect(await portTaken(localPort)).toBe(true);
   });
 
   it('answers Reads of a resource and of an instance through the DTLS session', async () => {

@@ -10,7 +10,7 @@ import { SENML_JSON } from '../../src/lwm2m/content/senml-json-format.js';
 import type { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
 import { OPERATOR } from '../support/principals.js';
 import { clientFor, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
-import { block2, optionOf, parseBlock, RawCoapServer, uint } from './fixtures/raw-coap-server.js';
+import { block2, optionOf, optionTexts, parseBlock, RawCoapServer, uint } from './fixtures/raw-coap-server.js';
 
 const SERVICES = 8; // /33000 in SenML JSON is then well over one 1024-byte block
 
@@ -119,7 +119,7 @@ describe('LwM2M interop defects (raw CoAP server double)', () => {
     it('honours a free id', async () => {
       const res = await create(77, 'created-77');
       expect(res.code).toBe('2.01');
-      expect(res.options.filter((o) => o.name === 'Location-Path').map((o) => o.value.toString())).toEqual(['33000', '77']);
+      expect(optionTexts(res, 'Location-Path')).toEqual(['33000', '77']);
       const read = await server.request({ code: 'GET', path: '/33000/77/0' });
       expect(read.payload.toString()).toBe('created-77');
     });
