@@ -1,9 +1,11 @@
 // `sma-bridge start` as a process: configuration errors, signals, the agent's own stop and restart, exit codes.
 import { spawn } from 'node:child_process';
-import pino from 'pino';
+import { requireCommonJs } from './commonjs.js';
 import { Agent } from './agent.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
+
+const { pino } = requireCommonJs('pino') as typeof import('pino');
 
 /** EX_TEMPFAIL: what the systemd unit (packaging/) is told to restart on (RestartForceExitStatus). */
 export const RESTART_ME = 75;

@@ -1,22 +1,22 @@
 // One MQTT 3.1.1 connection for one CLI run (the embedded aedes broker speaks 3.1.1 only), with failures as one line.
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { connect as tcpConnect } from 'node:net';
 import type { IClientOptions, MqttClient } from 'mqtt';
+import { requireCommonJs } from '../commonjs.js';
 import type { ClientOptions } from './client-options.js';
 import { CliError } from './io.js';
 
 /**
- * A plain mqtt:// broker gets its TCP stream from us, and only mqtt.js's client module is loaded, by
- * require: `import 'mqtt'` would run the CommonJS export lexer over the package and load its WebSocket and
- * SOCKS-proxy code to pick a transport we know (together some 35 ms of a command's life, BENCHMARKS.md).
+ * A plain mqtt:// broker gets its TCP stream from us, and only mqtt.js's client module is loaded: the
+ * package's entry would load its WebSocket and SOCKS-proxy code to pick a transport we know (with the
+ * CommonJS export lexer an `import` ran, some 35 ms of a command's life, BENCHMARKS.md).
  */
 async function openClient(brokerUrl: string, settings: IClientOptions): Promise<MqttClient> {
   const url = new URL(brokerUrl);
-  if (url.protocol !== 'mqtt:') return (await import('mqtt')).default.connect(brokerUrl, settings);
+  if (url.protocol !== 'mqtt:') return (requireCommonJs('mqtt') as typeof import('mqtt')).connect(brokerUrl, settings);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = url.port === '' ? 1883 : Number(url.port);
-  const { default: Client } = createRequire(import.meta.url)('mqtt/lib/client') as typeof import('mqtt/lib/client');
+  const { default: Client } = requireCommonJs('mqtt/lib/client') as typeof import('mqtt/lib/client');
   return new Client(() => tcpConnect({ host, port }), { ...settings, host, port, protocol: 'mqtt' });
 }
 

@@ -1,12 +1,14 @@
 // Who may connect to the embedded broker and what each may publish and subscribe (CONTRACT section 10),
 // and who sent each message the agent reads (the principal that travels with it into the inbox).
 import type { Aedes, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
-import qlobber from 'qlobber';
+import { requireCommonJs } from '../commonjs.js';
 import type { Logger } from 'pino';
 import { LOCAL_OPERATOR, type Principal, type Role } from '../policy/principal.js';
 import { aclFor, type PrincipalAcl } from './broker-acl.js';
 import { LogThrottle } from '../log-throttle.js';
 import { BUSY } from '../security/credential-gate.js';
+
+const { QlobberTrue } = requireCommonJs('qlobber') as typeof import('qlobber');
 
 export type { Role } from '../policy/principal.js';
 
@@ -36,7 +38,7 @@ export class BrokerAccess {
   /** One ACL per configured user, built once: the set is as bounded as the configuration. */
   private readonly acls = new Map<string, PrincipalAcl>();
   private readonly sessions = new WeakMap<Client, Session>();
-  private readonly tree: InstanceType<typeof qlobber.QlobberTrue>;
+  private readonly tree: InstanceType<typeof QlobberTrue>;
   private aedes?: WithClients;
   /** A client that reconnects and tries again and again must not fill the log. */
   private readonly refusals?: LogThrottle;
@@ -51,7 +53,7 @@ export class BrokerAccess {
     this.users = new Map(users.map((u) => [u.username, u]));
     for (const u of users) this.acls.set(u.username, aclFor({ role: u.role, username: u.username }, topicRoot));
     this.refusals = log && new LogThrottle(log, now);
-    this.tree = new qlobber.QlobberTrue({ separator: '/', wildcard_one: '+', wildcard_some: '#', match_empty_levels: true }).add(`${topicRoot}/#`);
+    this.tree = new QlobberTrue({ separator: '/', wildcard_one: '+', wildcard_some: '#', match_empty_levels: true }).add(`${topicRoot}/#`);
   }
 
   get enabled(): boolean {

@@ -1,10 +1,10 @@
 // What each role may publish and subscribe on the embedded broker (README "Roles"). Topic matching is
 // qlobber's (MQTT wildcards), never a string prefix; a subscription is allowed only when one allowed
 // filter covers all of it.
-import qlobber from 'qlobber';
+import { requireCommonJs } from '../commonjs.js';
 import type { Principal } from '../policy/principal.js';
 
-const { QlobberTrue } = qlobber;
+const { QlobberTrue } = requireCommonJs('qlobber') as typeof import('qlobber');
 const MQTT_WILDCARDS = { separator: '/', wildcard_one: '+', wildcard_some: '#', match_empty_levels: true };
 
 /** Filters with `{u}` for the username; usernames hold no '/', '+' or '#' (config schema). */

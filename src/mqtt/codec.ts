@@ -1,12 +1,11 @@
 // Payload codecs chosen by the MQTT 5 content type: JSON by default, CBOR (cbor-x) when asked.
-import { createRequire } from 'node:module';
-
+import { requireCommonJs } from '../commonjs.js';
 import { PROTOBUF, protobufCodec } from './protobuf-codec.js';
 
 type CborX = { decode(b: Buffer): unknown; encode(v: unknown): Buffer };
 let cborX: CborX | undefined;
 // cbor-x costs ~7 MB resident; most gateways only ever see JSON, so it loads on the first CBOR message.
-const cborLib = (): CborX => (cborX ??= createRequire(import.meta.url)('cbor-x') as CborX);
+const cborLib = (): CborX => (cborX ??= requireCommonJs('cbor-x') as CborX);
 
 export const CBOR = 'application/cbor';
 export const JSON_TYPE = 'application/json';

@@ -1,11 +1,14 @@
 // The agent as a client of an external broker (mosquitto, ...): MQTT 5 by default, with a will saying OFFLINE.
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { requireCommonJs } from '../commonjs.js';
 import { MAX_PACKET_BYTES } from './limits.js';
 import { EXTERNAL_BROKER } from '../policy/principal.js';
 import { isTopicName } from './topic-rules.js';
 import type { MessageHandler, MqttTransport, PublishOptions } from './transport.js';
+
+const mqtt = requireCommonJs('mqtt') as typeof import('mqtt');
 
 export interface ExternalClientOptions {
   url: string;

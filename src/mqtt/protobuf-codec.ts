@@ -1,7 +1,7 @@
 // application/x-protobuf: proto/sma.proto's Request and Reply, with the JSON bodies carried as Struct/Value.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { requireCommonJs } from '../commonjs.js';
 import type { Codec } from './codec.js';
 
 export const PROTOBUF = 'application/x-protobuf';
@@ -19,7 +19,7 @@ let types: { request: MessageType; reply: MessageType } | undefined;
 // protobufjs loads on the first protobuf message: most gateways never see one.
 function load(): { request: MessageType; reply: MessageType } {
   if (!types) {
-    const root = (createRequire(import.meta.url)('protobufjs') as ProtobufJs).loadSync(PROTO);
+    const root = (requireCommonJs('protobufjs') as ProtobufJs).loadSync(PROTO);
     types = { request: root.lookupType('sma.v1.Request'), reply: root.lookupType('sma.v1.Reply') };
   }
   return types;

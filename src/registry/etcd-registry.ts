@@ -1,8 +1,9 @@
 // registry.type etcd (npm etcd3). Under the prefix: `services/{name}` (record JSON), `config/{name}`
 // (config JSON), `ids/{name}` and `meta/next-instance-id` (LwM2M instance ids, allocated in a
 // transaction), `alive/{name}` (leased presence, see etcd-presence.ts). No cache: every read asks etcd.
-import { Etcd3, type IOptions, type IRangeResponse, type Namespace, type Watcher } from 'etcd3';
+import type { Etcd3 as Etcd3Client, IOptions, IRangeResponse, Namespace, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
+import { requireCommonJs } from '../commonjs.js';
 import { SmaError, unavailable } from '../errors.js';
 import type { RegistryKind, ServiceRecord, ServiceRegistration } from '../model.js';
 import { EtcdInstanceIds, NEXT_ID } from './etcd-instance-ids.js';
@@ -14,6 +15,8 @@ import { idNotRequested } from './service-record.js';
 import { Serial } from './serial.js';
 import { newRecord, patched, reRegistered } from './service-record.js';
 import { assemble, isServiceName, parseConfig, parseStored, toStored } from './stored-record.js';
+
+const { Etcd3 } = requireCommonJs('etcd3') as typeof import('etcd3');
 
 export interface EtcdRegistryOptions {
   hosts: string[];
@@ -45,7 +48,7 @@ export class EtcdRegistry implements ExternalRegistry {
   private announcing = false;
 
   private constructor(
-    private readonly client: Etcd3,
+    private readonly client: Etcd3Client,
     private readonly ns: Namespace,
     private readonly options: EtcdRegistryOptions,
   ) {

@@ -1,17 +1,20 @@
 // The store on LevelDB (`level`): one sublevel per concern, JSON values.
 import { mkdirSync } from 'node:fs';
-import { Level } from 'level';
+import type { Level as LevelDb } from 'level';
+import { requireCommonJs } from '../commonjs.js';
 import type { BatchOp, Section, SectionOp, Store, WriteOptions } from './store.js';
+
+const { Level } = requireCommonJs('level') as typeof import('level');
 
 type Sublevel = ReturnType<typeof sublevelOf>;
 
-const sublevelOf = (db: Level<string, unknown>, name: string) => db.sublevel<string, unknown>(name, { valueEncoding: 'json' });
+const sublevelOf = (db: LevelDb<string, unknown>, name: string) => db.sublevel<string, unknown>(name, { valueEncoding: 'json' });
 
 export class LevelStore implements Store {
   private readonly sublevels = new Map<string, Sublevel>();
 
   private constructor(
-    private readonly db: Level<string, unknown>,
+    private readonly db: LevelDb<string, unknown>,
     readonly location: string,
   ) {}
 

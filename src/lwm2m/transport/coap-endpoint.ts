@@ -1,7 +1,8 @@
 // One UDP socket carrying both directions: the coap Server answers the LwM2M server's requests,
 // a coap Agent on the same socket sends Register/Update/De-register (the server knows us by that port).
-import { Agent, Server, type IncomingMessage, type OutgoingMessage } from 'coap';
+import type { Agent as CoapAgent, IncomingMessage, OutgoingMessage, Server as CoapServer } from 'coap';
 import type { Logger } from 'pino';
+import { requireCommonJs } from '../../commonjs.js';
 import type { Clock } from '../../clock.js';
 import { formatNumber } from '../content/content-formats.js';
 import { parsePath } from '../content/node.js';
@@ -13,6 +14,8 @@ import { answerBlock, ObserveChannel, type ObserveStream } from './observe-chann
 import { answerPlainReads } from './plain-reads.js';
 import { gateSources, type SourceFilter } from './source-gate.js';
 import type { DatagramPort } from './udp-port.js';
+
+const { Agent, Server } = requireCommonJs('coap') as typeof import('coap');
 
 export interface UplinkRequest {
   method: 'POST' | 'PUT' | 'DELETE' | 'GET';
@@ -45,11 +48,11 @@ export interface DownlinkReceiver {
 
 export class CoapEndpoint {
   private port_?: DatagramPort;
-  private server?: Server;
+  private server?: CoapServer;
   private closing = false;
   /** Responses handed to the receiver and not yet sent; bounded by the requests in progress. */
   private readonly unanswered = new Set<OutgoingMessage>();
-  private agent?: Agent;
+  private agent?: CoapAgent;
   /** Uplink requests awaiting an answer, each with what ends it (abort, timer, reject); all ended on close. */
   private readonly inFlight = new Map<OutgoingMessage, (why: Error) => void>();
 

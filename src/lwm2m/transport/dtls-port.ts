@@ -6,17 +6,16 @@
 // open at all, and the coap package (which checks `instanceof dgram.Socket` before answering duplicates
 // from its cache) works unchanged. The key is kept in this closure only: never logged, never readable.
 import { createSocket, type Socket } from 'node:dgram';
-import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import type { dtls as DtlsNamespace } from 'node-dtls-client';
+import { requireCommonJs } from '../../commonjs.js';
 import type { DatagramPort } from './udp-port.js';
 
-const require = createRequire(import.meta.url);
-const { dtls } = require('node-dtls-client') as { dtls: typeof DtlsNamespace };
+const { dtls } = requireCommonJs('node-dtls-client') as { dtls: typeof DtlsNamespace };
 // node-dtls-client 1.1.1 parses a ServerKeyExchange (a PSK identity hint, which libcoap, tinydtls and many
 // servers send) in its handshake handler but never registered the message type, so it threw "unsupported
 // message type 12" from its socket handler. The registration it lacks:
-const handshake = require('node-dtls-client/build/DTLS/Handshake.js') as {
+const handshake = requireCommonJs('node-dtls-client/build/DTLS/Handshake.js') as {
   HandshakeMessages: Record<number, unknown>;
   HandshakeType: { server_key_exchange: number };
   ServerKeyExchange: unknown;

@@ -4,13 +4,16 @@
 // A retransmission gets the very datagram it got before (RFC 7252 4.5 de-duplication), from a bounded map
 // of answers kept for EXCHANGE_LIFETIME. Anything else, and any answer larger than one block, takes the
 // package's path.
-import { generate, type ParsedPacket } from 'coap-packet';
+import type { ParsedPacket } from 'coap-packet';
 import type { Server } from 'coap';
 import type { Logger } from 'pino';
+import { requireCommonJs } from '../../commonjs.js';
 import { ExpiringMap } from '../../expiring-map.js';
 import { formatNumber } from '../content/content-formats.js';
 import { parsePath } from '../content/node.js';
 import { queryPair, type DownlinkRequest, type DownlinkResponse } from './downlink.js';
+
+const { generate } = requireCommonJs('coap-packet') as typeof import('coap-packet');
 
 type CoapServer = InstanceType<typeof Server>;
 type CoapPacket = Parameters<CoapServer['_handle']>[0];

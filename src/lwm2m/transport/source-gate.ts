@@ -2,9 +2,11 @@
 // here, before the coap package sees it, so it never reaches the de-duplication cache, the Block-wise
 // caches or a handler (issue 10 item 6). In NoSec mode a source address is all there is to go by; in
 // DTLS mode only the session's peer ever reaches the socket.
-import { generate } from 'coap-packet';
 import type { Server } from 'coap';
 import type { Logger } from 'pino';
+import { requireCommonJs } from '../../commonjs.js';
+
+const { generate } = requireCommonJs('coap-packet') as typeof import('coap-packet');
 
 type CoapServer = InstanceType<typeof Server>;
 type CoapPacket = Parameters<CoapServer['_handle']>[0];
