@@ -21,12 +21,16 @@ export const checkSchema = z.discriminatedUnion('type', [
 ]);
 export type Check = z.infer<typeof checkSchema>;
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
 export const startSpecSchema = z
   .object({
     command: z.string().min(1).max(4096),
     args: z.array(z.string().max(4096)).max(256).optional(),
     cwd: z.string().max(4096).optional(),
     env: z.record(z.string(), z.string()).optional(),
+    /** Names of the agent's environment variables the service also gets (it gets none of them otherwise). */
+    inheritEnv: z.array(z.string().regex(ENV_NAME, 'must be an environment variable name')).max(64).optional(),
   })
   .strict();
 export type StartSpec = z.infer<typeof startSpecSchema>;

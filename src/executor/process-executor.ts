@@ -10,6 +10,7 @@ import { cpuPercent, readProc } from './proc-stat.js';
 import { runArgv } from './run-argv.js';
 import { stillRunning, type ChildLedger } from './child-ledger.js';
 import { stopGroup } from './process-group.js';
+import { childEnv } from './child-env.js';
 
 export interface ProcessExecutorOptions {
   /** SIGTERM, then SIGKILL after this long. */
@@ -64,9 +65,9 @@ export class ProcessExecutor implements Executor {
   private async spawnChild(service: ServiceRecord): Promise<void> {
     if (!service.start) throw executorFailed('no start command');
     if (this.children.get(service.name)?.running) return;
-    const { command, args = [], cwd, env } = service.start;
+    const { command, args = [], cwd } = service.start;
     // Its own process group, so that stop reaches whatever the service itself started.
-    const proc = spawn(command, args, { cwd, env: { ...process.env, ...env }, shell: false, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(command, args, { cwd, env: childEnv(service.start), shell: false, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       await new Promise<void>((resolve, reject) => {
         proc.once('spawn', resolve);
