@@ -4,6 +4,7 @@ import { requireCommonJs } from './commonjs.js';
 import { Agent } from './agent.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { SystemdNotifier, systemdNotifyBinary } from './systemd/notify.js';
 
 const { pino } = requireCommonJs('pino') as typeof import('pino');
 
@@ -26,13 +27,15 @@ export async function runAgent(options: { configPath?: string }): Promise<number
   }
   const log = pino({ level: config.log.level, base: { agent: config.agent.id } });
   const agent = new Agent(config, log);
-  const exit = (code: number) => agent.stop('exit').finally(() => process.exit(code));
+  const systemd = new SystemdNotifier({ env: process.env, pid: process.pid, send: systemdNotifyBinary(process.pid), log });
+  const stop = (reason: string) => Promise.all([systemd.stopping(), agent.stop(reason)]).then(() => undefined);
+  const exit = (code: number) => stop('exit').finally(() => process.exit(code));
   const self = {
     stop: async () => {
       await exit(0);
     },
     restart: async () => {
-      await agent.stop('restart requested');
+      await stop('restart requested');
       // Under systemd a detached successor would die with our cgroup: exit with the status the unit restarts on.
       if (process.env.INVOCATION_ID) process.exit(RESTART_ME);
       // Elsewhere it re-executes itself with the same arguments; the new process takes over once the ports are free.
@@ -53,6 +56,7 @@ export async function runAgent(options: { configPath?: string }): Promise<number
     process.stderr.write(`sma-bridge: cannot start: ${message}\n`);
     return 1;
   }
+  await systemd.ready(`ready: mqtt port ${agent.mqttPort ?? 'external'}, http port ${agent.httpPort}`);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string): void => {
       // In-flight commands are journaled already: cutting a stuck stop short loses nothing.
@@ -60,7 +64,7 @@ export async function runAgent(options: { configPath?: string }): Promise<number
         log.error({ signal, deadlineMs: STOP_DEADLINE_MS }, 'stop did not finish in time; exiting anyway');
         process.exit(1);
       }, STOP_DEADLINE_MS).unref();
-      void agent.stop(signal).then(resolve);
+      void stop(signal).then(resolve);
     };
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));
