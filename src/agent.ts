@@ -7,7 +7,8 @@ import { ConfigError } from './config/load.js';
 import { deviceFacts } from './device-facts.js';
 import { endpointOf, topicRootOf, type Config } from './config/schema.js';
 import { EventBus } from './events.js';
-import type { Executor } from './executor/executor.js';
+import type { Executor, OutputSink } from './executor/executor.js';
+import { ServiceOutput } from './output/service-output.js';
 import { Inbox } from './inbox/inbox.js';
 import { Journal } from './inbox/journal.js';
 import { StoreExitMemory } from './supervisor/exit-memory.js';
@@ -25,6 +26,7 @@ import { httpTransportPlan } from './http/http-transport-plan.js';
 import { intakeCaller } from './http/intake-call.js';
 import { mountKeeperRoutes } from './http/keeper-routes.js';
 import { mountSystemRoutes } from './http/system-routes.js';
+import { mountWatchRoutes } from './http/watch-routes.js';
 import { KeeperChangePublisher } from './mqtt/keeper-change-publisher.js';
 import { BrokerAccess } from './mqtt/broker-access.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
@@ -95,7 +97,8 @@ export class Agent {
     });
     this.onStop('registry', () => registry.close());
 
-    const executor: Executor = await this.openExecutor();
+    const output = new ServiceOutput({ ...config.logs, publishEveryMs: 250, publishMaxLines: 200, clock, events });
+    const executor: Executor = await this.openExecutor(output.sink);
     this.onStop('executor (owned children)', () => executor.close());
 
     const supervisor = new Supervisor({ registry, executor, events, clock, health: config.health, exits: new StoreExitMemory(store), log: log.child({ part: 'supervisor' }) });
@@ -117,6 +120,7 @@ export class Agent {
       clock,
       self: { name: config.agent.id, ...self },
       agent: { agentId: config.agent.id, version: VERSION, startedAt },
+      watch: { output: executor.kind === 'process' ? output : undefined },
     };
     const budget = new JournalBudget({ maxBytes: config.operations.journalMaxBytes, principalShare: config.operations.journalPrincipalShare });
     const journal = new Journal(store, budget);
@@ -246,17 +250,22 @@ export class Agent {
       log: log.child({ part: 'http' }),
       ...(h.users?.length ? { authenticator: new HttpAuthenticator(h.users, this.logins, () => clock.now()) } : {}),
       ...(h.cert && h.key ? { tls: { cert: readFileSync(h.cert), key: readFileSync(h.key) } } : {}),
-      routes: [...ownRoutes, (router) => mountKeeperRoutes(router, { call, ...info }), (router) => mountSystemRoutes(router, { call, ...info })],
+      routes: [
+        ...ownRoutes,
+        (router) => mountKeeperRoutes(router, { call, ...info }),
+        (router) => mountSystemRoutes(router, { call, ...info }),
+        (router) => mountWatchRoutes(router, { call }),
+      ],
     });
   }
 
-  private async openExecutor(): Promise<Executor> {
+  private async openExecutor(output: OutputSink): Promise<Executor> {
     const { config, log } = this;
     const exec = config.executor;
     const elog = log.child({ part: 'executor' });
     if (exec.type === 'command') return new CommandExecutor({ ...exec, log: elog });
     const ledger = new ChildLedger(join(config.dataDir, 'children.json'), elog);
-    const executor = new ProcessExecutor({ stopGraceMs: exec.stopGraceMs, reboot: exec.reboot, log: elog, ledger });
+    const executor = new ProcessExecutor({ stopGraceMs: exec.stopGraceMs, reboot: exec.reboot, log: elog, ledger, output });
     // Before the supervisor looks: a previous agent's orphans would otherwise run twice.
     await executor.stopOrphans();
     return executor;

@@ -60,7 +60,31 @@ export interface KvEvent {
   at: number;
 }
 
-export type SmaEvent = ServiceEvent | TrustEvent | PluginReregisterEvent | AgentEvent | KvEvent;
+/** Lines a service printed, gathered over a short while (CONTRACT section 16); `dropped` past the batch's cap. */
+export interface LogEvent {
+  kind: 'log';
+  name: string;
+  lines: Array<{ t: number; stream: 'stdout' | 'stderr'; text: string }>;
+  dropped: number;
+  at: number;
+}
+
+export type AlertEventType = 'PENDING' | 'FIRING' | 'RESOLVED' | 'ACTION' | 'GAVE_UP';
+
+/** A rule's state change or action (CONTRACT section 15). */
+export interface AlertEvent {
+  kind: 'alert';
+  type: AlertEventType;
+  rule: string;
+  name: string;
+  metric: string;
+  value: number;
+  threshold: number;
+  action?: string;
+  at: number;
+}
+
+export type SmaEvent = ServiceEvent | TrustEvent | PluginReregisterEvent | AgentEvent | KvEvent | LogEvent | AlertEvent;
 
 type Listener = (event: SmaEvent) => void;
 

@@ -86,6 +86,24 @@ export class AgentClient {
     }
   }
 
+  /** Subscribes to one event topic of the agent; `onMessage` gets each payload until the client closes. */
+  async follow(topic: string, onMessage: (payload: Buffer) => void): Promise<void> {
+    const full = `${this.topicRoot}/${topic}`;
+    this.mqtt.on('message', (t, payload) => {
+      if (t === full) onMessage(payload);
+    });
+    try {
+      await this.mqtt.subscribeAsync(full, { qos: 1 });
+    } catch (err) {
+      throw new CliError(`broker ${this.brokerUrl} refused the subscription to ${full}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Resolves when the link to the broker is lost (a follow then ends with an error). */
+  closed(): Promise<void> {
+    return new Promise((resolve) => this.mqtt.once('close', () => resolve()));
+  }
+
   async close(): Promise<void> {
     await this.mqtt.endAsync(!this.mqtt.connected);
   }

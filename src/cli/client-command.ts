@@ -10,6 +10,7 @@ import { keyPath, parseAssignments } from './config-assignments.js';
 import { runConfig } from './config-command.js';
 import { usageError, type CliIo } from './io.js';
 import { runServices } from './services-command.js';
+import { runAlerts, watchArguments } from './watch-command.js';
 import { runTrust, trustLevelOf } from './trust-command.js';
 
 const clientRunners: Record<string, (cmd: ClientCommand) => Promise<number>> = {
@@ -17,6 +18,7 @@ const clientRunners: Record<string, (cmd: ClientCommand) => Promise<number>> = {
   config: runConfig,
   trust: runTrust,
   agent: runAgentInfo,
+  alerts: runAlerts,
 };
 
 export async function runClientCommand(spec: CommandSpec, args: string[], values: OptionValues, io: CliIo, timings?: DiscoveryTimings): Promise<number> {
@@ -31,7 +33,8 @@ function checkArguments(spec: CommandSpec, args: string[], values: OptionValues)
   const checkName = (name: string): void => {
     if (!SERVICE_NAME.test(name)) throw usageError(`'${name}' is not a service name (lower-case letters, digits, '.', '_', '-'; at most 63)`);
   };
-  if (spec.group === 'services') args.forEach(checkName);
+  if (spec.group === 'services') (spec.verb === 'history' ? args.slice(0, 1) : args).forEach(checkName);
+  if (spec.verb === 'logs' || spec.verb === 'history') watchArguments(spec.verb, args, values);
   if (spec.group === 'config') {
     checkName(args[0]);
     if (spec.verb === 'get') args.slice(1).forEach(keyPath);

@@ -3,6 +3,7 @@ import type { BatchItem, HealthView, MetricsView, ServiceView } from '../model.j
 import { askList, output, reportMissing, type ClientCommand } from './agent-request.js';
 import { formatAddress, formatBytes, formatClock, formatDuration, formatExit, formatPercent } from './cell-format.js';
 import { EXIT_FAILED, EXIT_OK, writeLine } from './io.js';
+import { runHistory, runLogs } from './watch-command.js';
 import { renderTable, type Column } from './table.js';
 
 const serviceColumns: Column<ServiceView>[] = [
@@ -72,6 +73,10 @@ export function runServices(cmd: ClientCommand): Promise<number> {
       return read(cmd, 'services.health', names, healthColumns);
     case 'metrics':
       return read(cmd, 'services.metrics', names, metricsColumns);
+    case 'logs':
+      return runLogs(cmd);
+    case 'history':
+      return runHistory(cmd);
     default:
       return batch(cmd);
   }

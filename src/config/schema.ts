@@ -3,6 +3,7 @@ import { z } from 'zod/v3';
 import { registrationSchema, restartPolicySchema } from '../model.js';
 import { AGENT_ID, defaultAgentId } from './agent-id.js';
 import { USERNAME_PATTERN } from '../policy/principal.js';
+import { logsConfigSchema } from '../output/output-config.js';
 
 /** A pre-shared key as hex: 1 to 64 bytes (also what a `keyFile` must hold). */
 export const PSK_HEX = /^([0-9a-fA-F]{2}){1,64}$/;
@@ -197,6 +198,7 @@ export const configSchema = z
       .default({})
       .refine((h) => (h.cert === undefined) === (h.key === undefined), { message: 'cert and key go together', path: ['cert'] }),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({}),
+    logs: logsConfigSchema,
   })
   .strict();
 

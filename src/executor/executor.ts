@@ -16,6 +16,9 @@ export interface ProcessExit {
   expected: boolean;
 }
 
+/** Where a spawned service's output goes: one writer per stream of each child (src/output keeps it). */
+export type OutputSink = (name: string, stream: 'stdout' | 'stderr') => { write(chunk: Buffer): void; end(): void };
+
 export interface Executor {
   readonly kind: 'process' | 'command';
   start(service: ServiceRecord): Promise<void>;

@@ -1,11 +1,10 @@
 // The `process` executor: the agent spawns each service's `start` command (never through a shell) and owns the child.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
 import { executorFailed, timeoutError } from '../errors.js';
 import type { ServiceRecord } from '../model.js';
-import type { Executor, ProcessExit, ProcessMetrics } from './executor.js';
+import type { Executor, OutputSink, ProcessExit, ProcessMetrics } from './executor.js';
 import { cpuPercent, readProc } from './proc-stat.js';
 import { runArgv } from './run-argv.js';
 import { stillRunning, type ChildLedger } from './child-ledger.js';
@@ -21,6 +20,8 @@ export interface ProcessExecutorOptions {
   clock?: Clock;
   /** Where the executor remembers its children across an agent crash (under dataDir). */
   ledger?: ChildLedger;
+  /** Where each child's stdout and stderr go. */
+  output?: OutputSink;
 }
 
 interface Child {
@@ -199,9 +200,17 @@ export class ProcessExecutor implements Executor {
       for (const listener of this.exitListeners) listener(name, exit);
     });
     proc.on('error', (err) => log.warn({ service: name, pid, err: err.message }, 'service process error'));
-    // The children's output belongs in the agent's log (at debug), not on the agent's stdout.
+    // The children's output goes to the sink (src/output: bounded, per service), never to the agent's stdout;
+    // without a sink it is read and dropped, so that a full pipe never blocks the child.
     for (const [stream, input] of [['stdout', proc.stdout], ['stderr', proc.stderr]] as const) {
-      if (input) createInterface({ input }).on('line', (line) => log.debug({ service: name, stream }, line));
+      if (!input) continue;
+      const writer = this.o.output?.(name, stream);
+      if (!writer) {
+        input.resume();
+        continue;
+      }
+      input.on('data', (chunk: Buffer) => writer.write(chunk));
+      input.once('end', () => writer.end());
     }
     this.children.set(name, child);
   }

@@ -23,7 +23,8 @@ const PUBLISH: Record<Principal['role'], string[]> = {
 };
 
 const SUBSCRIBE: Record<Principal['role'], string[]> = {
-  // An operator reads everything: answers, events, every agent's retained status (CLI discovery).
+  // An operator reads everything: answers, events, every agent's retained status (CLI discovery), and services'
+  // output and alerts (event/log, event/alert), which no other role may read.
   operator: ['#'],
   // One level under its name, not `#`: `R/response/{u}/#` would also match `R/response/{u}`, an
   // operator's answer to the correlationId `{u}`.

@@ -1,6 +1,7 @@
 // The MQTT front: topics in -> inbox / engines; events out -> topics. It translates and holds no rule.
 import type { Logger } from 'pino';
 import type { EventBus, ServiceEvent, SmaEvent, TrustEvent } from '../events.js';
+import { alertEventBody, logEventBody } from './watch-events.js';
 import type { Command, Intake, Reply } from '../inbox/command.js';
 import type { TrustInput } from '../trust/trust-query.js';
 import { RequestHandler } from './request-handler.js';
@@ -132,6 +133,10 @@ export class MqttFront {
         return { topic: this.topics.reregister(event.plugin), body: {} };
       case 'agent':
         return { topic: this.topics.agentEvent(), body: { type: event.type, detail: event.detail, at: new Date(event.at).toISOString() } };
+      case 'log':
+        return { topic: this.topics.logEvent(event.name), body: logEventBody(event) };
+      case 'alert':
+        return { topic: this.topics.alertEvent(event.rule, event.name), body: alertEventBody(event) };
     }
   }
 }

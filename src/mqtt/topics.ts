@@ -32,6 +32,15 @@ export class Topics {
     return `${this.prefix}event/trust/${deviceId}`;
   }
 
+  /** A service's output (CONTRACT section 16); only operators may subscribe (broker-acl.ts). */
+  logEvent(name: string): string {
+    return `${this.prefix}event/log/${name}`;
+  }
+
+  alertEvent(rule: string, name: string): string {
+    return `${this.prefix}event/alert/${rule}/${name}`;
+  }
+
   agentEvent(): string {
     return `${this.prefix}event/agent`;
   }

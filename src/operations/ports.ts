@@ -4,6 +4,7 @@ import type { EventBus } from '../events.js';
 import type { Registry } from '../registry/registry.js';
 import type { ServiceControl } from '../supervisor/service-control.js';
 import type { TrustQuery } from '../trust/trust-query.js';
+import type { WatchPorts } from './watch-ports.js';
 
 /** The agent process itself, addressable by name in a batch (run last, after the reply is sent). */
 export interface SelfControl {
@@ -47,6 +48,8 @@ export interface Ports {
   clock: Clock;
   self: SelfControl;
   agent: AgentInfo;
+  /** Service output, resource history and rules (src/output, src/watch); absent in tests that need none. */
+  watch?: WatchPorts;
 }
 
 /** What an operation gives back: a result, and optionally work to run once the reply is out. */

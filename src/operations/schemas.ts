@@ -1,6 +1,7 @@
 // One zod schema per operation's request, shared by every front (CONTRACT section 4).
 import { z } from 'zod/v3';
 import { KEY_PATTERN } from './kv-keys.js';
+import { METRICS } from './watch-ports.js';
 import { configObjectSchema, registrationSchema, serviceNameSchema } from '../model.js';
 
 const names = z.array(serviceNameSchema).max(1000);
@@ -45,6 +46,12 @@ export const requestSchemas = {
   'kv.get': z.object({ key: kvKey, keyOnly: z.boolean().optional() }).strict(),
   'kv.put': z.object({ key: kvKey, value: z.unknown(), flatten: z.boolean().optional() }).strict(),
   'kv.delete': z.object({ key: kvKey, prefixMatch: z.boolean().optional() }).strict(),
+  // The watch (CONTRACT sections 15 and 16): times in epoch ms.
+  'services.logs': z.object({ name: serviceNameSchema, lines: z.number().int().min(1).max(100_000).optional(), sinceMs: z.number().int().min(0).optional() }).strict(),
+  'services.history': z
+    .object({ name: serviceNameSchema, metric: z.enum(METRICS), sinceMs: z.number().int().min(0).optional(), stepMs: z.number().int().min(1_000).max(86_400_000).optional() })
+    .strict(),
+  'alerts.list': z.object({}).strict(),
 } as const;
 
 export type OperationName = keyof typeof requestSchemas;

@@ -6,6 +6,7 @@ import { agentInfo, trustGet } from './agent.js';
 import { configGet, configSet } from './config.js';
 import { kvDelete, kvGet, kvPut } from './kv.js';
 import { registryDeregister, registryEntries, registryRegister } from './registry.js';
+import { alertsList, servicesHistory, servicesLogs } from './watch.js';
 import { servicesBatch, servicesHealth, servicesList, servicesMetrics } from './services.js';
 
 /** `caller` is whoever the inbox let through; most operations do not need to know. */
@@ -28,6 +29,9 @@ export const operations: { [N in OperationName]: Run<N> } = {
   'kv.get': kvGet,
   'kv.put': kvPut,
   'kv.delete': kvDelete,
+  'services.logs': servicesLogs,
+  'services.history': servicesHistory,
+  'alerts.list': alertsList,
 };
 
 /** Operations that change nothing: they need no journal entry and take no service lock. */
@@ -40,4 +44,7 @@ export const readOnly: ReadonlySet<OperationName> = new Set([
   'agent.info',
   'registry.entries',
   'kv.get',
+  'services.logs',
+  'services.history',
+  'alerts.list',
 ]);

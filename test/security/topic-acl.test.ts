@@ -25,6 +25,18 @@ describe('exact topic ACLs on the embedded broker', () => {
     }
   });
 
+  it('lets only operators read services\' output and alerts (R/event/log, R/event/alert: CONTRACT 15, 16)', async () => {
+    const svc = await bench.as('svc');
+    const dev = await bench.as('dev1');
+    for (const client of [svc, dev]) {
+      for (const filter of [`${R}/event/log/svc`, `${R}/event/log/+`, `${R}/event/log/#`, `${R}/event/alert/+/svc`, `${R}/event/#`]) {
+        expect(await client.subscribe(filter), filter).toBe('refused');
+      }
+    }
+    const op = await bench.as('op');
+    for (const filter of [`${R}/event/log/svc`, `${R}/event/log/+`, `${R}/event/alert/#`]) expect(await op.subscribe(filter), filter).toBe('granted');
+  });
+
   it('does not deliver an operator’s answer to a service whose name is the correlationId', async () => {
     const svc = await bench.as('svc');
     // `R/response/svc/#` would match `R/response/svc` too: refused; `+` is one level below only.
