@@ -16,17 +16,11 @@ import { JournalBudget } from './inbox/journal-budget.js';
 import { JournalCompaction } from './inbox/journal-compaction.js';
 import { IDEMPOTENCY_WINDOW_MS } from './inbox/inbox.js';
 import { HttpFront } from './http/http-front.js';
-import { mountAgentRoutes } from './http/agent-routes.js';
-import { isLoopbackHost } from './http/page-origin.js';
+import { isLoopbackHost } from './http/request-guard.js';
+import { httpRoutes, type HttpRouteDeps } from './http/http-routes.js';
 import { StatusFeed } from './http/status-feed.js';
-import { mountStatusPage } from './http/status-page.js';
-import type { MountRoutes } from './http/http-front.js';
 import { HttpAuthenticator } from './http/http-auth.js';
 import { httpTransportPlan } from './http/http-transport-plan.js';
-import { intakeCaller } from './http/intake-call.js';
-import { mountKeeperRoutes } from './http/keeper-routes.js';
-import { mountSystemRoutes } from './http/system-routes.js';
-import { mountWatchRoutes } from './http/watch-routes.js';
 import { KeeperChangePublisher } from './mqtt/keeper-change-publisher.js';
 import { BrokerAccess } from './mqtt/broker-access.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
@@ -180,21 +174,20 @@ export class Agent {
     keeperChanges.start();
     this.onStop('keeper KV change publisher', async () => keeperChanges.stop());
 
-    const http = await this.openHttp(inbox, [
-      (router) =>
-        mountAgentRoutes(router, {
-          intake: inbox,
-          counters: () => {
-            const { devices, trusted } = trust.counts();
-            return { ...supervisor.counters(), devices, trustedDevices: trusted, uptimeS: Math.floor((clock.now() - startedAt) / 1000) };
-          },
-          health: () => {
-            const { writable, reason } = store.condition();
-            return { status: writable ? 'UP' : 'DEGRADED', checks: { store: writable ? 'writable' : `not writable: ${reason}`, registry: registry.kind } };
-          },
-        }),
-      (router) => mountStatusPage(router, { intake: inbox, feed, loopback: isLoopbackHost(config.http.host) }),
-    ]);
+    const http = await this.openHttp({
+      intake: inbox,
+      feed,
+      info: { serviceName: config.agent.id, version: VERSION, publicConfig: () => publicConfig(config) },
+      checkIntervalMs: config.health.intervalMs,
+      counters: () => {
+        const { devices, trusted } = trust.counts();
+        return { ...supervisor.counters(), devices, trustedDevices: trusted, uptimeS: Math.floor((clock.now() - startedAt) / 1000) };
+      },
+      health: () => {
+        const { writable, reason } = store.condition();
+        return { status: writable ? 'UP' : 'DEGRADED', checks: { store: writable ? 'writable' : `not writable: ${reason}`, registry: registry.kind } };
+      },
+    });
     await http.start();
     feed.start();
     this.httpPort = http.port;
@@ -234,28 +227,22 @@ export class Agent {
     );
   }
 
-  /** The HTTP front with its route modules: the agent's own and the status page, Core Keeper's API, the SMA system API. */
-  private async openHttp(inbox: Inbox, ownRoutes: MountRoutes[]): Promise<HttpFront> {
+  /** The HTTP front with its route modules (src/http/http-routes.ts), on the listener the configuration allows. */
+  private async openHttp(deps: HttpRouteDeps): Promise<HttpFront> {
     const { config, log, clock } = this;
     const h = config.http;
     const plan = httpTransportPlan({ host: h.host, users: h.users?.length ?? 0, tls: h.cert !== undefined, allowPlaintext: h.allowPlaintext });
     if (plan.errors.length) throw new ConfigError(plan.errors);
     for (const w of plan.warnings) log.warn({ insecure: true }, w);
-    const call = intakeCaller(inbox);
-    const info = { serviceName: config.agent.id, version: VERSION, publicConfig: () => publicConfig(config) };
     return new HttpFront({
       host: h.host,
       port: h.port,
+      loopback: isLoopbackHost(h.host),
       clock,
       log: log.child({ part: 'http' }),
       ...(h.users?.length ? { authenticator: new HttpAuthenticator(h.users, this.logins, () => clock.now()) } : {}),
       ...(h.cert && h.key ? { tls: { cert: readFileSync(h.cert), key: readFileSync(h.key) } } : {}),
-      routes: [
-        ...ownRoutes,
-        (router) => mountKeeperRoutes(router, { call, ...info }),
-        (router) => mountSystemRoutes(router, { call, ...info }),
-        (router) => mountWatchRoutes(router, { call }),
-      ],
+      routes: httpRoutes(deps),
     });
   }
 

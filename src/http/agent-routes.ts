@@ -18,12 +18,17 @@ export interface AgentRoutesOptions {
 }
 
 export function mountAgentRoutes(router: Router, o: AgentRoutesOptions): void {
-  router.get('/health', ({ res }) => {
-    const h = o.health();
-    sendJson(res, h.status === 'UP' ? 200 : 503, h);
-  });
-  router.get('/metrics', async ({ res }) => {
-    const ticket = await o.intake.accept({ op: 'services.list', body: { includeDeregistered: true }, origin: 'http', principal: LOCAL_OPERATOR });
+  // Whether the agent is up is anyone's to ask; every service's state (/metrics) is an operator's.
+  router.get(
+    '/health',
+    ({ res }) => {
+      const h = o.health();
+      sendJson(res, h.status === 'UP' ? 200 : 503, h);
+    },
+    'caller',
+  );
+  router.get('/metrics', async ({ res, principal }) => {
+    const ticket = await o.intake.accept({ op: 'services.list', body: { includeDeregistered: true }, origin: 'http', principal: principal ?? LOCAL_OPERATOR });
     const reply = await ticket.done;
     const services = reply.ok ? (reply.result as ServiceView[]) : [];
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderPrometheus({ services, ...o.counters() }));

@@ -14,6 +14,8 @@ const API = '/api/v3';
 
 export interface KeeperRoutesOptions extends ServiceInfo {
   call: IntakeCall;
+  /** health.intervalMs: the interval of a check that names none of its own. */
+  checkIntervalMs: number;
 }
 
 interface Entry extends ServiceView {
@@ -30,11 +32,15 @@ const edgex = (h: Handler): Handler => async (ctx) => {
   }
 };
 
-/** `?name=true|false` (absent is false); anything else is a 400, as Keeper's own query parsing does. */
+/**
+ * `?name=true|false` (absent is false), leniently as EdgeX's clients send it: app-functions-sdk-python turns
+ * its parameter list into text (`['False']`), Python's own booleans are capitalised. Anything else is a 400.
+ */
 export function boolQuery(ctx: RequestContext, name: string): boolean {
   const v = ctx.url.searchParams.get(name);
   if (v === null || v === '') return false;
-  if (v === 'true' || v === 'false') return v === 'true';
+  const bare = v.replace(/^\[\s*(['"]?)(.*?)\1\s*\]$/, '$2').toLowerCase();
+  if (bare === 'true' || bare === 'false') return bare === 'true';
   throw invalidRequest(`query ${name}: ${JSON.stringify(v.slice(0, 32))} is not true or false`);
 }
 
@@ -52,15 +58,21 @@ export function toRegistration(r: RegistrationRequest['registration']): Record<s
   return { name: r.serviceId, ...(r.host ? { host: r.host } : {}), ...(r.port ? { port: r.port } : {}), check };
 }
 
-/** A registry entry as Keeper's Registration DTO. */
-export function toKeeperRegistration(e: Entry): Record<string, unknown> {
+const goDuration = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
+/**
+ * A registry entry as Keeper's Registration DTO. Every entry carries `healthCheck.interval` and `path`, which
+ * app-functions-sdk-python requires of each one in a listing, whatever kind of check it has (a registration
+ * over MQTT may have a process or heartbeat check, or an http check on the default interval).
+ */
+export function toKeeperRegistration(e: Entry, checkIntervalMs: number): Record<string, unknown> {
   const status = e.halted ? 'HALT' : e.health;
   const check = e.check;
-  let healthCheck: Record<string, string> = { type: check.type };
+  const healthCheck = { type: check.type, path: '', interval: goDuration(checkIntervalMs) };
   if (check.type === 'http') {
     const url = new URL(check.url);
-    healthCheck = { type: 'http', path: url.pathname + url.search };
-    if (check.intervalMs) healthCheck.interval = check.intervalMs % 1000 === 0 ? `${check.intervalMs / 1000}s` : `${check.intervalMs}ms`;
+    healthCheck.path = url.pathname + url.search;
+    if (check.intervalMs) healthCheck.interval = goDuration(check.intervalMs);
   }
   return {
     serviceId: e.name,
@@ -85,19 +97,21 @@ export function mountKeeperRoutes(router: Router, o: KeeperRoutesOptions): void 
     // go-mod-registry deregisters with PUT status HALT (Unregister), not with DELETE.
     if (r.status?.toUpperCase() === 'HALT') await call(ctx, 'registry.deregister', { name: r.serviceId });
     else await call(ctx, 'registry.register', { ...toRegistration(r), expect: created ? 'absent' : 'present' });
-    if (created) sendJson(ctx.res, 201, { ...base(V3, 201), serviceName: r.serviceId });
-    else sendEmpty(ctx.res, 204);
+    // No body, as Core Keeper 3.x answered: Go's client skips an empty body, and app-functions-sdk-python
+    // decodes any body of this answer into an empty placeholder and fails on it (README, EdgeX deviations).
+    sendEmpty(ctx.res, created ? 201 : 204);
   };
   const entries = async (ctx: RequestContext, body: unknown): Promise<Entry[]> => (await call(ctx, 'registry.entries', body)) as Entry[];
 
-  router.add('POST', `${API}/registry`, edgex((ctx) => register(ctx, true)));
-  router.add('PUT', `${API}/registry`, edgex((ctx) => register(ctx, false)));
+  router.add('POST', `${API}/registry`, edgex((ctx) => register(ctx, true)), 'caller');
+  router.add('PUT', `${API}/registry`, edgex((ctx) => register(ctx, false)), 'caller');
   router.get(
     `${API}/registry/all`,
     edgex(async (ctx) => {
       const all = await entries(ctx, { includeDeregistered: boolQuery(ctx, 'deregistered') });
-      sendJson(ctx.res, 200, { ...base(V3, 200), totalCount: all.length, registrations: all.map(toKeeperRegistration) });
+      sendJson(ctx.res, 200, { ...base(V3, 200), totalCount: all.length, registrations: all.map((e) => toKeeperRegistration(e, o.checkIntervalMs)) });
     }),
+    'caller',
   );
   router.get(
     `${API}/registry/serviceId/:serviceId`,
@@ -105,8 +119,9 @@ export function mountKeeperRoutes(router: Router, o: KeeperRoutesOptions): void 
       const id = ctx.params.serviceId;
       const [found] = await entries(ctx, { names: [id], includeDeregistered: true });
       if (!found) return sendJson(ctx.res, 404, base(V3, 404, `registration not found by serviceId ${id.slice(0, 128)}`));
-      sendJson(ctx.res, 200, { ...base(V3, 200), registration: toKeeperRegistration(found) });
+      sendJson(ctx.res, 200, { ...base(V3, 200), registration: toKeeperRegistration(found, o.checkIntervalMs) });
     }),
+    'caller',
   );
   router.add(
     'DELETE',
@@ -115,6 +130,7 @@ export function mountKeeperRoutes(router: Router, o: KeeperRoutesOptions): void 
       await call(ctx, 'registry.deregister', { name: ctx.params.serviceId });
       sendEmpty(ctx.res, 204);
     }),
+    'caller',
   );
 
   const kvKey = (ctx: RequestContext): string => ctx.params.key.replace(/\/+$/, '');
@@ -128,6 +144,7 @@ export function mountKeeperRoutes(router: Router, o: KeeperRoutesOptions): void 
       const response = keyOnly ? found : (found as Array<{ key: string; value: unknown }>).map((e) => ({ ...e, value: plaintext ? kvText(e.value) : Buffer.from(kvText(e.value)).toString('base64') }));
       sendJson(ctx.res, 200, { ...base(V3, 200), response });
     }),
+    'caller',
   );
   router.add(
     'PUT',
@@ -139,6 +156,7 @@ export function mountKeeperRoutes(router: Router, o: KeeperRoutesOptions): void 
       const keys = await call(ctx, 'kv.put', { key: kvKey(ctx), value: body.data.value, flatten });
       sendJson(ctx.res, 200, { ...base(V3, 200), response: keys });
     }),
+    'caller',
   );
   router.add(
     'DELETE',
@@ -147,6 +165,7 @@ export function mountKeeperRoutes(router: Router, o: KeeperRoutesOptions): void 
       const keys = await call(ctx, 'kv.delete', { key: kvKey(ctx), prefixMatch: boolQuery(ctx, 'prefixMatch') });
       sendJson(ctx.res, 200, { ...base(V3, 200), response: keys });
     }),
+    'caller',
   );
   mountServiceInfo(router, API, V3, o);
 }

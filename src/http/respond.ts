@@ -1,6 +1,7 @@
 // Reading request bodies and writing JSON answers, for every route module.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SmaError, type ErrorCode } from '../errors.js';
+import { shapeRefusal } from '../security/untrusted-shape.js';
 
 /** The contract's limit on any inbound payload (CONTRACT section 10). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -32,11 +33,16 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
 export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
   const raw = await readBody(req, limit);
   if (raw.length === 0) throw new SmaError('INVALID_REQUEST', 'request body is empty');
+  let body: unknown;
   try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
+    body = JSON.parse(raw.toString('utf8')) as unknown;
   } catch (err) {
     throw new SmaError('INVALID_REQUEST', `request body is not JSON: ${(err as Error).message}`);
   }
+  // Before any DTO schema walks it (the inbox checks again, for the bodies other fronts bring).
+  const badShape = shapeRefusal(body);
+  if (badShape) throw new SmaError('INVALID_REQUEST', `request body refused: ${badShape}`);
+  return body;
 }
 
 const STATUS_OF_CODE: Record<ErrorCode, number> = {

@@ -19,15 +19,28 @@ export interface RequestContext {
 
 export type Handler = (ctx: RequestContext) => Promise<void> | void;
 
+/**
+ * Who may reach a route, checked by the front before the handler runs: `operator` (the default, so a route
+ * added without thought is closed), or `caller`, any authenticated principal, for routes whose operations
+ * the inbox's policy decides per principal (Keeper's registry and KV, the SMA API) and for harmless reads.
+ */
+export type Access = 'operator' | 'caller';
+
+/** One row of the route table, as the front and the attack tests see it. */
+export interface RouteEntry {
+  method: Method;
+  pattern: string;
+  access: Access;
+}
+
 type Segment = { literal: string } | { param: string } | { rest: string };
 
-interface Route {
-  method: Method;
+interface Route extends RouteEntry {
   segments: Segment[];
   handler: Handler;
 }
 
-export type Match = { handler: Handler; params: Record<string, string> } | { allow: Method[] } | undefined;
+export type Match = { handler: Handler; params: Record<string, string>; access: Access } | { allow: Method[] } | undefined;
 
 /**
  * Patterns are `/api/v3/registry/serviceId/:serviceId` (one segment) and `/api/v3/kvs/key/*key` (the rest of
@@ -36,7 +49,7 @@ export type Match = { handler: Handler; params: Record<string, string> } | { all
 export class Router {
   private readonly routes: Route[] = [];
 
-  add(method: Method, pattern: string, handler: Handler): this {
+  add(method: Method, pattern: string, handler: Handler, access: Access = 'operator'): this {
     const segments = split(pattern).map((s, i, all): Segment => {
       if (s.startsWith(':')) return { param: s.slice(1) };
       if (s.startsWith('*')) {
@@ -45,12 +58,17 @@ export class Router {
       }
       return { literal: s };
     });
-    this.routes.push({ method, segments, handler });
+    this.routes.push({ method, pattern, access, segments, handler });
     return this;
   }
 
-  get(pattern: string, handler: Handler): this {
-    return this.add('GET', pattern, handler);
+  get(pattern: string, handler: Handler, access: Access = 'operator'): this {
+    return this.add('GET', pattern, handler, access);
+  }
+
+  /** Every route, in the order added. */
+  table(): RouteEntry[] {
+    return this.routes.map(({ method, pattern, access }) => ({ method, pattern, access }));
   }
 
   /** The handler for method + path, or the methods the path does allow (for 405), or nothing (404). */
@@ -60,7 +78,7 @@ export class Router {
     for (const route of this.routes) {
       const params = matchSegments(route.segments, parts);
       if (!params) continue;
-      if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { handler: route.handler, params };
+      if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { handler: route.handler, params, access: route.access };
       allow.add(route.method);
     }
     return allow.size ? { allow: [...allow] } : undefined;

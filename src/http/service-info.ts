@@ -14,8 +14,10 @@ export interface ServiceInfo {
 const rfc1123 = (d: Date): string => d.toUTCString().replace('GMT', 'UTC');
 
 export function mountServiceInfo(router: Router, api: string, apiVersion: string, o: ServiceInfo): void {
-  router.get(`${api}/ping`, ({ res }) => sendJson(res, 200, { apiVersion, timestamp: rfc1123(new Date()), serviceName: o.serviceName }));
-  router.get(`${api}/version`, ({ res }) => sendJson(res, 200, { apiVersion, version: o.version, serviceName: o.serviceName }));
+  // Ping and version are any caller's (EdgeX clients probe them); the agent's configuration (HTTP users and
+  // roles, the services' start environments) and its process metrics are an operator's.
+  router.get(`${api}/ping`, ({ res }) => sendJson(res, 200, { apiVersion, timestamp: rfc1123(new Date()), serviceName: o.serviceName }), 'caller');
+  router.get(`${api}/version`, ({ res }) => sendJson(res, 200, { apiVersion, version: o.version, serviceName: o.serviceName }), 'caller');
   router.get(`${api}/config`, ({ res }) => sendJson(res, 200, { apiVersion, serviceName: o.serviceName, config: o.publicConfig() }));
   router.get(`${api}/metrics`, ({ res }) => {
     const mem = process.memoryUsage();

@@ -5,17 +5,14 @@ import { LOCAL_OPERATOR } from '../policy/principal.js';
 import type { ServerResponse } from 'node:http';
 import { asSmaError } from '../errors.js';
 import type { Intake } from '../inbox/command.js';
-import { hostAllowed, ownPageRequest } from './page-origin.js';
 import { httpStatusOf, readJson, sendJson } from './respond.js';
-import type { HttpPrincipal, RequestContext, Router } from './router.js';
+import type { RequestContext, Router } from './router.js';
 import { PAGE_SCRIPT, PAGE_STYLE, pageHtml } from './status-page-html.js';
 import type { StatusFeed } from './status-feed.js';
 
 export interface StatusPageOptions {
   intake: Intake;
   feed: StatusFeed;
-  /** Whether the HTTP listener is on loopback (no authentication there; Host must then be a loopback name). */
-  loopback: boolean;
 }
 
 const OPERATIONS = new Set(['services.start', 'services.stop', 'services.restart']);
@@ -27,13 +24,6 @@ type PageAnswer = { ok: false; error: { code: string; message: string } };
 
 const refuse = (res: ServerResponse, status: number, code: string, message: string): void =>
   sendJson(res, status, { ok: false, error: { code, message } } satisfies PageAnswer, { 'cache-control': 'no-store' });
-
-/**
- * An operator under the HTTP rules: with no users (a loopback listener) everyone who reaches it is;
- * with users, only the operator role.
- */
-export const isOperator = (principal: HttpPrincipal | undefined, loopback: boolean): boolean =>
-  principal === undefined ? loopback : principal.role === 'operator';
 
 export function mountStatusPage(router: Router, o: StatusPageOptions): void {
   const html = Buffer.from(pageHtml());
@@ -50,36 +40,21 @@ export function mountStatusPage(router: Router, o: StatusPageOptions): void {
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
   };
-  /** Every route of the page first checks the Host: a rebound foreign name gets nothing. */
-  const guarded = (handler: (ctx: RequestContext) => Promise<void> | void) => (ctx: RequestContext) => {
-    if (hostAllowed(ctx.req, o.loopback)) return handler(ctx);
-    refuse(ctx.res, 421, 'FORBIDDEN', 'this agent answers its page only under a loopback host name');
-  };
-  router.get(
-    '/',
-    guarded(async ({ req, res }) => {
-      const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-      const body = gzip ? await compressed() : html;
-      const encoding: Record<string, string> = gzip ? { 'content-encoding': 'gzip' } : {};
-      res.writeHead(200, { ...headers, ...encoding, 'content-length': String(body.length) }).end(req.method === 'HEAD' ? undefined : body);
-    }),
-  );
-  router.get(
-    '/events',
-    guarded(({ req, res }) => (req.method === 'HEAD' ? void res.writeHead(200, { 'content-type': 'text/event-stream' }).end() : o.feed.attach(res))),
-  );
-  router.add(
-    'POST',
-    '/ops/:op',
-    guarded((ctx) => operate(ctx, o)),
-  );
+  // The page, its feed and its buttons are an operator's (the router's default access); the front has checked
+  // the Host, the caller and, for the buttons, that the request is JSON from this page's origin.
+  router.get('/', async ({ req, res }) => {
+    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    const body = gzip ? await compressed() : html;
+    const encoding: Record<string, string> = gzip ? { 'content-encoding': 'gzip' } : {};
+    res.writeHead(200, { ...headers, ...encoding, 'content-length': String(body.length) }).end(req.method === 'HEAD' ? undefined : body);
+  });
+  router.get('/events', ({ req, res }) => (req.method === 'HEAD' ? void res.writeHead(200, { 'content-type': 'text/event-stream' }).end() : o.feed.attach(res)));
+  router.add('POST', '/ops/:op', (ctx) => operate(ctx, o));
 }
 
 async function operate({ req, res, params, principal }: RequestContext, o: StatusPageOptions): Promise<void> {
   const op = params.op;
   if (!OPERATIONS.has(op)) return refuse(res, 404, 'NOT_FOUND', `no page operation ${op.slice(0, 64)}`);
-  if (!ownPageRequest(req)) return refuse(res, 403, 'FORBIDDEN', "operations take a JSON body from the agent's own page");
-  if (!isOperator(principal, o.loopback)) return refuse(res, 403, 'FORBIDDEN', 'only an operator may start, stop or restart services');
   let body: unknown;
   try {
     body = await readJson(req, MAX_BODY);

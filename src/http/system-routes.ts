@@ -63,6 +63,7 @@ export function mountSystemRoutes(router: Router, o: SystemRoutesOptions): void 
             }),
           );
         }),
+        'caller',
       );
     };
     // As EdgeX's SMA did: 200 for a healthy service, 503 (with why) for one that is not.
@@ -86,6 +87,7 @@ export function mountSystemRoutes(router: Router, o: SystemRoutesOptions): void 
         }
         sendJson(ctx.res, 207, items);
       }),
+      'caller',
     );
     router.add(
       'POST',
@@ -108,6 +110,7 @@ export function mountSystemRoutes(router: Router, o: SystemRoutesOptions): void 
         }
         sendJson(ctx.res, 207, items);
       }),
+      'caller',
     );
     mountServiceInfo(router, api, v, o);
   }

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import { asSmaError, SmaError } from '../errors.js';
 import { isPlainObject } from '../model.js';
+import { shapeRefusal } from '../security/untrusted-shape.js';
 import type { Ports } from '../operations/ports.js';
 import { batchNames } from '../operations/services.js';
 import { describeIssues, envelopeKeys, isOperationName, requestSchemas, type OperationName } from '../operations/schemas.js';
@@ -243,6 +244,9 @@ export class Inbox implements Intake {
     if (!isOperationName(command.op)) return new SmaError('INVALID_REQUEST', `unknown operation ${JSON.stringify(command.op)}`);
     const raw = command.body ?? {};
     if (!isPlainObject(raw)) return new SmaError('INVALID_REQUEST', 'request body must be a JSON object');
+    // Every front's body passes here: no key of an object's machinery, no depth that later walks pay for.
+    const badShape = shapeRefusal(raw);
+    if (badShape) return new SmaError('INVALID_REQUEST', `request body refused: ${badShape}`);
     const stripped: Record<string, unknown> = { ...raw };
     for (const k of envelopeKeys) delete stripped[k];
     const result = requestSchemas[command.op].safeParse(stripped);

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { EventBus, KvEvent } from '../events.js';
 import { kvText } from '../operations/kv-keys.js';
 import type { MqttTransport } from './transport.js';
+import { isTopicName } from './topic-rules.js';
 
 export function keeperChangeEnvelope(e: KvEvent): Record<string, unknown> {
   // Keeper stores text: watchers compare the message's value with a plaintext read of the same key.
@@ -33,6 +34,8 @@ export class KeeperChangePublisher {
     this.off = this.o.events.on((e) => {
       if (e.kind !== 'kv') return;
       const topic = `${this.o.topicPrefix}/${e.key}`;
+      // Keys are checked where they enter; a topic with a wildcard or NUL would still cut the connection.
+      if (!isTopicName(topic)) return this.o.log.warn({ key: e.key.slice(0, 128) }, 'KV change not published: its key is no topic name');
       this.o.transport.publish(topic, JSON.stringify(keeperChangeEnvelope(e)), { qos: 1 }).catch((err: unknown) => this.o.log.warn({ err, topic }, 'KV change not published'));
     });
   }

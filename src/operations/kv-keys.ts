@@ -5,17 +5,35 @@ import { isPlainObject, SERVICE_NAME, type ServiceConfig } from '../model.js';
 /** A leaf of a nested object: its path of keys and its value (never a plain object). */
 export type Leaf = [path: string[], value: unknown];
 
-/** `/`-separated segments; a `.` or `..` segment is refused (it would read as a path step to some clients). */
-export const KEY_PATTERN = /^(?!\.\.?(\/|$))(?!.*\/\.\.?(\/|$))[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
+/**
+ * `/`-separated segments; a `.` or `..` segment is refused (it would read as a path step to some clients), and
+ * so is a segment naming an object's machinery (`__proto__`, `constructor`, `prototype`): a key's segments
+ * become the keys of a service's configuration object.
+ */
+export const KEY_PATTERN = /^(?!(?:[^/]*\/)*(?:\.\.?|__proto__|constructor|prototype)(?:\/|$))[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
 
-/** Every leaf of `obj`, depth first; an empty object counts as no leaf. */
-export function leaves(obj: ServiceConfig, prefix: string[] = []): Leaf[] {
+/** Whether `key` is a KV key: the syntax above, at most 1 024 characters (as the operations' schemas say). */
+export const isKvKey = (key: string): boolean => key.length <= 1024 && KEY_PATTERN.test(key);
+
+/** Every leaf of `obj`, depth first, in key order; an empty object counts as no leaf. Iterative: `obj` may be a client's. */
+export function leaves(obj: ServiceConfig): Leaf[] {
   const out: Leaf[] = [];
-  for (const [k, v] of Object.entries(obj)) {
-    if (isPlainObject(v)) out.push(...leaves(v, [...prefix, k]));
-    else out.push([[...prefix, k], v]);
+  const pending: Array<[path: string[], value: unknown]> = Object.entries(obj).reverse().map(([k, v]) => [[k], v]);
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [path, v] = next;
+    if (!isPlainObject(v)) out.push([path, v]);
+    else for (const [k, inner] of Object.entries(v).reverse()) pending.push([[...path, k], inner]);
   }
   return out;
+}
+
+/**
+ * Why a configuration cannot be stored, or undefined: each leaf's path is a KV key below the service
+ * (`{root}/{service}/{path}`), read by EdgeX clients and published as a topic, so it follows the key syntax.
+ */
+export function configPathRefusal(config: ServiceConfig): string | undefined {
+  const bad = leaves(config).find(([path]) => !KEY_PATTERN.test(path.join('/')));
+  return bad && `configuration key ${JSON.stringify(bad[0].join('.').slice(0, 128))}: each key is letters, digits and ._~-`;
 }
 
 /** The nested object with one leaf (used as a config.set patch; `null` removes the leaf). */

@@ -1,12 +1,13 @@
 // kv.get / kv.put / kv.delete: EdgeX Core Keeper's key-value store. Keys under `{serviceRoot}/{name}/`
 // of a registered service are that service's configuration (the same data config.get/config.set see);
 // every other key lives in the KV store port. Each changed key is emitted as a KV event.
-import { notFound } from '../errors.js';
+import { invalidRequest, notFound } from '../errors.js';
 import { isPlainObject, type ServiceConfig, type ServiceRecord } from '../model.js';
 import { applyConfig } from './config.js';
-import { keyOf, leaves, nest, serviceOfKey, underKey } from './kv-keys.js';
+import { isKvKey, keyOf, leaves, nest, serviceOfKey, underKey } from './kv-keys.js';
 import type { KvEntry, OperationOutcome, Ports } from './ports.js';
 import type { RequestOf } from './schemas.js';
+import { POISON_KEYS } from '../security/untrusted-shape.js';
 
 /** Registered services (halted ones too: their configuration stays readable) by name. */
 async function servicesByName(ports: Ports): Promise<Map<string, ServiceRecord>> {
@@ -42,6 +43,9 @@ export async function kvGet(ports: Ports, req: RequestOf<'kv.get'>): Promise<Ope
 export async function kvPut(ports: Ports, req: RequestOf<'kv.put'>): Promise<OperationOutcome> {
   const pairs: Array<[string, unknown]> =
     req.flatten && isPlainObject(req.value) ? leaves(req.value).map(([path, value]) => [[req.key, ...path].join('/'), value]) : [[req.key, req.value]];
+  // A flattened key is a key like any other: it becomes a configuration path and a topic (edgex/configs/KEY).
+  const bad = pairs.find(([key]) => !isKvKey(key));
+  if (bad) throw invalidRequest(`flattened key ${JSON.stringify(bad[0].slice(0, 128))} is not a key: \`/\`-separated segments of letters, digits and ._~-`);
   const root = ports.kv.serviceRoot;
   const records = await servicesByName(ports);
   const patches = new Map<string, ServiceConfig[]>();
@@ -85,10 +89,16 @@ export async function kvDelete(ports: Ports, req: RequestOf<'kv.delete'>): Promi
   return { result: found.map((e) => e.key) };
 }
 
-/** Merges `patch` into `into` (both patches: no `null` handling, the later leaf wins). */
+/**
+ * Merges `patch` into `into` (both patches: no `null` handling, the later leaf wins). Only own properties
+ * are merged into, and a key naming an object's machinery is skipped: the edge refuses such keys already,
+ * and a merge must not be the one place that forgets it (it once walked into Object.prototype).
+ */
 function deepAssign(into: ServiceConfig, patch: ServiceConfig): ServiceConfig {
   for (const [k, v] of Object.entries(patch)) {
-    into[k] = isPlainObject(v) && isPlainObject(into[k]) ? deepAssign(into[k] as ServiceConfig, v) : v;
+    if (POISON_KEYS.has(k)) continue;
+    const here = Object.hasOwn(into, k) ? into[k] : undefined;
+    into[k] = isPlainObject(v) && isPlainObject(here) ? deepAssign(here, v) : v;
   }
   return into;
 }

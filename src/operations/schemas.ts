@@ -1,6 +1,6 @@
 // One zod schema per operation's request, shared by every front (CONTRACT section 4).
 import { z } from 'zod/v3';
-import { KEY_PATTERN } from './kv-keys.js';
+import { configPathRefusal, KEY_PATTERN } from './kv-keys.js';
 import { METRICS } from './watch-ports.js';
 import { configObjectSchema, registrationSchema, serviceNameSchema } from '../model.js';
 
@@ -8,6 +8,12 @@ const names = z.array(serviceNameSchema).max(1000);
 const trustLevel = z.enum(['COMPLETE', 'NONE']);
 
 const kvKey = z.string().max(1024).regex(KEY_PATTERN, 'a key is `/`-separated segments of letters, digits and ._~-');
+
+/** A configuration patch whose every key can be a KV key (they are published as topics too). */
+const storableConfig = configObjectSchema.superRefine((config, ctx) => {
+  const refusal = configPathRefusal(config);
+  if (refusal) ctx.addIssue({ code: z.ZodIssueCode.custom, message: refusal });
+});
 
 export const TRUST_PAGE_MAX = 10_000;
 
@@ -28,9 +34,9 @@ export const requestSchemas = {
   'services.stop': batchRequest,
   'services.restart': batchRequest,
   'config.get': z.object({ name: serviceNameSchema, keys: z.array(z.string().max(256)).max(256).optional() }).strict(),
-  'config.set': z.object({ name: serviceNameSchema, config: configObjectSchema }).strict(),
+  'config.set': z.object({ name: serviceNameSchema, config: storableConfig }).strict(),
   // `expect`: a conditional register (Keeper's POST creates, 409 when the name exists; its PUT updates, 404 when not).
-  'registry.register': registrationSchema.extend({ expect: z.enum(['absent', 'present']).optional() }),
+  'registry.register': registrationSchema.extend({ config: storableConfig.optional(), expect: z.enum(['absent', 'present']).optional() }),
   'registry.deregister': z.object({ name: serviceNameSchema }).strict(),
   'trust.get': z
     .object({

@@ -49,7 +49,7 @@ describe('HTTP front security', () => {
 
     it('gives a service only its own registration; operations and KV writes are an operator\'s', async () => {
       const as = (authorization: string, method: string, path: string, body?: unknown) =>
-        fetch(`http://127.0.0.1:${agent.httpPort}${path}`, { method, headers: { authorization }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+        fetch(`http://127.0.0.1:${agent.httpPort}${path}`, { method, headers: { authorization, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
       const svc = 'Bearer core-data-token';
       const ops = basic('ops', 'ops-secret');
       const registration = (serviceId: string) => ({ apiVersion: 'v3', registration: { serviceId, host: '127.0.0.1', port: 59880, healthCheck: { type: 'http', path: '/api/v3/ping', interval: '10s' } } });

@@ -61,6 +61,7 @@ describe('an agent on registry.type keeper, and auto', () => {
     // A service registered with the Keeper by someone else is listed too (asked afresh, no cache).
     const add = await fetch(`${keeperUrl()}/api/v3/registry`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ apiVersion: 'v3', registration: { serviceId: 'core-metadata', host: '127.0.0.1', port: 59881, healthCheck: { type: 'http', path: '/api/v3/ping', interval: '10s' } } }),
     });
     expect(add.status).toBe(201);

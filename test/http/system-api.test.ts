@@ -17,7 +17,7 @@ describe('the SMA system API', () => {
   let webPort: number;
 
   async function sma(method: string, path: string, opId: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    const res = await fetch(`http://127.0.0.1:${agent.httpPort}${path}`, { method, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
+    const res = await fetch(`http://127.0.0.1:${agent.httpPort}${path}`, { method, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
     const text = await res.text();
     const parsed: unknown = text ? JSON.parse(text) : '';
     expect(doc.check(opId, res.status, parsed), `${method} ${path} -> ${res.status} ${text}`).toEqual([]);
