@@ -22,6 +22,12 @@ export class LineSplitter {
     for (;;) {
       const nl = chunk.indexOf(0x0a, from);
       const end = nl < 0 ? chunk.length : nl;
+      if (nl >= 0 && this.held === 0 && !this.skipping && end - from <= this.o.maxLineBytes) {
+        // The common case, a whole line inside one chunk: decoded in place, nothing copied or held.
+        this.emit(chunk.toString('utf8', from, end), false);
+        from = nl + 1;
+        continue;
+      }
       if (!this.skipping) this.hold(chunk.subarray(from, end));
       if (nl < 0) return;
       if (this.skipping) this.skipping = false;
@@ -55,8 +61,11 @@ export class LineSplitter {
     const bytes = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.held);
     this.parts.length = 0;
     this.held = 0;
-    let text = bytes ? bytes.toString('utf8') : '';
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    this.o.onLine(cut ? text + CUT_MARK : text);
+    this.emit(bytes ? bytes.toString('utf8') : '', cut);
+  }
+
+  private emit(text: string, cut: boolean): void {
+    const line = text.endsWith('\r') ? text.slice(0, -1) : text;
+    this.o.onLine(cut ? line + CUT_MARK : line);
   }
 }

@@ -49,7 +49,8 @@ describe('service output (CONTRACT section 16)', () => {
   const common = (): string[] => ['--broker', `mqtt://127.0.0.1:${agent.mqttPort}`, '--agent', 'out-gw'];
 
   beforeAll(async () => {
-    agent = await startAgent({ agent: { id: 'out-gw' }, executor: 'process', logs: { lines: 1000, maxBytes: 262_144 } });
+    // With the V8 flag the bin's first line gives it (the test starts `node dist/main.js`, which skips that line).
+    agent = await startAgent({ agent: { id: 'out-gw' }, executor: 'process', logs: { lines: 1000, maxBytes: 262_144 } }, { env: { NODE_OPTIONS: '--max-semi-space-size=4' } });
     mqtt = await MqttRequester.forAgent(agent);
     for (const [name, script] of [['talker', TALKER], ['flood', FLOOD]]) {
       const reg = await mqtt.request('registry.register', { name, check: { type: 'process' }, start: { command: process.execPath, args: ['-e', script] } });
@@ -126,16 +127,27 @@ describe('service output (CONTRACT section 16)', () => {
     expect(code).toBe(0);
   });
 
-  it('a service printing 100 MB (lines, then one endless line) leaves the agent within its bound', async () => {
+  it('a service printing 100 MB (lines, then one endless line), twice, leaves the agent within its bound', async () => {
     const before = rssOf(agent.child.pid!);
-    expect((await mqtt.request('services.start', { names: ['flood'] })).ok).toBe(true);
-    const got = await waitFor('flood done', async () => {
-      const l = await logs({ name: 'flood', lines: 5 });
-      return l.lines.some((x) => x.text === 'done') && l;
-    }, 60_000, 200);
-    const after = rssOf(agent.child.pid!);
+    const flood = async (op: string): Promise<Logs> => {
+      const from = Date.now();
+      expect((await mqtt.request(op, { names: ['flood'] })).ok).toBe(true);
+      return waitFor('flood done', async () => {
+        const l = await logs({ name: 'flood', lines: 5 });
+        return l.lines.some((x) => x.text === 'done' && Date.parse(x.at) >= from) && l;
+      }, 60_000, 200);
+    };
+    const got = await flood('services.start');
+    const afterFirst = rssOf(agent.child.pid!);
+    await flood('services.restart');
+    const afterSecond = rssOf(agent.child.pid!);
     // The endless line was cut at logs.maxLineBytes (4 KiB) and marked; what the agent keeps is 256 KiB.
     expect(got.lines.some((l) => l.text.length <= 4096 + 10 && l.text.endsWith(' [cut]') && l.text.startsWith('bbbb'))).toBe(true);
-    expect(after - before, `RSS ${before} -> ${after}`).toBeLessThan(40 * 1024 * 1024);
-  }, 90_000);
+    // What the agent's heap takes to read a flood at full speed is a plateau (~25 MB here), not a share of it:
+    // the second 100 MB adds next to nothing.
+    const mb = (n: number): string => `${Math.round(n / 1048576)} MB`;
+    const trace = `RSS ${mb(before)} -> ${mb(afterFirst)} -> ${mb(afterSecond)}`;
+    expect(afterFirst - before, trace).toBeLessThan(48 * 1024 * 1024);
+    expect(afterSecond - afterFirst, trace).toBeLessThan(16 * 1024 * 1024);
+  }, 120_000);
 });
