@@ -38,6 +38,7 @@ import { Supervisor } from './supervisor/supervisor.js';
 import { ProcessExecutor } from './executor/process-executor.js';
 import { CommandExecutor } from './executor/command-executor.js';
 import { ChildLedger } from './executor/child-ledger.js';
+import { DeployMount } from './deploy/mount-deploy.js';
 import { TrustTracker } from './trust/trust-tracker.js';
 import { AuthorizationPolicy } from './policy/authorization.js';
 import { embeddedBrokerPlan, externalBrokerPlan, type TransportPlan } from './policy/transport-rules.js';
@@ -92,7 +93,9 @@ export class Agent {
     this.onStop('registry', () => registry.close());
 
     const output = new ServiceOutput({ ...config.logs, publishEveryMs: 250, publishMaxLines: 200, clock, events });
-    const executor: Executor = await this.openExecutor(output.sink);
+    // Deployments' slots before the supervisor: each service starts the version it was switched to.
+    const deploy = await DeployMount.open(config, store);
+    const executor: Executor = deploy.executor(await this.openExecutor(output.sink));
     this.onStop('executor (owned children)', () => executor.close());
 
     const supervisor = new Supervisor({ registry, executor, events, clock, health: config.health, exits: new StoreExitMemory(store), log: log.child({ part: 'supervisor' }) });
@@ -105,10 +108,13 @@ export class Agent {
       plugins: () => supervisor.pluginHealth(),
     });
 
+    const deployments = await deploy.start({ registry, services: supervisor, events, clock, log: log.child({ part: 'deploy' }) });
+    this.onStop('deployments (they go on at the next start)', () => deploy.close());
     const ports: Ports = {
       registry,
       kv: new StoreKeyValues(store, config.http.keeper.serviceRoot),
-      services: supervisor,
+      services: deploy.services(supervisor),
+      deploy: deployments,
       trust,
       events,
       clock,
@@ -150,6 +156,7 @@ export class Agent {
     this.onStop('supervisor', () => supervisor.close());
     await trust.start();
     this.onStop('trust tracker (checkpoint)', () => trust.close());
+    deploy.resume();
     // Once the engines run and before any front takes a command: queued commands keep their places.
     const resumed = inbox.resume(recovered.queued, recovered.interrupted);
     if (recovered.interrupted.length || resumed.length) log.info({ interrupted: recovered.interrupted.length, resumed: resumed.length }, 'journal recovered');

@@ -84,7 +84,21 @@ export interface AlertEvent {
   at: number;
 }
 
-export type SmaEvent = ServiceEvent | TrustEvent | PluginReregisterEvent | AgentEvent | KvEvent | LogEvent | AlertEvent;
+/** A deployment entered a state, or (DOWNLOADING) made progress (CONTRACT section 13): `R/event/deploy/{name}`. */
+export interface DeployEvent {
+  kind: 'deploy';
+  deploymentId: string;
+  name: string;
+  version: string;
+  state: string;
+  from?: string;
+  bytes?: number;
+  total?: number;
+  error?: { code: string; message: string };
+  at: number;
+}
+
+export type SmaEvent = ServiceEvent | TrustEvent | PluginReregisterEvent | AgentEvent | KvEvent | LogEvent | AlertEvent | DeployEvent;
 
 type Listener = (event: SmaEvent) => void;
 

@@ -116,6 +116,8 @@ export interface ServiceView {
   exitCode?: number;
   exitSignal?: string;
   lastExitAt?: string;
+  /** The running version, absent before the first deployment (CONTRACT section 13). */
+  version?: string;
 }
 
 export interface HealthView {

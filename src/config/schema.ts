@@ -197,6 +197,21 @@ export const configSchema = z
       .strict()
       .default({})
       .refine((h) => (h.cert === undefined) === (h.key === undefined), { message: 'cert and key go together', path: ['cert'] }),
+    /** Deployments (CONTRACT section 13). */
+    deploy: z
+      .object({
+        /** Ed25519 public keys (PEM) whose signatures of an artifact's SHA-256 digest are trusted. */
+        trustedKeys: z.array(z.string().min(1).max(16_384)).max(64).default([]),
+        /** Refuse unsigned artifacts. */
+        requireSignature: z.boolean().default(false),
+        /** Hosts other than loopback that an artifact download may be redirected to. */
+        allowedHosts: z.array(z.string().min(1).max(253)).default([]),
+        /** A pause after each state is stored, before its step: 0 in service; the crash trials widen their window with it. */
+        stepPauseMs: z.number().int().min(0).max(600_000).default(0),
+      })
+      .strict()
+      .default({})
+      .refine((d) => !d.requireSignature || d.trustedKeys.length > 0, { message: 'requireSignature needs trustedKeys', path: ['requireSignature'] }),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({}),
     logs: logsConfigSchema,
   })

@@ -137,6 +137,10 @@ export class MqttFront {
         return { topic: this.topics.logEvent(event.name), body: logEventBody(event) };
       case 'alert':
         return { topic: this.topics.alertEvent(event.rule, event.name), body: alertEventBody(event) };
+      case 'deploy': {
+        const { kind: _kind, at, ...rest } = event;
+        return { topic: this.topics.deployEvent(event.name), body: { type: 'DEPLOY', ...rest, at: new Date(at).toISOString() } };
+      }
     }
   }
 }

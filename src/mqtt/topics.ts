@@ -41,6 +41,10 @@ export class Topics {
     return `${this.prefix}event/alert/${rule}/${name}`;
   }
 
+  deployEvent(name: string): string {
+    return `${this.prefix}event/deploy/${name}`;
+  }
+
   agentEvent(): string {
     return `${this.prefix}event/agent`;
   }

@@ -5,6 +5,7 @@ import type { Registry } from '../registry/registry.js';
 import type { ServiceControl } from '../supervisor/service-control.js';
 import type { TrustQuery } from '../trust/trust-query.js';
 import type { WatchPorts } from './watch-ports.js';
+import type { DeployRequest } from './deploy-schemas.js';
 
 /** The agent process itself, addressable by name in a batch (run last, after the reply is sent). */
 export interface SelfControl {
@@ -39,6 +40,13 @@ export interface KeyValueStore {
   delete(keys: string[]): Promise<void>;
 }
 
+/** Deployments (CONTRACT section 13): the deploy engine, as operations see it. */
+export interface DeployControl {
+  deploy(req: DeployRequest): Promise<unknown>;
+  rollback(name: string): Promise<unknown>;
+  list(name?: string): Promise<unknown>;
+}
+
 export interface Ports {
   registry: Registry;
   kv: KeyValueStore;
@@ -50,6 +58,8 @@ export interface Ports {
   agent: AgentInfo;
   /** Service output, resource history and rules (src/output, src/watch); absent in tests that need none. */
   watch?: WatchPorts;
+  /** Absent where the agent runs no deploy engine: the deploy operations answer UNAVAILABLE. */
+  deploy?: DeployControl;
 }
 
 /** What an operation gives back: a result, and optionally work to run once the reply is out. */

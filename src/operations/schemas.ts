@@ -3,6 +3,7 @@ import { z } from 'zod/v3';
 import { configPathRefusal, KEY_PATTERN } from './kv-keys.js';
 import { METRICS } from './watch-ports.js';
 import { configObjectSchema, registrationSchema, serviceNameSchema } from '../model.js';
+import { deploymentsRequestSchema, deployRequestSchema, rollbackRequestSchema } from './deploy-schemas.js';
 
 const names = z.array(serviceNameSchema).max(1000);
 const trustLevel = z.enum(['COMPLETE', 'NONE']);
@@ -58,6 +59,9 @@ export const requestSchemas = {
     .object({ name: serviceNameSchema, metric: z.enum(METRICS), sinceMs: z.number().int().min(0).optional(), stepMs: z.number().int().min(1_000).max(86_400_000).optional() })
     .strict(),
   'alerts.list': z.object({}).strict(),
+  'services.deploy': deployRequestSchema,
+  'services.deployments': deploymentsRequestSchema,
+  'services.rollback': rollbackRequestSchema,
 } as const;
 
 export type OperationName = keyof typeof requestSchemas;

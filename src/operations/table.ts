@@ -7,6 +7,7 @@ import { configGet, configSet } from './config.js';
 import { kvDelete, kvGet, kvPut } from './kv.js';
 import { registryDeregister, registryEntries, registryRegister } from './registry.js';
 import { alertsList, servicesHistory, servicesLogs } from './watch.js';
+import { servicesDeploy, servicesDeployments, servicesRollback } from './deploy.js';
 import { servicesBatch, servicesHealth, servicesList, servicesMetrics } from './services.js';
 
 /** `caller` is whoever the inbox let through; most operations do not need to know. */
@@ -32,6 +33,9 @@ export const operations: { [N in OperationName]: Run<N> } = {
   'services.logs': servicesLogs,
   'services.history': servicesHistory,
   'alerts.list': alertsList,
+  'services.deploy': servicesDeploy,
+  'services.deployments': servicesDeployments,
+  'services.rollback': servicesRollback,
 };
 
 /** Operations that change nothing: they need no journal entry and take no service lock. */
@@ -47,4 +51,5 @@ export const readOnly: ReadonlySet<OperationName> = new Set([
   'services.logs',
   'services.history',
   'alerts.list',
+  'services.deployments',
 ]);

@@ -1,0 +1,65 @@
+// Unpacks a verified artifact (a gzip'd tar) into its version directory: listed and checked whole first
+// (archive-rules.ts), then extracted into a hidden directory beside it and renamed into place, so that a
+// version directory, once it exists, is complete.
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { archiveRefusal, type ArchiveEntry } from './archive-rules.js';
+import { DeployFailure } from './deployment.js';
+
+/** More entries than this is no service release. */
+const MAX_ENTRIES = 200_000;
+
+/** Loaded at the first install: a gateway that never deploys does not carry the tar library. */
+const tarLibrary = (): Promise<typeof import('tar')> => import('tar');
+
+/** Every entry of the archive (bounded), with the unpacked size; INSTALL when it is not a readable gzip'd tar. */
+export async function listArchive(file: string): Promise<{ entries: ArchiveEntry[]; bytes: number }> {
+  const tar = await tarLibrary();
+  const entries: ArchiveEntry[] = [];
+  let bytes = 0;
+  let tooMany = false;
+  try {
+    await tar.t({
+      file,
+      strict: true,
+      onReadEntry: (entry) => {
+        if (entries.length >= MAX_ENTRIES) tooMany = true;
+        else entries.push({ path: entry.path, type: entry.type, linkpath: entry.linkpath, size: entry.size ?? 0 });
+        bytes += entry.size ?? 0;
+      },
+    });
+  } catch (err) {
+    throw new DeployFailure('INSTALL', `not a readable gzip'd tar: ${(err as Error).message}`);
+  }
+  if (tooMany) throw new DeployFailure('INSTALL', `more than ${MAX_ENTRIES} entries`);
+  return { entries, bytes };
+}
+
+/** Checks the listing, then unpacks into `dir` (which must not exist yet) through `{dir}.partial`. */
+export async function unpackArchive(file: string, dir: string, entries: readonly ArchiveEntry[]): Promise<void> {
+  const refusal = archiveRefusal(entries);
+  if (refusal) throw new DeployFailure('INSTALL', refusal);
+  const tar = await tarLibrary();
+  const partial = `${dir}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
+  try {
+    await tar.x({
+      file,
+      cwd: partial,
+      strict: true,
+      // Never as root's files with set-id bits: owners and modes beyond rwx come from no one we trust.
+      preserveOwner: false,
+      filter: (_path, entry) => {
+        if ('mode' in entry && typeof entry.mode === 'number') entry.mode &= 0o777;
+        return true;
+      },
+    });
+  } catch (err) {
+    await rm(partial, { recursive: true, force: true });
+    throw new DeployFailure('INSTALL', `cannot unpack: ${(err as Error).message}`);
+  }
+  await rename(partial, dir);
+}
+
+export const versionDir = (dataDir: string, name: string, version: string): string => join(dataDir, 'versions', name, version);

@@ -1,0 +1,163 @@
+// Fetches an artifact over http(s) straight to a file (never held in memory), resuming with Range after an
+// interruption, and following redirects only to the same scheme and an allowed host.
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { DeployFailure } from './deployment.js';
+
+export interface DownloadOptions {
+  url: string;
+  /** The partial file: what is already there is kept and asked for no more (Range). */
+  file: string;
+  /** Hosts a redirect may lead to besides loopback (`deploy.allowedHosts`). */
+  allowedHosts: readonly string[];
+  /** Told the total (when the server says it) before the body is written: may refuse it (disk space). */
+  beforeBody(total: number | undefined, have: number): Promise<void>;
+  progress(bytes: number, total: number | undefined): void;
+  /** Waits between attempts after an interruption. */
+  pause(ms: number): Promise<void>;
+  attempts?: number;
+  idleTimeoutMs?: number;
+}
+
+const MAX_REDIRECTS = 5;
+
+/** Downloads until the file holds the whole artifact; DOWNLOAD after the attempts, at once for a 4xx. */
+export async function downloadArtifact(o: DownloadOptions): Promise<void> {
+  const attempts = o.attempts ?? 5;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await downloadOnce(o);
+    } catch (err) {
+      if (err instanceof DeployFailure && (err.code !== 'DOWNLOAD' || !retryable(err))) throw err;
+      if (attempt >= attempts) throw new DeployFailure('DOWNLOAD', `${(err as Error).message} (after ${attempts} attempts)`);
+      await o.pause(Math.min(30_000, 500 * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+class FinalFailure extends DeployFailure {}
+const retryable = (err: DeployFailure): boolean => !(err instanceof FinalFailure);
+
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
+async function downloadOnce(o: DownloadOptions): Promise<void> {
+  const have = await sizeOf(o.file);
+  const res = await follow(o.url, have, o.allowedHosts, o.idleTimeoutMs ?? 30_000);
+  let from = 0;
+  let total: number | undefined;
+  if (res.statusCode === 206) {
+    const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers['content-range'] ?? '');
+    if (!range || Number(range[1]) !== have) {
+      res.resume();
+      throw new DeployFailure('DOWNLOAD', `a range the agent did not ask for: ${res.headers['content-range']}`);
+    }
+    from = have;
+    total = range[3] === '*' ? undefined : Number(range[3]);
+  } else if (res.statusCode === 416 && have > 0) {
+    res.resume();
+    // Everything was there already: the range past the end is what a complete file gets.
+    if (/\/(\d+)$/.exec(res.headers['content-range'] ?? '')?.[1] === String(have)) return o.progress(have, have);
+    throw new DeployFailure('DOWNLOAD', 'the server refused the range of a partial download');
+  } else if (res.statusCode === 200) {
+    const length = res.headers['content-length'];
+    total = length !== undefined ? Number(length) : undefined;
+  } else {
+    res.resume();
+    const message = `HTTP ${res.statusCode} from ${redact(o.url)}`;
+    throw res.statusCode !== undefined && res.statusCode >= 400 && res.statusCode < 500 && res.statusCode !== 408 && res.statusCode !== 429
+      ? new FinalFailure('DOWNLOAD', message)
+      : new DeployFailure('DOWNLOAD', message);
+  }
+  try {
+    await o.beforeBody(total, from);
+  } catch (err) {
+    res.destroy();
+    throw err;
+  }
+  let bytes = from;
+  res.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    o.progress(bytes, total);
+  });
+  try {
+    await keepWhatArrives(res, createWriteStream(o.file, { flags: from > 0 ? 'a' : 'w' }));
+  } catch (err) {
+    throw new DeployFailure('DOWNLOAD', `interrupted at ${bytes} bytes: ${(err as Error).message}`);
+  }
+  if (res.complete === false || (total !== undefined && bytes !== total)) throw new DeployFailure('DOWNLOAD', `interrupted at ${bytes} of ${total ?? '?'} bytes`);
+}
+
+/**
+ * Pipes the body to the file; when the connection breaks, what arrived is still written out (a pipeline would
+ * drop it), so that the next attempt asks only for the rest.
+ */
+function keepWhatArrives(res: IncomingMessage, file: WriteStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let broken: Error | undefined;
+    const cut = (err: Error): void => {
+      if (broken) return;
+      broken = err;
+      res.unpipe(file);
+      file.end();
+    };
+    res.once('error', cut);
+    res.once('close', () => {
+      if (!res.complete) cut(new Error('the connection closed early'));
+    });
+    file.once('error', (err) => {
+      res.destroy();
+      reject(err);
+    });
+    file.once('finish', () => (broken ? reject(broken) : resolve()));
+    res.pipe(file);
+  });
+}
+
+/** The response for `url` after at most MAX_REDIRECTS redirects, each to the same scheme and an allowed host. */
+async function follow(url: string, have: number, allowedHosts: readonly string[], idleMs: number): Promise<IncomingMessage> {
+  let current = new URL(url);
+  for (let hop = 0; ; hop += 1) {
+    const res = await get(current, have, idleMs);
+    const location = res.headers.location;
+    if (res.statusCode === undefined || res.statusCode < 300 || res.statusCode >= 400 || res.statusCode === 304 || !location) return res;
+    res.resume();
+    if (hop >= MAX_REDIRECTS) throw new FinalFailure('DOWNLOAD', `more than ${MAX_REDIRECTS} redirects`);
+    const next = new URL(location, current);
+    if (next.protocol !== current.protocol) throw new FinalFailure('DOWNLOAD', `a redirect from ${current.protocol} to ${next.protocol} is refused`);
+    if (!hostAllowed(next.hostname, allowedHosts)) throw new FinalFailure('DOWNLOAD', `a redirect to ${next.hostname} is refused (not loopback, not in deploy.allowedHosts)`);
+    current = next;
+  }
+}
+
+export function hostAllowed(hostname: string, allowedHosts: readonly string[]): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)) return true;
+  return allowedHosts.some((h) => h.toLowerCase() === host);
+}
+
+async function get(url: URL, have: number, idleMs: number): Promise<IncomingMessage> {
+  // Loaded per scheme: an http-only gateway never loads TLS for this.
+  const client = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = client.get(url, { headers: have > 0 ? { range: `bytes=${have}-` } : {} }, resolve);
+    req.setTimeout(idleMs, () => req.destroy(new Error(`no data for ${idleMs} ms`)));
+    req.once('error', (err) => reject(new DeployFailure('DOWNLOAD', `${redact(url.href)}: ${err.message}`)));
+  });
+}
+
+/** A URL for logs and errors: without user, password or query (they may carry tokens). */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(a URL)';
+  }
+}

@@ -1,0 +1,78 @@
+// The steps before the switch, each over one deployment: download, verify, install. Nothing here touches the
+// running version; a failure leaves it as it was.
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { listArchive, unpackArchive, versionDir } from './archive-install.js';
+import { downloadArtifact } from './artifact-download.js';
+import { checkIntegrity, sha256Of, type SignaturePolicy } from './artifact-integrity.js';
+import { DeployFailure, type Deployment } from './deployment.js';
+
+export interface ArtifactStepOptions {
+  dataDir: string;
+  allowedHosts: readonly string[];
+  signatures: SignaturePolicy;
+  freeBytes(dir: string): Promise<number>;
+  pause(ms: number): Promise<void>;
+  progress(d: Deployment, bytes: number, total: number | undefined): void;
+}
+
+export const downloadsDir = (dataDir: string): string => join(dataDir, 'deploy', 'downloads');
+export const artifactFile = (dataDir: string, d: Pick<Deployment, 'deploymentId'>): string => join(downloadsDir(dataDir), `${d.deploymentId}.tgz`);
+
+export class ArtifactSteps {
+  constructor(private readonly o: ArtifactStepOptions) {}
+
+  async download(d: Deployment): Promise<void> {
+    const artifact = d.artifact!;
+    const file = artifactFile(this.o.dataDir, d);
+    await downloadArtifact({
+      url: artifact.url,
+      file,
+      allowedHosts: this.o.allowedHosts,
+      pause: this.o.pause,
+      progress: (bytes, total) => this.o.progress(d, bytes, total ?? artifact.size),
+      beforeBody: async (total, have) => {
+        const size = total ?? artifact.size;
+        if (size === undefined) return;
+        // The unpacked size is known only once the archive is here (checked again before installing): until then, as large again.
+        await this.needSpace(downloadsDir(this.o.dataDir), size - have + size, 'to download and unpack the artifact');
+      },
+    });
+  }
+
+  async verify(d: Deployment): Promise<void> {
+    const artifact = d.artifact!;
+    let digest: Buffer;
+    try {
+      digest = await sha256Of(artifactFile(this.o.dataDir, d));
+    } catch (err) {
+      throw new DeployFailure('DOWNLOAD', `the downloaded artifact is gone: ${(err as Error).message}`);
+    }
+    checkIntegrity(digest, artifact.sha256, artifact.signature, this.o.signatures);
+  }
+
+  /** Unpacks into the version directory; one already there that no slot keeps is replaced. */
+  async install(d: Deployment, kept: ReadonlySet<string>): Promise<void> {
+    const file = artifactFile(this.o.dataDir, d);
+    const { entries, bytes } = await listArchive(file);
+    const dir = versionDir(this.o.dataDir, d.name, d.version);
+    await this.needSpace(join(this.o.dataDir, 'versions'), bytes, 'to unpack the artifact');
+    if (kept.has(d.version)) throw new DeployFailure('INSTALL', `version ${d.version} is kept for a rollback; deploy it under another version`);
+    await rm(dir, { recursive: true, force: true });
+    await unpackArchive(file, dir, entries);
+    await rm(file, { force: true });
+  }
+
+  /** The artifact and every version directory no slot keeps: two good versions stay. */
+  async clean(d: Deployment, kept: ReadonlySet<string>): Promise<void> {
+    await rm(artifactFile(this.o.dataDir, d), { force: true });
+    const dir = join(this.o.dataDir, 'versions', d.name);
+    const present = await readdir(dir).catch(() => [] as string[]);
+    await Promise.all(present.filter((v) => !kept.has(v)).map((v) => rm(join(dir, v), { recursive: true, force: true })));
+  }
+
+  private async needSpace(dir: string, bytes: number, what: string): Promise<void> {
+    const free = await this.o.freeBytes(dir);
+    if (free < bytes) throw new DeployFailure('NO_SPACE', `${bytes} bytes needed ${what}, ${free} free`);
+  }
+}

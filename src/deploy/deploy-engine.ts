@@ -1,0 +1,259 @@
+// The deploy engine (CONTRACT section 13): one state machine per deployment on its own clock. Every state is
+// in the store before its step starts, so after a crash each unfinished deployment goes on from the state it
+// was in: the steps before the switch are done again (a download resumes), the switch, the gate and the
+// rollback are repeated whole. One deployment per service at a time.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { conflict, invalidRequest, notFound } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { Registry } from '../registry/registry.js';
+import type { ServiceControl } from '../supervisor/service-control.js';
+import type { ArtifactSteps } from './artifact-steps.js';
+import type { DeployStore } from './deploy-store.js';
+import { DEFAULT_GATE, DeployFailure, FINAL_STATES, type DeployErrorCode, type Deployment, type DeployRequest, type DeployState, type ServiceSlots, type Slot } from './deployment.js';
+import { passGate } from './health-gate.js';
+import { deploymentView, type DeploymentsAnswer } from './deployment-view.js';
+
+export interface DeployEngineOptions {
+  store: DeployStore;
+  registry: Registry;
+  services: ServiceControl;
+  events: EventBus;
+  clock: Clock;
+  log: Logger;
+  steps: ArtifactSteps;
+  /** What each service runs (loaded before the supervisor starts; the executor reads it for every start). */
+  slots: Map<string, ServiceSlots>;
+  /** A pause after each state is stored, before its step (0 in service; crash trials widen the window with it). */
+  stepPauseMs?: number;
+}
+
+/** At most one DOWNLOADING progress event per service this often. */
+const PROGRESS_EVERY_MS = 500;
+
+export class DeployEngine {
+  /** Unfinished deployments by service name: the one-per-service rule. */
+  private readonly unfinished = new Map<string, Deployment>();
+  private readonly runs = new Set<Promise<void>>();
+  private readonly lastProgress = new Map<string, number>();
+  private closed = false;
+
+  private readonly slots: Map<string, ServiceSlots>;
+
+  constructor(private readonly o: DeployEngineOptions) {
+    this.slots = o.slots;
+  }
+
+  /** Reads the unfinished deployments. */
+  async load(): Promise<void> {
+    for (const d of await this.o.store.all()) if (!FINAL_STATES.has(d.state)) this.unfinished.set(d.name, d);
+  }
+
+  /** Goes on with what a crash or a stop left unfinished (after the supervisor has started). */
+  resume(): void {
+    for (const d of this.unfinished.values()) {
+      this.o.log.info({ deploymentId: d.deploymentId, service: d.name, version: d.version, state: d.state }, 'deployment resumed');
+      this.launch(d);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  async deploy(req: DeployRequest): Promise<{ deploymentId: string; name: string; version: string; state: DeployState }> {
+    const record = await this.o.registry.get(req.name);
+    if (!record || record.halted) throw notFound(`no service named ${req.name}`);
+    this.refuseBusy(req.name);
+    const before = this.slotsOf(req.name);
+    if (before.active?.version === req.version) throw conflict(`${req.name} runs version ${req.version} already`);
+    if (before.previous?.version === req.version) throw conflict(`version ${req.version} of ${req.name} is kept for a rollback: use services.rollback`);
+    const template = req.start ?? before.active?.template;
+    if (!template && !record.start) throw invalidRequest(`${req.name} has no start command: give \`start\` with the deployment`);
+    return this.accept(req.name, req.version, 'deploy', 'DOWNLOADING', { version: req.version, ...(template ? { template } : {}) }, before, {
+      artifact: req.artifact,
+      gate: { ...DEFAULT_GATE, ...req.gate },
+    });
+  }
+
+  async rollback(name: string): Promise<{ deploymentId: string; name: string; version: string; state: DeployState }> {
+    const record = await this.o.registry.get(name);
+    if (!record || record.halted) throw notFound(`no service named ${name}`);
+    this.refuseBusy(name);
+    const before = this.slotsOf(name);
+    if (!before.active || !before.previous) throw notFound(`${name} has no previous version to roll back to`);
+    const gate = [...(await this.o.store.all())].reverse().find((d) => d.name === name && d.kind === 'deploy')?.gate ?? DEFAULT_GATE;
+    return this.accept(name, before.previous.version ?? 'registered', 'rollback', 'SWITCHING', before.previous, before, { gate });
+  }
+
+  async list(name?: string): Promise<DeploymentsAnswer> {
+    const all = (await this.o.store.all()).filter((d) => name === undefined || d.name === name);
+    const slots = [...this.slots.values()].filter((s) => name === undefined || s.name === name).sort((a, b) => a.name.localeCompare(b.name));
+    return {
+      deployments: all.map(deploymentView),
+      services: slots.map((s) => ({ name: s.name, ...(s.active?.version ? { current: s.active.version } : {}), ...(s.previous?.version ? { previous: s.previous.version } : {}) })),
+    };
+  }
+
+  /** Waits for every running deployment to reach a state it would stop in (tests, benchmarks). */
+  async settled(): Promise<void> {
+    while (this.runs.size) await Promise.allSettled([...this.runs]);
+  }
+
+  private refuseBusy(name: string): void {
+    const busy = this.unfinished.get(name);
+    if (busy) throw conflict(`${name} has a deployment in progress (${busy.deploymentId}, ${busy.state})`);
+  }
+
+  private slotsOf(name: string): ServiceSlots {
+    return this.slots.get(name) ?? { name };
+  }
+
+  private async accept(name: string, version: string, kind: Deployment['kind'], state: DeployState, target: Slot, before: ServiceSlots, rest: Pick<Deployment, 'gate'> & Partial<Deployment>) {
+    const now = this.o.clock.now();
+    const d: Deployment = { deploymentId: randomUUID(), name, version, kind, target, before, state, createdAt: now, updatedAt: now, ...rest };
+    // Claimed before the write: a second request for the service while this one is written gets CONFLICT.
+    this.unfinished.set(name, d);
+    try {
+      await this.o.store.save(d);
+    } catch (err) {
+      this.unfinished.delete(name);
+      throw err;
+    }
+    this.announce(d);
+    this.launch(d);
+    return { deploymentId: d.deploymentId, name, version, state };
+  }
+
+  private launch(d: Deployment): void {
+    const run = this.run(d).catch((err: unknown) => {
+      // Only a store that cannot be written gets here: the deployment stays where it was and goes on at the next start.
+      this.o.log.error({ err, deploymentId: d.deploymentId, service: d.name, state: d.state }, 'deployment stopped: its state cannot be stored');
+    });
+    this.runs.add(run);
+    void run.finally(() => this.runs.delete(run));
+  }
+
+  private async run(d: Deployment): Promise<void> {
+    while (!this.closed && !FINAL_STATES.has(d.state)) {
+      await this.pause();
+      if (this.closed) return;
+      const [next, error, slots] = await this.step(d);
+      await this.enter(d, next, error, slots);
+    }
+    if (FINAL_STATES.has(d.state)) await this.finish(d);
+  }
+
+  /** Runs the step of `d.state`; answers the state to enter next (with an error, and new slots when they change). */
+  private async step(d: Deployment): Promise<[DeployState, DeployFailure?, ServiceSlots?]> {
+    const { steps } = this.o;
+    try {
+      switch (d.state) {
+        case 'DOWNLOADING':
+          await steps.download(d);
+          return ['VERIFYING'];
+        case 'VERIFYING':
+          await steps.verify(d);
+          return ['INSTALLING'];
+        case 'INSTALLING':
+          await steps.install(d, keptVersions(d.before));
+          return ['SWITCHING'];
+        case 'SWITCHING':
+          await this.switchTo(d, { name: d.name, active: d.target, previous: d.before.active ?? {} });
+          return ['GATING'];
+        case 'GATING':
+          await this.gate(d);
+          return ['DONE'];
+        case 'ROLLING_BACK':
+          await this.switchTo(d, d.before);
+          await this.gate(d);
+          return ['ROLLED_BACK'];
+        default:
+          return [d.state];
+      }
+    } catch (err) {
+      const failure = err instanceof DeployFailure ? err : new DeployFailure(codeFor(d.state), (err as Error).message);
+      if (d.state === 'SWITCHING' || d.state === 'GATING') return ['ROLLING_BACK', failure];
+      // A failed rollback keeps the error that started it, with its own message after.
+      if (d.state === 'ROLLING_BACK') return ['FAILED', new DeployFailure(d.error?.code ?? failure.code, `${d.error?.message ?? ''}; the rollback failed too: ${failure.message}`)];
+      return ['FAILED', failure];
+    }
+  }
+
+  /** Stops what runs, makes `slots` what the executor starts, starts it. Never two versions: one child per service. */
+  private async switchTo(d: Deployment, slots: ServiceSlots): Promise<void> {
+    const record = await this.o.registry.get(d.name);
+    if (!record) throw new DeployFailure('GATE', `${d.name} is no longer registered`);
+    const stopped = await this.o.services.stop(record);
+    if (stopped.result !== 'OK') throw new DeployFailure('GATE', `cannot stop ${d.name}: ${stopped.error?.message ?? stopped.result}`);
+    await this.o.store.save(d, slots);
+    this.slots.set(d.name, slots);
+    const started = await this.o.services.start(record);
+    if (started.result !== 'OK') throw new DeployFailure('GATE', `cannot start ${d.name}: ${started.error?.message ?? started.result}`);
+  }
+
+  private async gate(d: Deployment): Promise<void> {
+    const record = await this.o.registry.get(d.name);
+    if (!record) throw new DeployFailure('GATE', `${d.name} is no longer registered`);
+    await passGate(this.o, record, d.gate);
+  }
+
+  private async enter(d: Deployment, state: DeployState, error?: DeployFailure, slots?: ServiceSlots): Promise<void> {
+    const from = d.state;
+    const next: Deployment = { ...d, state, updatedAt: this.o.clock.now() };
+    if (error) next.error = { code: error.code, message: error.message };
+    // The new state on disk (synced) before anything of its step happens.
+    await this.o.store.save(next, slots);
+    Object.assign(d, next);
+    if (slots) this.slots.set(d.name, slots);
+    this.announce(d, from);
+  }
+
+  private async finish(d: Deployment): Promise<void> {
+    if (this.unfinished.get(d.name) === d) this.unfinished.delete(d.name);
+    this.lastProgress.delete(d.name);
+    await this.o.steps.clean(d, keptVersions(this.slotsOf(d.name))).catch((err: unknown) => this.o.log.warn({ err, service: d.name }, 'cannot remove old versions'));
+    const finished = (await this.o.store.all()).filter((x) => FINAL_STATES.has(x.state));
+    await this.o.store.prune(d.name, finished).catch(() => undefined);
+  }
+
+  /** A DOWNLOADING event with bytes and total, at most every PROGRESS_EVERY_MS per service. */
+  progress(d: Deployment, bytes: number, total: number | undefined): void {
+    d.bytes = bytes;
+    if (total !== undefined) d.total = total;
+    const now = this.o.clock.now();
+    const last = this.lastProgress.get(d.name) ?? 0;
+    if (now - last < PROGRESS_EVERY_MS && bytes !== total) return;
+    this.lastProgress.set(d.name, now);
+    this.o.events.emit({ kind: 'deploy', deploymentId: d.deploymentId, name: d.name, version: d.version, state: d.state, bytes, ...(total !== undefined ? { total } : {}), at: now });
+  }
+
+  private announce(d: Deployment, from?: DeployState): void {
+    const level = d.state === 'FAILED' || d.state === 'ROLLING_BACK' ? 'warn' : 'info';
+    this.o.log[level]({ deploymentId: d.deploymentId, service: d.name, version: d.version, state: d.state, from, error: d.error }, 'deployment state');
+    this.o.events.emit({
+      kind: 'deploy',
+      deploymentId: d.deploymentId,
+      name: d.name,
+      version: d.version,
+      state: d.state,
+      ...(from ? { from } : {}),
+      ...(d.error && (d.state === 'FAILED' || d.state === 'ROLLING_BACK' || d.state === 'ROLLED_BACK') ? { error: d.error } : {}),
+      at: d.updatedAt,
+    });
+  }
+
+  private pause(): Promise<void> {
+    const ms = this.o.stepPauseMs ?? 0;
+    return ms > 0 ? new Promise((resolve) => this.o.clock.setTimeout(resolve, ms)) : Promise.resolve();
+  }
+}
+
+const codeFor = (state: DeployState): DeployErrorCode =>
+  state === 'DOWNLOADING' ? 'DOWNLOAD' : state === 'VERIFYING' ? 'INTEGRITY' : state === 'INSTALLING' ? 'INSTALL' : 'GATE';
+
+/** The versions a service's slots keep on disk. */
+export function keptVersions(slots: ServiceSlots): Set<string> {
+  return new Set([slots.active?.version, slots.previous?.version].filter((v): v is string => v !== undefined));
+}

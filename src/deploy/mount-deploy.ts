@@ -1,0 +1,77 @@
+// Deployments in the agent: the slots read before the supervisor starts (the executor starts each service's
+// version from them), the engine once the supervisor exists, and the resumption of what a crash left.
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { ConfigError } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import type { EventBus } from '../events.js';
+import type { Executor } from '../executor/executor.js';
+import type { Registry } from '../registry/registry.js';
+import type { Store } from '../store/store.js';
+import type { ServiceControl } from '../supervisor/service-control.js';
+import { trustedKeysOf } from './artifact-integrity.js';
+import { ArtifactSteps } from './artifact-steps.js';
+import { DeployEngine } from './deploy-engine.js';
+import { DeployStore } from './deploy-store.js';
+import type { ServiceSlots } from './deployment.js';
+import { freeBytes } from './disk-space.js';
+import { versionedExecutor } from './versioned-executor.js';
+import { withVersions } from './versioned-services.js';
+
+export class DeployMount {
+  private engine?: DeployEngine;
+
+  private constructor(
+    private readonly config: Config,
+    private readonly store: DeployStore,
+    private readonly slots: Map<string, ServiceSlots>,
+  ) {}
+
+  static async open(config: Config, store: Store): Promise<DeployMount> {
+    const deployStore = new DeployStore(store);
+    const slots = new Map((await deployStore.slots()).map((s) => [s.name, s]));
+    return new DeployMount(config, deployStore, slots);
+  }
+
+  /** The executor that starts each service's active version. */
+  executor(inner: Executor): Executor {
+    return versionedExecutor(inner, this.config.dataDir, (name) => this.slots.get(name)?.active);
+  }
+
+  /** ServiceControl whose views carry `version`. */
+  services(inner: ServiceControl): ServiceControl {
+    return withVersions(inner, (name) => this.slots.get(name)?.active?.version);
+  }
+
+  async start(o: { registry: Registry; services: ServiceControl; events: EventBus; clock: Clock; log: Logger }): Promise<DeployEngine> {
+    const { config } = this;
+    let trustedKeys;
+    try {
+      trustedKeys = trustedKeysOf(config.deploy.trustedKeys);
+    } catch (err) {
+      throw new ConfigError([`deploy.trustedKeys: ${(err as Error).message}`]);
+    }
+    let engine!: DeployEngine;
+    const steps = new ArtifactSteps({
+      dataDir: config.dataDir,
+      allowedHosts: config.deploy.allowedHosts,
+      signatures: { trustedKeys, requireSignature: config.deploy.requireSignature },
+      freeBytes,
+      pause: (ms) => new Promise((resolve) => o.clock.setTimeout(resolve, ms)),
+      progress: (d, bytes, total) => engine.progress(d, bytes, total),
+    });
+    engine = new DeployEngine({ ...o, store: this.store, steps, slots: this.slots, stepPauseMs: config.deploy.stepPauseMs });
+    await engine.load();
+    this.engine = engine;
+    return engine;
+  }
+
+  /** After the supervisor has started: unfinished deployments go on. */
+  resume(): void {
+    this.engine?.resume();
+  }
+
+  async close(): Promise<void> {
+    await this.engine?.close();
+  }
+}

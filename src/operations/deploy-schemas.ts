@@ -1,0 +1,44 @@
+// The requests of services.deploy / services.deployments / services.rollback (CONTRACT section 13).
+import { z } from 'zod/v3';
+import { serviceNameSchema, startSpecSchema } from '../model.js';
+
+export const VERSION_PATTERN = /^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$/;
+export const versionSchema = z.string().regex(VERSION_PATTERN, 'must match ^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$');
+
+const httpUrl = z
+  .string()
+  .max(4096)
+  .url()
+  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL');
+
+export const artifactSchema = z
+  .object({
+    url: httpUrl,
+    sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'),
+    /** Base64 Ed25519 signature of the 32-byte SHA-256 digest. */
+    signature: z.string().max(256).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64').optional(),
+    size: z.number().int().min(0).optional(),
+  })
+  .strict();
+export type Artifact = z.infer<typeof artifactSchema>;
+
+export const gateSchema = z
+  .object({
+    healthyForMs: z.number().int().min(0).max(86_400_000).optional(),
+    timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
+  })
+  .strict();
+
+export const deployRequestSchema = z
+  .object({
+    name: serviceNameSchema,
+    version: versionSchema,
+    artifact: artifactSchema,
+    start: startSpecSchema.optional(),
+    gate: gateSchema.optional(),
+  })
+  .strict();
+export type DeployRequest = z.infer<typeof deployRequestSchema>;
+
+export const deploymentsRequestSchema = z.object({ name: serviceNameSchema.optional() }).strict();
+export const rollbackRequestSchema = z.object({ name: serviceNameSchema }).strict();
