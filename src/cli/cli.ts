@@ -29,6 +29,7 @@ export async function main(argv: readonly string[], io: CliIo, settings: CliSett
     const { spec, args, values } = line;
     if (spec.group === 'start') return await runStart(values.config);
     if (spec.group === 'passwd') return await (await import('./passwd-command.js')).runPasswd(io);
+    if (spec.group === 'install-service') return await (await import('./install-service-command.js')).runInstallService(values, io);
     if (spec.group === 'repair-store') return await (await import('./repair-command.js')).runRepairStore(values, io);
     const { runClientCommand } = await import('./client-command.js');
     return await runClientCommand(spec, args, values, io, settings.discovery);

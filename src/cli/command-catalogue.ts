@@ -16,6 +16,8 @@ export const optionConfig = {
   follow: { type: 'boolean', short: 'f' },
   since: { type: 'string' },
   step: { type: 'string' },
+  'unit-dir': { type: 'string' },
+  'config-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -39,6 +41,8 @@ export const optionHelp: Record<OptionName, string> = {
   follow: '-f, --follow       keep printing new lines as the service prints them (Ctrl-C ends)',
   since: '--since DURATION   from this long ago: 90s, 30m, 24h (history default 1h)',
   step: '--step DURATION    history bucket: 10s, 1m, ... (default 10s within the last hour, else 1m)',
+  'unit-dir': '--unit-dir DIR      where the systemd unit goes (default /etc/systemd/system)',
+  'config-dir': '--config-dir DIR    where config.json goes (default /etc/sma-bridge; an existing one is kept)',
   help: '-h, --help         this help',
   version: '-V, --version      print the version and exit',
 };
@@ -81,6 +85,7 @@ export const commands: readonly CommandSpec[] = [
   spec({ group: 'agent', verb: 'info', synopsis: '', summary: 'the agent: id, version, uptime, registry, counts', client: true, extraOptions: [], minArgs: 0, maxArgs: 0 }),
   spec({ group: 'sim', synopsis: '...', summary: 'the firmware simulator (arguments go to firmware-sim/sim.js)', client: false, extraOptions: [], minArgs: 0 }),
   spec({ group: 'repair-store', synopsis: '--data-dir DIR|-c FILE', summary: "repair a stopped agent's damaged store (a copy is kept first)", client: false, extraOptions: ['data-dir', 'config'], minArgs: 0, maxArgs: 0 }),
+  spec({ group: 'install-service', synopsis: '[--unit-dir DIR] [--config-dir DIR] [--data-dir DIR]', summary: 'write the systemd unit, a sample config.json (never over one) and the data directory', details: 'Data directory default: /var/lib/sma-bridge. Prints the systemctl steps that follow.', client: false, extraOptions: ['unit-dir', 'config-dir', 'data-dir'], minArgs: 0, maxArgs: 0 }),
   spec({ group: 'passwd', synopsis: '', summary: 'read a password on stdin, print its scrypt hash for mqtt.broker.users', client: false, extraOptions: [], minArgs: 0, maxArgs: 0 }),
 ];
 

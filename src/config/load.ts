@@ -1,5 +1,6 @@
 // Reads the configuration file, applies SMA_<SECTION>_<KEY> overrides, validates, and lists every bad key.
 import { readFileSync } from 'node:fs';
+import { ConfigTextError, parseConfigText } from './config-text.js';
 import { applyEnv, nameVariable, setPath } from './env-overrides.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -41,11 +42,13 @@ function readFile(path: string): Json {
   } catch (err) {
     throw new ConfigError([`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
   }
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
-    return value as Json;
+    value = parseConfigText(text);
   } catch (err) {
-    throw new ConfigError([`${path}: not a JSON object (${(err as Error).message})`]);
+    if (err instanceof ConfigTextError) throw new ConfigError([`${path}:${err.line}:${err.column}: ${err.reason}`]);
+    throw err;
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError([`${path}: not a JSON object`]);
+  return value as Json;
 }
