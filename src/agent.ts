@@ -34,6 +34,7 @@ import { CredentialGate } from './security/credential-gate.js';
 import { LevelStore } from './store/level-store.js';
 import { openStoreOrExplain } from './store/store-opening.js';
 import { GuardedStore } from './store/guarded-store.js';
+import { storedValue } from './store/stored-value.js';
 import { Supervisor } from './supervisor/supervisor.js';
 import { ProcessExecutor } from './executor/process-executor.js';
 import { CommandExecutor } from './executor/command-executor.js';
@@ -221,6 +222,12 @@ export class Agent {
       });
       await lwm2m.start();
       this.onStop('lwm2m (de-register)', () => lwm2m.stop());
+    }
+    if (config.sparkplug.url) {
+      const { mountSparkplug } = await import('./sparkplug/mount.js');
+      const bdSeq = storedValue<number>(store, 'sparkplug', 'bdSeq');
+      const stop = await mountSparkplug({ config: { ...config.sparkplug, url: config.sparkplug.url }, agentId: config.agent.id, intake: inbox, subscribe: (l) => events.on(l), bdSeq, intervalMs: config.health.intervalMs, clock, log: log.child({ part: 'sparkplug' }) });
+      this.onStop('sparkplug edge node (NDEATH)', stop);
     }
     // Registered last, so it runs first on stop: no new commands, in-flight ones finish or stay journaled.
     this.onStop('intake (drain in-flight commands)', async () => {

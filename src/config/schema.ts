@@ -4,6 +4,7 @@ import { registrationSchema, restartPolicySchema } from '../model.js';
 import { AGENT_ID, defaultAgentId } from './agent-id.js';
 import { USERNAME_PATTERN } from '../policy/principal.js';
 import { logsConfigSchema } from '../output/output-config.js';
+import { sparkplugConfigSchema } from '../sparkplug/config-schema.js';
 
 /** A pre-shared key as hex: 1 to 64 bytes (also what a `keyFile` must hold). */
 export const PSK_HEX = /^([0-9a-fA-F]{2}){1,64}$/;
@@ -119,6 +120,7 @@ export const configSchema = z
       .refine((l) => !l.bootstrapUri?.startsWith('coaps:') || l.bootstrapPsk !== undefined, { message: 'a coaps:// bootstrapUri needs bootstrapPsk', path: ['bootstrapPsk'] })
       .refine((l) => l.bootstrapPsk === undefined || l.bootstrapUri?.startsWith('coaps:') === true, { message: 'bootstrapPsk is set but bootstrapUri is not coaps://', path: ['bootstrapPsk'] })
       .default({}),
+    sparkplug: sparkplugConfigSchema,
     registry: z
       .object({
         type: z.enum(['auto', 'consul', 'keeper', 'etcd', 'sma', 'none']).default('auto'),

@@ -2,7 +2,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { Principal } from '../policy/principal.js';
 
-export type Origin = 'mqtt' | 'lwm2m' | 'cli' | 'http';
+export type Origin = 'mqtt' | 'lwm2m' | 'cli' | 'http' | 'sparkplug';
 
 export interface Command {
   op: string;

@@ -12,6 +12,8 @@ export async function agentInfo(ports: Ports, _req: RequestOf<'agent.info'>): Pr
       registry: ports.registry.kind,
       services: records.filter((r) => !r.halted).length,
       devices: ports.trust.counts().devices,
+      // An addition to the contract's agent.info (issue 26): the Sparkplug node metric Agent/Trusted Devices.
+      trustedDevices: ports.trust.counts().trusted,
     },
   };
 }

@@ -1,0 +1,277 @@
+// Issue 26 acceptance: the agent as a Sparkplug B 3.0 edge node over Debian's mosquitto, watched by a test
+// host application (test/support/sparkplug-host.ts), the agent a real process from its bin.
+// Sparkplug TCK edge assertions (tck/.../test/edge/, specification chapters 4-6) covered, by test:
+// - session: principles-persistence-clean-session-311, payloads-ndeath-will-message, payloads-ndeath-will-message-qos,
+//   payloads-ndeath-will-message-retain, payloads-ndeath-seq, topics-ndeath-seq, topics-ndeath-payload,
+//   message-flow-edge-node-birth-publish-connect, message-flow-edge-node-birth-publish-will-message-topic,
+//   message-flow-edge-node-ncmd-subscribe, message-flow-device-dcmd-subscribe, payloads-nbirth-qos,
+//   payloads-nbirth-retain, payloads-nbirth-seq, topics-nbirth-seq-num, payloads-nbirth-timestamp,
+//   topics-nbirth-timestamp, payloads-nbirth-bdseq, topics-nbirth-bdseq-included, topics-nbirth-bdseq-matching,
+//   payloads-ndeath-bdseq, payloads-nbirth-rebirth-req, topics-nbirth-rebirth-metric,
+//   operational-behavior-data-commands-rebirth-name, operational-behavior-data-commands-rebirth-datatype,
+//   operational-behavior-data-commands-rebirth-value, topics-nbirth-metrics, topics-dbirth-metrics,
+//   payloads-dbirth-qos, payloads-dbirth-retain, topics-dbirth-mqtt, payloads-dbirth-timestamp, payloads-dbirth-seq,
+//   payloads-dbirth-seq-inc, topics-dbirth-seq, payloads-dbirth-order, principles-birth-certificates-order,
+//   payloads-metric-datatype-req, payloads-name-birth-data-requirement
+// - STATE gating: message-flow-edge-node-birth-publish-phid-wait, message-flow-edge-node-birth-publish-subscribe
+//   (and the 3.0 rule for a STATE offline: NDEATH, disconnect, a new session when the host is back)
+// - DATA: payloads-ddata-seq, payloads-ddata-seq-inc, payloads-ddata-timestamp, payloads-metric-datatype-not-req,
+//   payloads-sequence-num-req-nbirth (seq mod 256 over the whole run)
+// - rebirth: operational-behavior-edge-node-rebirth (NCMD Node Control/Rebirth), payloads-nbirth-bdseq-repeat
+// - DDEATH: payloads-ddeath-timestamp, payloads-ddeath-seq, payloads-ddeath-seq-inc, payloads-ddeath-seq-number
+// - kill -9 and restart: the will at QoS 1 from the broker; payloads-nbirth-bdseq-increment after the restart
+// - graceful stop: payloads-ndeath-will-message-publisher (3.1.1: NDEATH before DISCONNECT);
+//   principles-persistence-clean-session-50 and DISCONNECT 0x04 on MQTT 5 (second describe)
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAgent, ROOT, tempDir, type AgentProcess } from '../support/agent-process.js';
+import { freePort } from '../support/free-port.js';
+import { startLoggedMosquitto, type LoggedMosquitto } from '../support/mosquitto-log.js';
+import { MqttRequester } from '../support/mqtt-requester.js';
+import { hasPeer } from '../support/peers.js';
+import { killAll, pidsWithArg } from '../support/service-procs.js';
+import { SparkplugHost, type Seen } from '../support/sparkplug-host.js';
+import { waitFor } from '../support/wait-for.js';
+
+const SIM = join(ROOT, 'firmware-sim/service.js');
+const NODE_METRICS = {
+  bdSeq: 'Int64',
+  'Node Control/Rebirth': 'Boolean',
+  'Properties/Version': 'String',
+  'Properties/Registry': 'String',
+  'Agent/Services': 'UInt32',
+  'Agent/Devices': 'UInt64',
+  'Agent/Trusted Devices': 'UInt64',
+  'Agent/Uptime S': 'UInt64',
+};
+const SERVICE_METRICS = {
+  Status: 'String',
+  Health: 'String',
+  Restarts: 'UInt32',
+  'CPU Percent': 'Float',
+  'Memory Bytes': 'UInt64',
+  'Last Exit Code': 'Int32',
+  Version: 'String',
+  'Device Control/Start': 'Boolean',
+  'Device Control/Stop': 'Boolean',
+  'Device Control/Restart': 'Boolean',
+};
+const typesOf = (s: Seen): Record<string, string> => Object.fromEntries(s.types);
+const logged = (agent: AgentProcess, msg: string): Array<Record<string, unknown>> => agent.logs().filter((l) => typeof l.msg === 'string' && l.msg.startsWith(msg));
+
+/** Every message of a session after its NBIRTH carries the previous seq + 1, mod 256. */
+function expectSeqChain(seen: Seen[]): void {
+  let last: number | undefined;
+  for (const s of seen) {
+    if (s.verb === 'NDEATH') {
+      last = undefined;
+      continue;
+    }
+    if (s.verb === 'NBIRTH') {
+      expect(s.seq, `${s.topic} seq`).toBe(0);
+      last = 0;
+      continue;
+    }
+    expect(last, `${s.topic} after an NBIRTH`).not.toBeUndefined();
+    expect(s.seq, `${s.topic} seq after ${last}`).toBe((last! + 1) % 256);
+    last = s.seq;
+  }
+}
+
+const run = hasPeer('mosquitto', 'mosquitto');
+
+describe.runIf(run)('Sparkplug B edge node (MQTT 3.1.1, primary host STATE)', () => {
+  let broker: LoggedMosquitto;
+  let host: SparkplugHost;
+  let agent: AgentProcess;
+  let requester: MqttRequester;
+  let dataDir: string;
+  let workerPort: number;
+  let config: Record<string, unknown>;
+  let stateAt = Date.now();
+
+  beforeAll(async () => {
+    broker = await startLoggedMosquitto();
+    host = await SparkplugHost.connect(broker.url, 'plant', 'gw1');
+    workerPort = await freePort();
+    dataDir = tempDir();
+    config = {
+      agent: { id: 'gw1' },
+      health: { intervalMs: 300, timeoutMs: 500, retries: 2, restartDelayMs: 100, backoffMaxMs: 400 },
+      services: [{ name: 'worker', check: { type: 'process' }, start: { command: process.execPath, args: [SIM, '--port', String(workerPort), '--name', 'worker'] } }],
+      sparkplug: { url: broker.url, groupId: 'plant', primaryHostId: 'scada' },
+    };
+    agent = await startAgent(config, { dataDir });
+    requester = await MqttRequester.forAgent(agent);
+  });
+
+  afterAll(async () => {
+    await requester?.close();
+    await agent?.stop('SIGKILL');
+    await host?.close();
+    await broker?.stop();
+    killAll(`--port ${workerPort}`);
+  });
+
+  it('connects with Clean Session and the NDEATH (bdSeq 0) as will at QoS 1, subscribes NCMD/DCMD/STATE at QoS 1, and waits for the host', async () => {
+    await waitFor('session open', () => logged(agent, 'sparkplug session open')[0]);
+    await waitFor('SUBACK', () => broker.log().includes('Sending SUBACK to sma-bridge-sparkplug-gw1'));
+    const log = broker.log();
+    expect(log).toMatch(/New client connected from \S+ as sma-bridge-sparkplug-gw1 \(p2, c1, k\d+\)/);
+    expect(log).toMatch(/Will message specified \(\d+ bytes\) \(r0, q1\)\.\n\d+: \tspBv1\.0\/plant\/NDEATH\/gw1\n/);
+    expect(log).toContain('\tspBv1.0/plant/NCMD/gw1 (QoS 1)');
+    expect(log).toContain('\tspBv1.0/plant/DCMD/gw1/+ (QoS 1)');
+    expect(log).toContain('\tspBv1.0/STATE/scada (QoS 1)');
+    // A round trip through the broker after the SUBACK: anything the node had published by then is here.
+    await host.state('someone-else', { online: true, timestamp: Date.now() });
+    await waitFor('service known', () => agent.logs().some((l) => l.msg === 'ready'));
+    expect(host.of('NBIRTH')).toEqual([]);
+    expect(host.of('DBIRTH')).toEqual([]);
+  });
+
+  it('births after the primary host STATE online: NBIRTH seq 0 with bdSeq 0 and every node metric, then DBIRTH per service', async () => {
+    const from = host.mark();
+    stateAt = Date.now();
+    await host.state('scada', { online: true, timestamp: stateAt });
+    const nbirth = await host.next('NBIRTH', (s) => s.verb === 'NBIRTH', from);
+    expect(nbirth).toMatchObject({ qos: 0, retain: false, seq: 0 });
+    expect(nbirth.timestamp).toBeGreaterThan(stateAt - 60_000);
+    expect(typesOf(nbirth)).toEqual(NODE_METRICS);
+    expect(nbirth.metrics.get('bdSeq')).toBe(0);
+    expect(nbirth.metrics.get('Node Control/Rebirth')).toBe(false);
+    expect(nbirth.metrics.get('Agent/Services')).toBe(1);
+    expect(nbirth.metrics.get('Properties/Registry')).toEqual(expect.any(String));
+    const dbirth = await host.next('DBIRTH worker', (s) => s.verb === 'DBIRTH' && s.device === 'worker', from);
+    expect(dbirth).toMatchObject({ qos: 0, retain: false, seq: 1 });
+    expect(typesOf(dbirth)).toEqual(SERVICE_METRICS);
+    expect(dbirth.metrics.get('Device Control/Restart')).toBe(false);
+    expect(dbirth.metrics.get('Version')).toBeNull();
+    expect(host.seen.indexOf(dbirth)).toBeGreaterThan(host.seen.indexOf(nbirth));
+  });
+
+  it('DDATA with only what changed when the service stops and is restarted by its supervisor', async () => {
+    await waitFor('worker RUNNING at the host', () => statusAtHost('worker') === 'RUNNING');
+    const from = host.mark();
+    const [pid] = pidsWithArg(`--port ${workerPort}`);
+    process.kill(pid, 'SIGKILL');
+    const down = await host.next('DDATA down', (s) => s.verb === 'DDATA' && s.device === 'worker' && (s.metrics.get('Health') === 'DOWN' || (s.metrics.has('Status') && s.metrics.get('Status') !== 'RUNNING')), from);
+    expect(down.qos).toBe(0);
+    const restarted = await host.next('DDATA Restarts 1', (s) => s.verb === 'DDATA' && s.device === 'worker' && s.metrics.get('Restarts') === 1, from);
+    await waitFor('worker RUNNING again', () => statusAtHost('worker') === 'RUNNING');
+    for (const d of host.of('DDATA').slice(0)) {
+      for (const name of d.metrics.keys()) expect(Object.keys(SERVICE_METRICS)).toContain(name);
+      expect(d.metrics.size).toBeLessThan(Object.keys(SERVICE_METRICS).length);
+    }
+  });
+
+  it('DCMD Device Control/Restart = true restarts the service as services.restart does', async () => {
+    const [before] = pidsWithArg(`--port ${workerPort}`);
+    const from = host.mark();
+    await host.dcmd('worker', [{ name: 'Device Control/Restart', type: 'Boolean', value: true }]);
+    await waitFor('a new worker process', () => {
+      const now = pidsWithArg(`--port ${workerPort}`);
+      return now.length === 1 && now[0] !== before;
+    });
+    await host.next('DDATA through the restart', (s) => s.verb === 'DDATA' && s.device === 'worker' && s.metrics.has('Status'), from);
+    await waitFor('worker RUNNING after the DCMD', () => statusAtHost('worker') === 'RUNNING');
+    const done = logged(agent, 'sparkplug command done').at(-1);
+    expect(done).toMatchObject({ device: 'worker', op: 'services.restart' });
+  });
+
+  it('NCMD Node Control/Rebirth = true: NBIRTH again with the same bdSeq, seq 0, then the DBIRTHs', async () => {
+    const from = host.mark();
+    await host.ncmd([{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }]);
+    const nbirth = await host.next('NBIRTH again', (s) => s.verb === 'NBIRTH', from);
+    expect(nbirth.metrics.get('bdSeq')).toBe(0);
+    expect(nbirth.seq).toBe(0);
+    const dbirth = await host.next('DBIRTH again', (s) => s.verb === 'DBIRTH' && s.device === 'worker', from);
+    expect(dbirth.seq).toBe(1);
+    expect(dbirth.metrics.get('Status')).toBe('RUNNING');
+  });
+
+  it('bad input is logged once per kind and ignored; commands still work after it', async () => {
+    const from = host.mark();
+    await host.dcmd('nosuch', [{ name: 'Device Control/Restart', type: 'Boolean', value: true }]);
+    await host.dcmd('worker', [{ name: 'Device Control/Explode', type: 'Boolean', value: true }]);
+    await host.dcmd('worker', [{ name: 'Device Control/Restart', type: 'Int32', value: 1 }]);
+    await host.dcmdRaw('worker', Buffer.from([0x12, 0xff, 0xff, 0xff, 0xff]));
+    await host.dcmdRaw('worker', Buffer.from([0x12, 0xff, 0xff, 0xff, 0xff]));
+    await host.state('scada', 'ONLINE');
+    await host.state('scada', { online: false, timestamp: stateAt - 1000 });
+    await host.state('scada', { online: true, timestamp: stateAt });
+    const kinds = ['unknown-device', 'unknown-metric', 'wrong-datatype', 'undecodable', 'state-bad', 'state-older'];
+    await waitFor('every kind logged', () => kinds.every((k) => agent.logs().some((l) => l.kind === k && l.level === 40)));
+    for (const k of kinds) expect(agent.logs().filter((l) => l.kind === k && l.level === 40), k).toHaveLength(1);
+    // The older offline STATE ended nothing.
+    expect(host.seen.slice(from).filter((s) => s.verb === 'NDEATH')).toEqual([]);
+    const [before] = pidsWithArg(`--port ${workerPort}`);
+    await host.dcmd('worker', [{ name: 'Device Control/Restart', type: 'Boolean', value: true }]);
+    await waitFor('restarted after bad input', () => {
+      const now = pidsWithArg(`--port ${workerPort}`);
+      return now.length === 1 && now[0] !== before;
+    });
+  });
+
+  it('DBIRTH for a registered service, DDEATH when it is deregistered', async () => {
+    const from = host.mark();
+    const reg = await requester.request('registry.register', { name: 'extra', check: { type: 'none' } });
+    expect(reg.ok, JSON.stringify(reg)).toBe(true);
+    const dbirth = await host.next('DBIRTH extra', (s) => s.verb === 'DBIRTH' && s.device === 'extra', from);
+    expect(typesOf(dbirth)).toEqual(SERVICE_METRICS);
+    const dereg = await requester.request('registry.deregister', { name: 'extra' });
+    expect(dereg.ok, JSON.stringify(dereg)).toBe(true);
+    const ddeath = await host.next('DDEATH extra', (s) => s.verb === 'DDEATH' && s.device === 'extra', from);
+    expect(ddeath.timestamp).toEqual(expect.any(Number));
+    expect(ddeath.metrics.size).toBe(0);
+  });
+
+  it('STATE offline (not older): NDEATH with the bdSeq, disconnect, and a new session (bdSeq 1) that births only when the host is back', async () => {
+    const from = host.mark();
+    await host.state('scada', { online: false, timestamp: Date.now() });
+    const ndeath = await host.next('NDEATH', (s) => s.verb === 'NDEATH', from);
+    expect(ndeath.metrics.get('bdSeq')).toBe(0);
+    expect(ndeath.seq).toBeUndefined();
+    await waitFor('second session open', () => logged(agent, 'sparkplug session open').find((l) => l.bdSeq === 1));
+    await host.state('someone-else', { online: true, timestamp: Date.now() });
+    expect(host.seen.slice(from).filter((s) => s.verb === 'NBIRTH')).toEqual([]);
+    stateAt = Date.now();
+    await host.state('scada', { online: true, timestamp: stateAt });
+    const nbirth = await host.next('NBIRTH bdSeq 1', (s) => s.verb === 'NBIRTH', from);
+    expect(nbirth.metrics.get('bdSeq')).toBe(1);
+  });
+
+  it('kill -9: the broker publishes the will (NDEATH, QoS 1, bdSeq 1); the restarted agent births with bdSeq 2', async () => {
+    const from = host.mark();
+    await agent.stop('SIGKILL');
+    const will = await host.next('will NDEATH', (s) => s.verb === 'NDEATH', from);
+    expect(will).toMatchObject({ qos: 1, retain: false, seq: undefined });
+    expect(will.metrics.get('bdSeq')).toBe(1);
+    expect([...will.metrics.keys()]).toEqual(['bdSeq']);
+    killAll(`--port ${workerPort}`);
+    await requester.close();
+    agent = await startAgent(config, { dataDir });
+    requester = await MqttRequester.forAgent(agent);
+    const nbirth = await host.next('NBIRTH after restart', (s) => s.verb === 'NBIRTH', from);
+    expect(nbirth.metrics.get('bdSeq')).toBe(2);
+  });
+
+  it('a graceful stop publishes NDEATH with the session bdSeq before disconnecting (3.1.1); seq ran +1 mod 256 all along', async () => {
+    await waitFor('worker RUNNING at the host', () => statusAtHost('worker') === 'RUNNING');
+    const from = host.mark();
+    await agent.stop();
+    const ndeath = await host.next('NDEATH at stop', (s) => s.verb === 'NDEATH', from);
+    expect(ndeath.metrics.get('bdSeq')).toBe(2);
+    expectSeqChain(host.seen);
+  });
+
+  /** The Status the host holds for a device: its last birth, then every DDATA after it. */
+  function statusAtHost(device: string): unknown {
+    let status: unknown;
+    for (const s of host.seen) {
+      if (s.device !== device) continue;
+      if (s.verb === 'DBIRTH' || s.verb === 'DDATA') status = s.metrics.has('Status') ? s.metrics.get('Status') : status;
+      if (s.verb === 'DDEATH') status = undefined;
+    }
+    return status;
+  }
+});
