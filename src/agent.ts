@@ -36,10 +36,8 @@ import { openStoreOrExplain } from './store/store-opening.js';
 import { GuardedStore } from './store/guarded-store.js';
 import { storedValue } from './store/stored-value.js';
 import { Supervisor } from './supervisor/supervisor.js';
-import { ProcessExecutor } from './executor/process-executor.js';
-import { CommandExecutor } from './executor/command-executor.js';
-import { ChildLedger } from './executor/child-ledger.js';
 import { DeployMount } from './deploy/mount-deploy.js';
+import { openExecutors } from './executor/open-executors.js';
 import { TrustTracker } from './trust/trust-tracker.js';
 import { AuthorizationPolicy } from './policy/authorization.js';
 import { embeddedBrokerPlan, externalBrokerPlan, type TransportPlan } from './policy/transport-rules.js';
@@ -121,7 +119,8 @@ export class Agent {
       clock,
       self: { name: config.agent.id, ...self },
       agent: { agentId: config.agent.id, version: VERSION, startedAt },
-      watch: { output: executor.kind === 'process' ? output : undefined },
+      // The process executor is always there (services with `start`), and with it their output.
+      watch: { output },
     };
     const budget = new JournalBudget({ maxBytes: config.operations.journalMaxBytes, principalShare: config.operations.journalPrincipalShare });
     const journal = new Journal(store, budget);
@@ -260,16 +259,9 @@ export class Agent {
     });
   }
 
-  private async openExecutor(output: OutputSink): Promise<Executor> {
-    const { config, log } = this;
-    const exec = config.executor;
-    const elog = log.child({ part: 'executor' });
-    if (exec.type === 'command') return new CommandExecutor({ ...exec, log: elog });
-    const ledger = new ChildLedger(join(config.dataDir, 'children.json'), elog);
-    const executor = new ProcessExecutor({ stopGraceMs: exec.stopGraceMs, reboot: exec.reboot, log: elog, ledger, output });
-    // Before the supervisor looks: a previous agent's orphans would otherwise run twice.
-    await executor.stopOrphans();
-    return executor;
+  /** Each service under the executor its registration names (process, Docker, or the configured default). */
+  private openExecutor(output: OutputSink): Promise<Executor> {
+    return openExecutors(this.config, this.log.child({ part: 'executor' }), output);
   }
 
   private transportPlan(): TransportPlan {

@@ -35,6 +35,17 @@ export const startSpecSchema = z
   .strict();
 export type StartSpec = z.infer<typeof startSpecSchema>;
 
+/** A Docker container the agent runs instead of spawning a process (CONTRACT section 12). */
+export const containerSpecSchema = z
+  .object({
+    /** The container's name as Docker knows it (no leading '/'). */
+    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'must be a Docker container name'),
+    /** Supervise it although its own Docker restart policy is not `no` (two supervisors then act on it). */
+    allowEngineRestart: z.boolean().optional(),
+  })
+  .strict();
+export type ContainerSpec = z.infer<typeof containerSpecSchema>;
+
 /** Whether an automatic restart follows an exit or a DOWN (src/supervisor/restart-policy.ts says which). */
 export const restartPolicySchema = z.enum(['always', 'on-failure', 'on-unhealthy', 'never']);
 export type RestartPolicy = z.infer<typeof restartPolicySchema>;
@@ -54,12 +65,16 @@ export const registrationSchema = z
     port: z.number().int().min(1).max(65535).optional(),
     check: checkSchema,
     start: startSpecSchema.optional(),
+    /** Run as this Docker container (an operator's or the configuration's decision, as `start`). */
+    container: containerSpecSchema.optional(),
     plugin: z.boolean().optional(),
     config: configObjectSchema.optional(),
     /** A requested LwM2M 33000 instance id (an LwM2M Create names one); refused when taken by another name. */
     instanceId: z.number().int().min(0).max(65534).optional(),
     /** Absent: the config's `health.restartPolicy`. */
     restartPolicy: restartPolicySchema.optional(),
+    /** Absent: the config's `health.startGraceMs`. */
+    startGraceMs: z.number().int().min(0).max(3_600_000).optional(),
   })
   .strict();
 export type ServiceRegistration = z.infer<typeof registrationSchema>;
@@ -76,6 +91,7 @@ export interface ServiceRecord {
   port?: number;
   check: Check;
   start?: StartSpec;
+  container?: ContainerSpec;
   plugin: boolean;
   config: ServiceConfig;
   /** LwM2M 33000 instance id; stays with the name for as long as the registry remembers it. */
@@ -89,6 +105,8 @@ export interface ServiceRecord {
   source: 'REGISTRY' | 'MANIFEST';
   /** The registration's own policy; absent: the config's default. */
   restartPolicy?: RestartPolicy;
+  /** The registration's own start grace; absent: the config's. */
+  startGraceMs?: number;
   /**
    * Bumped by every change a provider writes (src/registry/service-record.ts): a snapshot read before the
    * agent's own latest write is older, and must not undo it. Absent in records written before versions: 0.

@@ -145,6 +145,8 @@ export const configSchema = z
         restartPolicy: restartPolicySchema.default('on-unhealthy'),
         /** UP without a break for this long clears the back-off (edgeAgent: 10 minutes). */
         healthyRunMs: positiveMs.default(600_000),
+        /** After a (re)start, missed checks do not count until the first UP or until this has passed (a registration may carry its own). */
+        startGraceMs: z.number().int().min(0).default(30_000),
       })
       .strict()
       .default({}),

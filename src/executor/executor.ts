@@ -20,7 +20,7 @@ export interface ProcessExit {
 export type OutputSink = (name: string, stream: 'stdout' | 'stderr') => { write(chunk: Buffer): void; end(): void };
 
 export interface Executor {
-  readonly kind: 'process' | 'command';
+  readonly kind: 'process' | 'command' | 'docker' | 'per-service';
   start(service: ServiceRecord): Promise<void>;
   stop(service: ServiceRecord): Promise<void>;
   /** The executor's own restart, not a stop followed by a start. */
@@ -35,4 +35,14 @@ export interface Executor {
   onExit?(listener: (name: string, exit: ProcessExit) => void): void;
   /** Stops what the executor owns (process executor: its children). */
   close(): Promise<void>;
+  /** Why this executor will not act on the service at all (nothing to run it with); undefined when it will. */
+  refusal?(service: ServiceRecord): string | undefined;
+  /** The supervisor tracks this service from now on (the Docker executor watches its container). */
+  follow?(service: ServiceRecord): void;
+  /** No longer tracked. */
+  unfollow?(name: string): void;
+  /** False while what runs the service cannot be reached (the Docker engine is gone): no verdict then. */
+  reachable?(name: string): boolean;
+  /** Says when what runs these services goes away (false) and comes back (true). */
+  onReachability?(listener: (reachable: boolean, names: string[]) => void): void;
 }

@@ -32,11 +32,11 @@ export async function registryDeregister(ports: Ports, req: RequestOf<'registry.
   return { result: { name: req.name } };
 }
 
-/** A registration from someone who may not decide the start command keeps the one already there (if any). */
+/** A registration from someone who may not decide how the service runs keeps the start command or container already there (if any). */
 async function withStartKept(ports: Ports, req: ServiceRegistration): Promise<ServiceRegistration> {
-  const { start: _ignored, ...rest } = req;
+  const { start: _ignored, container: _alsoIgnored, ...rest } = req;
   const existing = await ports.registry.get(req.name);
-  return existing?.start ? { ...rest, start: existing.start } : rest;
+  return { ...rest, ...(existing?.start && { start: existing.start }), ...(existing?.container && { container: existing.container }) };
 }
 
 /**

@@ -43,6 +43,9 @@ export class AuthorizationPolicy {
     if (op === 'registry.register' && (body as { start?: unknown }).start !== undefined) {
       return "a service's start command is an operator's decision: a service may not set it";
     }
+    if (op === 'registry.register' && (body as { container?: unknown }).container !== undefined) {
+      return "a service's container is an operator's decision: a service may not set it";
+    }
     return undefined;
   }
 

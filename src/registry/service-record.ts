@@ -86,7 +86,7 @@ export function copyRecord(record: ServiceRecord): ServiceRecord {
   return structuredClone(record);
 }
 
-type RegistrationPart = Pick<ServiceRecord, 'name' | 'host' | 'port' | 'check' | 'start' | 'plugin' | 'restartPolicy'>;
+type RegistrationPart = Pick<ServiceRecord, 'name' | 'host' | 'port' | 'check' | 'start' | 'container' | 'plugin' | 'restartPolicy' | 'startGraceMs'>;
 
 function registrationPart(reg: ServiceRegistration): RegistrationPart {
   const part: RegistrationPart = {
@@ -97,6 +97,8 @@ function registrationPart(reg: ServiceRegistration): RegistrationPart {
   if (reg.host !== undefined) part.host = reg.host;
   if (reg.port !== undefined) part.port = reg.port;
   if (reg.start !== undefined) part.start = structuredClone(reg.start);
+  if (reg.container !== undefined) part.container = structuredClone(reg.container);
   if (reg.restartPolicy !== undefined) part.restartPolicy = reg.restartPolicy;
+  if (reg.startGraceMs !== undefined) part.startGraceMs = reg.startGraceMs;
   return part;
 }

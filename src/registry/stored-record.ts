@@ -1,7 +1,7 @@
 // A service record as external registries (etcd, Consul KV) hold it: JSON that other clients may write too,
 // so it is read leniently (missing fields get their defaults) and validated, never trusted.
 import { z } from 'zod/v3';
-import { SERVICE_NAME, checkSchema, restartPolicySchema, startSpecSchema, type ServiceConfig, type ServiceRecord } from '../model.js';
+import { SERVICE_NAME, checkSchema, restartPolicySchema, startSpecSchema, containerSpecSchema, type ServiceConfig, type ServiceRecord } from '../model.js';
 
 /** Everything but the name (the key says it), the config (its own key), the id (its own key) and the source. */
 export type StoredRecord = Omit<ServiceRecord, 'name' | 'config' | 'instanceId' | 'source'>;
@@ -11,12 +11,14 @@ const storedSchema = z.object({
   port: z.number().int().min(1).max(65535).optional(),
   check: checkSchema.default({ type: 'none' }),
   start: startSpecSchema.optional(),
+  container: containerSpecSchema.optional(),
   plugin: z.boolean().default(false),
   desired: z.enum(['RUNNING', 'STOPPED']).default('RUNNING'),
   failed: z.boolean().default(false),
   restarts: z.number().int().min(0).default(0),
   halted: z.boolean().default(false),
   restartPolicy: restartPolicySchema.optional(),
+  startGraceMs: z.number().int().min(0).max(3_600_000).optional(),
   /** Written by this agent; a record from another client without one counts as version 0. */
   version: z.number().int().min(0).default(0),
 });
@@ -50,9 +52,11 @@ export function parseStored(json: string): StoredRecord | string {
     version: parsed.data.version,
   };
   if (parsed.data.restartPolicy !== undefined) stored.restartPolicy = parsed.data.restartPolicy;
+  if (parsed.data.startGraceMs !== undefined) stored.startGraceMs = parsed.data.startGraceMs;
   if (parsed.data.host !== undefined) stored.host = parsed.data.host;
   if (parsed.data.port !== undefined) stored.port = parsed.data.port;
   if (parsed.data.start !== undefined) stored.start = parsed.data.start;
+  if (parsed.data.container !== undefined) stored.container = parsed.data.container;
   return stored;
 }
 

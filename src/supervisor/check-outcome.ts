@@ -21,6 +21,6 @@ export function judgeHeartbeat(lastBeat: number | undefined, now: number, interv
 /** The `process` check: alive while the executor's child lives; an executor that cannot tell gives no verdict. */
 export function judgeProcess(executor: Executor, name: string): CheckOutcome {
   const alive = executor.isAlive(name);
-  if (alive === undefined) return { pass: undefined, detail: `the ${executor.kind} executor cannot tell` };
+  if (alive === undefined) return { pass: undefined, detail: `its ${executor.kind === 'per-service' ? '' : `${executor.kind} `}executor cannot tell` };
   return alive ? { pass: true } : { pass: false, detail: 'process not running' };
 }

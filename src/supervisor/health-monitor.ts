@@ -34,6 +34,9 @@ export interface SupervisorCounters {
 const CHECK = 'c/';
 const RESTART = 'r/';
 const HEALTHY = 'h/';
+/** The first check after a (re)start comes this soon; misses until UP are retried at doubling delays up to EARLY_MAX_STEP_MS. */
+const EARLY_FIRST_MS = 50;
+const EARLY_MAX_STEP_MS = 1_000;
 
 export class HealthMonitor {
   readonly counters: SupervisorCounters = { checksRun: 0, checksFailed: 0, restarts: 0 };
@@ -58,6 +61,25 @@ export class HealthMonitor {
     else this.queue.schedule(key, this.d.clock.now() + delayMs);
   }
 
+  /**
+   * A start or restart went through: the new process or container has not been checked, so health is UNKNOWN;
+   * its first check comes at once and is retried briefly until UP (up to one interval), and misses within the
+   * start grace do not count (a slow boot is not restarted in a loop).
+   */
+  begunStart(state: ServiceState): void {
+    const now = this.d.clock.now();
+    const grace = state.record.startGraceMs ?? this.d.health.startGraceMs;
+    state.graceUntil = grace > 0 ? now + grace : undefined;
+    state.earlyUntil = now + this.d.health.intervalMs;
+    state.earlyStepMs = EARLY_FIRST_MS;
+    // A beat from before the start says nothing about the new process.
+    state.lastBeat = undefined;
+    state.detail = undefined;
+    this.endHealthyRun(state);
+    this.d.board.setHealth(state, 'UNKNOWN');
+    this.scheduleCheck(state, state.record.check.type === 'process' ? 0 : EARLY_FIRST_MS);
+  }
+
   /** The restart policy in force: the registration's own, else the config's default. */
   policyOf(state: ServiceState): RestartPolicy {
     return state.record.restartPolicy ?? this.d.health.restartPolicy;
@@ -78,6 +100,9 @@ export class HealthMonitor {
     const exitSignal = exit.signal ?? undefined;
     events.emit({ kind: 'service', type: 'EXIT', name, ...(exitCode !== undefined && { exitCode }), ...(exitSignal !== undefined && { exitSignal }), at });
     if (exit.expected || state.record.desired !== 'RUNNING') return;
+    // An exit counts at once, start grace or not.
+    state.graceUntil = undefined;
+    state.earlyUntil = undefined;
     state.exitedSinceStart = true;
     state.hasRun = true;
     // A check begun before the exit says nothing about after it.
@@ -121,6 +146,8 @@ export class HealthMonitor {
     const bootStart = state.bootStart;
     state.bootStart = false;
     if (outcome.pass) {
+      state.graceUntil = undefined;
+      state.earlyUntil = undefined;
       state.hasRun = true;
       state.misses = 0;
       state.detail = undefined;
@@ -131,8 +158,14 @@ export class HealthMonitor {
       return;
     }
     this.counters.checksFailed += 1;
-    state.misses += 1;
     state.detail = outcome.detail;
+    // The quick checks right after a start look for the first UP; a miss there is "not yet", like one in the grace.
+    if (at < (state.graceUntil ?? 0) || at < (state.earlyUntil ?? 0)) {
+      log.debug({ service: name, detail: outcome.detail }, 'check missed soon after the start: not counted');
+      return;
+    }
+    state.graceUntil = undefined;
+    state.misses += 1;
     log.debug({ service: name, misses: state.misses, detail: outcome.detail }, 'check missed');
     if (bootStart && this.d.executor.isAlive(name) === false) return void this.startRemembered(state);
     if (state.misses < health.retries) return;
@@ -197,7 +230,20 @@ export class HealthMonitor {
     const key = CHECK + state.record.name;
     const { check } = state.record;
     const everyMs = (check.type === 'http' && check.intervalMs) || this.d.health.intervalMs;
-    if (!this.queue.has(key) && meantToRun(state)) this.queue.schedule(key, Math.max(this.d.clock.now(), at + everyMs));
+    if (!this.queue.has(key) && meantToRun(state)) this.queue.schedule(key, Math.max(this.d.clock.now(), at + (this.earlyStep(state, at) ?? everyMs)));
+  }
+
+  /** Soon after a (re)start and until UP: the next early check's delay (doubling); undefined once past. */
+  private earlyStep(state: ServiceState, at: number): number | undefined {
+    if (state.earlyUntil === undefined || state.health === 'UP') return undefined;
+    const left = state.earlyUntil - at;
+    if (left <= 0) {
+      state.earlyUntil = undefined;
+      return undefined;
+    }
+    const step = Math.min(state.earlyStepMs ?? EARLY_FIRST_MS, left);
+    state.earlyStepMs = Math.min((state.earlyStepMs ?? EARLY_FIRST_MS) * 2, EARLY_MAX_STEP_MS);
+    return step;
   }
 
   private probe(state: ServiceState): Promise<CheckOutcome> {
@@ -223,6 +269,8 @@ export class HealthMonitor {
     const { record } = state;
     if (this.queue.has(RESTART + record.name)) return true;
     if (record.desired !== 'RUNNING' || record.failed || !state.hasRun) return false;
+    // Nobody here runs it (registered without start or container): a restart would be a claim, not an act.
+    if (this.d.executor.refusal?.(record) !== undefined) return false;
     const decision = state.backoff.decide(now);
     if (decision.action === 'give-up') {
       this.giveUp(state, decision.restartsInWindow);
@@ -259,7 +307,7 @@ export class HealthMonitor {
       try {
         await executor.start(state.record);
         state.hasRun = true;
-        if (state.record.check.type === 'process') this.scheduleCheck(state, 0);
+        this.begunStart(state);
       } catch (err) {
         log.warn({ service: name, err: errorMessage(err) }, 'cannot start a service remembered as running');
         board.setStatus(state, 'STOPPED');
@@ -292,7 +340,7 @@ export class HealthMonitor {
         log.warn({ service: name, attempt }, 'restarting service');
         board.setStatus(state, 'STARTING');
         await executor.restart(state.record);
-        if (state.record.check.type === 'process') this.scheduleCheck(state, 0);
+        this.begunStart(state);
       } catch (err) {
         log.warn({ service: name, attempt, err: errorMessage(err) }, 'automatic restart failed');
         board.setStatus(state, 'STOPPED');

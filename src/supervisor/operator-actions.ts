@@ -27,6 +27,13 @@ export async function performAction(deps: OperatorActionDeps, state: ServiceStat
   const { board, executor, log } = deps;
   const name = state.record.name;
   const before = state.status;
+  // Nothing to act with (registered through Keeper, Consul or etcd without start or container): say so, change nothing.
+  const refusal = executor.refusal?.(state.record);
+  if (refusal) return { name, result: 'FAILED', status: before, error: { code: 'EXECUTOR_FAILED', message: refusal } };
+  // Starting what runs and is meant to changes nothing: OK, no events, no save.
+  if (action === 'start' && before === 'RUNNING' && state.record.desired === 'RUNNING' && !state.record.failed) {
+    return { name, result: 'OK', status: before };
+  }
   // Stopping what is already stopped (and meant to be) changes nothing: OK, no events, no save.
   if (action === 'stop' && state.record.desired === 'STOPPED' && before === 'STOPPED' && executor.isAlive(name) !== true) {
     return { name, result: 'OK', status: before };

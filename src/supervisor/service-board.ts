@@ -34,6 +34,12 @@ export interface ServiceState {
   exitedSinceStart: boolean;
   /** While BACKOFF: when the automatic restart is due. */
   nextAttemptAt?: number;
+  /** After a (re)start: misses before this time do not count (the start grace), until the first UP. */
+  graceUntil?: number;
+  /** After a (re)start: checks come early and often until UP or until this time, then at the usual interval. */
+  earlyUntil?: number;
+  /** The next early check's delay (doubles each time). */
+  earlyStepMs?: number;
   /** UP without a break since then (for the healthy run that clears the back-off). */
   upSince?: number;
   /** Saves to the registry under way: until they are done, a registry snapshot may predate them. */

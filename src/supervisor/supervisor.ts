@@ -109,6 +109,7 @@ export class Supervisor implements ServiceControl {
   private follow(record: ServiceRecord, remembered: boolean): void {
     if (this.closed) return;
     if (record.halted) return this.untrack(record.name);
+    this.o.executor.follow?.(record);
     const known = this.board.get(record.name);
     if (known) {
       const checkChanged = JSON.stringify(known.record.check) !== JSON.stringify(record.check);
@@ -131,7 +132,7 @@ export class Supervisor implements ServiceControl {
       misses: 0,
       epoch: 0,
       hasRun: remembered && record.desired === 'RUNNING',
-      bootStart: remembered && record.desired === 'RUNNING' && !record.failed && record.start !== undefined,
+      bootStart: remembered && record.desired === 'RUNNING' && !record.failed && this.o.executor.refusal?.(record) === undefined && (record.start !== undefined || record.container !== undefined),
       backoff: new RestartBackoff(this.o.health),
       exitedSinceStart: false,
       lastExit: this.recalled.get(record.name),
@@ -149,6 +150,7 @@ export class Supervisor implements ServiceControl {
     const known = this.board.get(name);
     this.board.delete(name);
     this.monitor.forget(name);
+    this.o.executor.unfollow?.(name);
     if (known?.lastExit) void this.o.exits?.forget(name).catch(() => undefined);
   }
 
@@ -223,10 +225,7 @@ export class Supervisor implements ServiceControl {
       executor: this.o.executor,
       log: this.o.log,
       cancelRestart: (n: string) => this.monitor.cancelRestart(n),
-      started: (s: ServiceState) => {
-        // A process check can tell at once; HTTP and heartbeat checks wait for their regular turn.
-        this.monitor.scheduleCheck(s, s.record.check.type === 'process' ? 0 : this.o.health.intervalMs);
-      },
+      started: (s: ServiceState) => this.monitor.begunStart(s),
       stopped: (s: ServiceState) => this.monitor.stopped(s),
     };
     return serial(state, () => performAction(deps, state, action));

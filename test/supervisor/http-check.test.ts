@@ -23,8 +23,9 @@ const health: Config['health'] = {
   restartWindowMs: 60_000,
   restartPolicy: 'on-unhealthy',
   healthyRunMs: 600_000,
+  startGraceMs: 0,
 };
-const silent = pino({ level: 'silent' });
+const silent = pino({ level: process.env.DBG ? 'debug' : 'silent' });
 const poll = { timeout: 10_000, interval: 20 };
 
 let healthy: Sim;
@@ -128,7 +129,7 @@ describe('supervisor with the process executor and a real service', () => {
     await vi.waitFor(() => expect(executor.isAlive('sim')).toBe(true), poll);
     expect(sup.view(registry.records.get('sim')!).status).toBe('STARTING');
     await vi.waitFor(async () => expect(await answers()).toBe(true), poll);
-    clock.advance(health.intervalMs);
+    clock.advance(50); // the first check comes soon after the start, not a full interval later
     await vi.waitFor(() => expect(sup.view(registry.records.get('sim')!).status).toBe('RUNNING'), poll);
     expect(registry.records.get('sim')!.restarts).toBe(0);
     expect(events.service('RESTART')).toEqual([]);
@@ -148,7 +149,8 @@ describe('supervisor with the process executor and a real service', () => {
     clock.advance(1); // now it is
     await vi.waitFor(() => expect(executor.isAlive('sim')).toBe(true), poll);
     await vi.waitFor(async () => expect(await answers()).toBe(true), poll);
-    clock.advance(health.intervalMs);
+    expect(view('sim').health).toBe('UNKNOWN'); // a new process: not judged before its first check
+    clock.advance(50);
     await vi.waitFor(() => expect(view('sim').health).toBe('UP'), poll);
     expect(events.service('RESTART', 'sim')).toEqual([expect.objectContaining({ attempt: 1 })]);
     expect(registry.records.get('sim')!.restarts).toBe(1);

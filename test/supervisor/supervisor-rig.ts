@@ -3,6 +3,7 @@ import { afterEach } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import type { Config } from '../../src/config/schema.js';
 import { EventBus } from '../../src/events.js';
+import type { Executor } from '../../src/executor/executor.js';
 import type { ServiceRecord } from '../../src/model.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { capturingLogger, EventLog, FakeExecutor, MemoryRegistry, settle } from './doubles.js';
@@ -18,6 +19,7 @@ export const health: Config['health'] = {
   restartWindowMs: 60_000,
   restartPolicy: 'on-unhealthy',
   healthyRunMs: 600_000,
+  startGraceMs: 0,
 };
 
 export interface Rig {
@@ -38,7 +40,13 @@ afterEach(async () => {
   for (const r of rigs.splice(0)) await r.sup.close();
 });
 
-export async function rig(records: Array<Partial<ServiceRecord> & { name: string }>, alive: Record<string, boolean> = {}, h = health): Promise<Rig> {
+/** `route` puts the fake behind what the agent really puts in front of executors (ServiceExecutors), when a test needs it. */
+export async function rig(
+  records: Array<Partial<ServiceRecord> & { name: string }>,
+  alive: Record<string, boolean> = {},
+  h = health,
+  route?: (fake: FakeExecutor) => Executor,
+): Promise<Rig> {
   const clock = new FakeClock();
   const registry = new MemoryRegistry(records);
   const executor = new FakeExecutor(() => clock.now());
@@ -46,7 +54,7 @@ export async function rig(records: Array<Partial<ServiceRecord> & { name: string
   const bus = new EventBus();
   const events = new EventLog(bus);
   const { log, lines } = capturingLogger();
-  const sup = new Supervisor({ registry, executor, events: bus, clock, health: h, log });
+  const sup = new Supervisor({ registry, executor: route ? route(executor) : executor, events: bus, clock, health: h, log });
   const r: Rig = {
     clock,
     t0: clock.now(),

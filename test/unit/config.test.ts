@@ -27,7 +27,7 @@ describe('loadConfig', () => {
     expect(c.mqtt).toMatchObject({ mode: 'embedded', broker: { host: '127.0.0.1', port: 1883 } });
     expect(c.http).toEqual({ host: '127.0.0.1', port: 48090, allowPlaintext: false, keeper: { serviceRoot: 'edgex/v4', changeTopicPrefix: 'edgex/configs' } });
     expect(c.dataDir).toBe('./data');
-    expect(c.health).toEqual({ allowedHosts: [], intervalMs: 10000, timeoutMs: 2000, retries: 3, restartDelayMs: 1000, backoffMaxMs: 60000, maxRestarts: 5, restartWindowMs: 600000, restartPolicy: 'on-unhealthy', healthyRunMs: 600000 });
+    expect(c.health).toEqual({ allowedHosts: [], intervalMs: 10000, timeoutMs: 2000, retries: 3, restartDelayMs: 1000, backoffMaxMs: 60000, maxRestarts: 5, restartWindowMs: 600000, restartPolicy: 'on-unhealthy', healthyRunMs: 600000, startGraceMs: 30000 });
     expect(c.trust).toEqual({ heartbeatTimeoutMs: 600000, pluginCheckIntervalMs: 30000 });
     expect(c.operations.timeoutMs).toBe(30000);
     expect(c.executor.type).toBe('process');

@@ -1,0 +1,26 @@
+// CONTRACT section 12: a registration's `container` is an operator's (or the configuration's) decision, as `start` is.
+import { describe, expect, it } from 'vitest';
+import { registrationSchema } from '../../src/model.js';
+import { AuthorizationPolicy } from '../../src/policy/authorization.js';
+import type { Principal } from '../../src/policy/principal.js';
+
+const policy = new AuthorizationPolicy({ allowedCheckHosts: [], serviceRoot: 'edgex/v4' });
+const op: Principal = { role: 'operator', username: 'op' };
+const svc: Principal = { role: 'service', username: 'svc' };
+const body = { name: 'svc', check: { type: 'process' }, container: { name: 'edgex-core-data' } };
+
+describe('container in a registration', () => {
+  it('is refused from a service registering itself, accepted from an operator', () => {
+    expect(policy.commandRefusal(svc, 'registry.register', body)).toMatch(/container is an operator's decision/);
+    expect(policy.commandRefusal(op, 'registry.register', body)).toBeUndefined();
+    expect(policy.commandRefusal(svc, 'registry.register', { name: 'svc', check: { type: 'process' } })).toBeUndefined();
+  });
+
+  it('takes a Docker container name and allowEngineRestart, nothing else', () => {
+    expect(registrationSchema.safeParse(body).success).toBe(true);
+    expect(registrationSchema.safeParse({ ...body, container: { name: 'edgex-core-data', allowEngineRestart: true } }).success).toBe(true);
+    for (const container of [{ name: '../x' }, { name: '' }, { name: 'a b' }, { name: 'ok', image: 'evil' }]) {
+      expect(registrationSchema.safeParse({ ...body, container }).success, JSON.stringify(container)).toBe(false);
+    }
+  });
+});
