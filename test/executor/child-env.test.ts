@@ -14,19 +14,18 @@ afterEach(async () => {
 
 /** Starts a child that prints its whole environment as one JSON line, and returns that environment. */
 async function environmentOf(start: { env?: Record<string, string>; inheritEnv?: string[] }): Promise<Record<string, string>> {
-  const { log, lines } = capturingLogger();
-  const executor = new ProcessExecutor({ stopGraceMs: 1000, log });
+  const { log } = capturingLogger();
+  const chunks: Buffer[] = [];
+  let ended = false;
+  const output = (_name: string, stream: 'stdout' | 'stderr') => ({
+    write: (chunk: Buffer) => void (stream === 'stdout' && chunks.push(chunk)),
+    end: () => void (stream === 'stdout' && (ended = true)),
+  });
+  const executor = new ProcessExecutor({ stopGraceMs: 1000, log, output });
   executors.push(executor);
   await executor.start(record({ name: 'printenv', start: { command: process.execPath, args: ['-e', 'console.log(JSON.stringify(process.env))'], ...start } }));
-  const line = await vi.waitFor(
-    () => {
-      const found = lines.find((l) => l.service === 'printenv' && l.stream === 'stdout');
-      if (!found) throw new Error('no output yet');
-      return found;
-    },
-    { timeout: 10_000, interval: 20 },
-  );
-  return JSON.parse(String(line.msg)) as Record<string, string>;
+  await vi.waitFor(() => expect(ended).toBe(true), { timeout: 10_000, interval: 20 });
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, string>;
 }
 
 describe('the environment of a spawned service', () => {
