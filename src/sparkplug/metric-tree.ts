@@ -63,6 +63,7 @@ export function serviceValues(v: ServiceView): Values<ServiceMetricName> {
     Health: v.health,
     Restarts: v.restarts,
     'Last Exit Code': v.exitCode ?? null,
+    Version: v.version ?? null,
   };
 }
 
@@ -79,7 +80,7 @@ const SERVICE_DEFAULTS: Record<ServiceMetricName, MetricValue> = {
   'CPU Percent': 0,
   'Memory Bytes': 0,
   'Last Exit Code': null,
-  // No deployment has named a version yet (issue 25 fills it).
+  // Null until a deployment names one.
   Version: null,
   'Device Control/Start': false,
   'Device Control/Stop': false,

@@ -116,6 +116,8 @@ export class SparkplugFront {
   }
 
   private onEvent(event: SmaEvent): void {
+    // A deployment that switched a service's version shows in services.list.
+    if (event.kind === 'deploy') return void this.refresh();
     if (event.kind !== 'service') return;
     const direct = directValues(event);
     const set = this.devices.get(event.name);

@@ -275,3 +275,64 @@ describe.runIf(run)('Sparkplug B edge node (MQTT 3.1.1, primary host STATE)', ()
     return status;
   }
 });
+
+describe.runIf(run)('Sparkplug B edge node on MQTT 5, acceptCommands false, no primary host', () => {
+  let broker: LoggedMosquitto;
+  let host: SparkplugHost;
+  let agent: AgentProcess;
+  let workerPort: number;
+
+  beforeAll(async () => {
+    broker = await startLoggedMosquitto();
+    host = await SparkplugHost.connect(broker.url, 'sma', 'gw5');
+    workerPort = await freePort();
+    agent = await startAgent({
+      agent: { id: 'gw5' },
+      services: [{ name: 'worker', check: { type: 'process' }, start: { command: process.execPath, args: [SIM, '--port', String(workerPort), '--name', 'worker'] } }],
+      sparkplug: { url: broker.url, protocolVersion: 5, acceptCommands: false },
+    });
+  });
+
+  afterAll(async () => {
+    await agent?.stop('SIGKILL');
+    await host?.close();
+    await broker?.stop();
+    killAll(`--port ${workerPort}`);
+  });
+
+  it('Clean Start, and births at once in the default group with the agent id as edge node id', async () => {
+    const nbirth = await host.next('NBIRTH', (s) => s.verb === 'NBIRTH');
+    expect(nbirth.topic).toBe('spBv1.0/sma/NBIRTH/gw5');
+    expect(nbirth.metrics.get('bdSeq')).toBe(0);
+    await host.next('DBIRTH worker', (s) => s.verb === 'DBIRTH' && s.device === 'worker');
+    expect(broker.log()).toMatch(/as sma-bridge-sparkplug-gw5 \(p5, c1, k\d+\)/);
+  });
+
+  it('refuses a DCMD: logged once, the service keeps its process', async () => {
+    await waitFor('worker running', () => pidsWithArg(`--port ${workerPort}`).length === 1);
+    const [before] = pidsWithArg(`--port ${workerPort}`);
+    await host.dcmd('worker', [{ name: 'Device Control/Restart', type: 'Boolean', value: true }]);
+    await host.dcmd('worker', [{ name: 'Device Control/Stop', type: 'Boolean', value: true }]);
+    // The rebirth is handled after both DCMDs (one connection, in order): by its NBIRTH they were decided.
+    const from = host.mark();
+    await host.ncmd([{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }]);
+    await host.next('NBIRTH (rebirth)', (s) => s.verb === 'NBIRTH', from);
+    const refused = agent.logs().filter((l) => l.kind === 'commands-refused');
+    expect(refused.filter((l) => l.level === 40)).toHaveLength(1);
+    expect(refused).toHaveLength(1 + agent.logs().filter((l) => l.kind === 'commands-refused' && l.level === 20).length);
+    expect(logged(agent, 'sparkplug command done')).toEqual([]);
+    expect(pidsWithArg(`--port ${workerPort}`)).toEqual([before]);
+  });
+
+  it('a graceful stop disconnects with reason 0x04: the broker sends the will, the NDEATH', async () => {
+    const from = host.mark();
+    await agent.stop();
+    const ndeath = await host.next('will NDEATH', (s) => s.verb === 'NDEATH', from);
+    expect(ndeath).toMatchObject({ qos: 1, retain: false });
+    expect(ndeath.metrics.get('bdSeq')).toBe(0);
+    const log = broker.log();
+    expect(log).toContain('Received DISCONNECT from sma-bridge-sparkplug-gw5');
+    // Not published by the node itself: it came from the will.
+    expect(log).not.toMatch(/Received PUBLISH from sma-bridge-sparkplug-gw5 \([^)]*'spBv1\.0\/sma\/NDEATH/);
+  });
+});

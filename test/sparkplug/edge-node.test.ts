@@ -1,0 +1,216 @@
+// The session rules of edge-node.ts driven with a fake clock and an in-memory connection. The double stands in
+// for mosquitto only where the real one is slow to drive: 300 messages for the seq wrap, 260 refused
+// connections for the bdSeq wrap, timers of the retry. The same rules run against mosquitto in
+// test/e2e/sparkplug-edge-node.test.ts.
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/clock.js';
+import { BadInputLog } from '../../src/sparkplug/bad-input-log.js';
+import type { ConnectionOptions, EdgeConnection } from '../../src/sparkplug/edge-connection.js';
+import { EdgeNode, type BdSeqMemory } from '../../src/sparkplug/edge-node.js';
+import { decodePayload, encodePayload } from '../../src/sparkplug/payload.js';
+import { SparkplugTopics } from '../../src/sparkplug/topics.js';
+
+interface Sent {
+  topic: string;
+  qos: number;
+  seq?: number;
+  bdSeq?: unknown;
+}
+
+class MemoryConnection implements EdgeConnection {
+  readonly sent: Sent[] = [];
+  subscribed: string[] = [];
+  ended?: { withWill: boolean };
+  private handler?: (topic: string, payload: Buffer) => void;
+  private lostHandler?: (reason: string) => void;
+
+  constructor(readonly v5: boolean, readonly will: ConnectionOptions['will']) {}
+
+  async publish(topic: string, payload: Buffer, qos: 0 | 1): Promise<void> {
+    const p = decodePayload(payload);
+    this.sent.push({ topic, qos, seq: p.seq, bdSeq: p.metrics.find((m) => m.name === 'bdSeq')?.value });
+  }
+  async subscribe(filters: string[]): Promise<void> {
+    this.subscribed.push(...filters);
+  }
+  onMessage(handler: (topic: string, payload: Buffer) => void): void {
+    this.handler = handler;
+  }
+  onLost(handler: (reason: string) => void): void {
+    this.lostHandler = handler;
+  }
+  async end(withWill: boolean): Promise<void> {
+    this.ended = { withWill };
+  }
+  deliver(topic: string, payload: Buffer | string): void {
+    this.handler?.(topic, Buffer.from(payload));
+  }
+  drop(): void {
+    this.lostHandler?.('test');
+  }
+}
+
+const topics = new SparkplugTopics('g', 'e');
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+function rig(options: { primaryHostId?: string; v5?: boolean; failConnects?: number; stored?: number } = {}) {
+  const clock = new FakeClock();
+  const connections: MemoryConnection[] = [];
+  const remembered: number[] = [];
+  let stored = options.stored;
+  let failures = options.failConnects ?? 0;
+  const memory: BdSeqMemory = {
+    recall: async () => stored,
+    remember: async (n) => {
+      stored = n;
+      remembered.push(n);
+    },
+  };
+  const log = pino({ level: 'silent' });
+  const node = new EdgeNode({
+    topics,
+    connection: { url: 'mqtt://127.0.0.1:1', clientId: 'c', protocolVersion: options.v5 ? 5 : 4 },
+    open: async (o) => {
+      if (failures > 0) {
+        failures--;
+        throw new Error('refused');
+      }
+      const c = new MemoryConnection(options.v5 ?? false, o.will);
+      connections.push(c);
+      return c;
+    },
+    primaryHostId: options.primaryHostId,
+    memory,
+    births: () => ({
+      node: [{ name: 'bdSeq', type: 'Int64', value: 0, timestamp: clock.now() }],
+      devices: [['svc', [{ name: 'Status', type: 'String', value: 'RUNNING', timestamp: clock.now() }]]],
+    }),
+    onNodeCommand: () => {},
+    onDeviceCommand: () => {},
+    badInput: new BadInputLog(log),
+    clock,
+    log,
+  });
+  const last = (): MemoryConnection => connections[connections.length - 1];
+  const willBdSeq = (c: MemoryConnection): unknown => decodePayload(c.will.payload).metrics[0].value;
+  return { node, clock, connections, remembered, last, willBdSeq };
+}
+
+const state = (online: boolean, timestamp: number): string => JSON.stringify({ online, timestamp });
+
+describe('EdgeNode session rules', () => {
+  it('bdSeq 0 with a new store, remembered before CONNECT; the will and the NBIRTH carry the same bdSeq', async () => {
+    const r = rig();
+    await r.node.start();
+    expect(r.remembered).toEqual([0]);
+    expect(r.willBdSeq(r.last())).toBe(0);
+    expect(r.last().will.topic).toBe('spBv1.0/g/NDEATH/e');
+    expect(r.last().sent.slice(0, 2)).toEqual([
+      { topic: 'spBv1.0/g/NBIRTH/e', qos: 0, seq: 0, bdSeq: 0 },
+      { topic: 'spBv1.0/g/DBIRTH/e/svc', qos: 0, seq: 1, bdSeq: undefined },
+    ]);
+    expect(r.last().subscribed).toEqual(['spBv1.0/g/NCMD/e', 'spBv1.0/g/DCMD/e/+']);
+  });
+
+  it('the next start after a crash takes the stored bdSeq + 1, and 255 wraps to 0', async () => {
+    const a = rig({ stored: 7 });
+    await a.node.start();
+    expect(a.willBdSeq(a.last())).toBe(8);
+    const b = rig({ stored: 255 });
+    await b.node.start();
+    expect(b.willBdSeq(b.last())).toBe(0);
+  });
+
+  it('every message after the NBIRTH is one seq further, 255 wrapping to 0', async () => {
+    const r = rig();
+    await r.node.start();
+    for (let i = 0; i < 300; i++) r.node.publishDeviceData('svc', [{ name: 'Status', type: 'String', value: `s${i}`, timestamp: 1, withType: false }]);
+    const seqs = r.last().sent.map((s) => s.seq);
+    seqs.forEach((seq, i) => expect(seq).toBe(i % 256));
+  });
+
+  it('each connection attempt is a new bdSeq, each remembered before it is tried', async () => {
+    const r = rig({ failConnects: 2 });
+    await r.node.start();
+    expect(r.connections).toHaveLength(0);
+    r.clock.advance(500);
+    await settle();
+    r.clock.advance(1000);
+    await settle();
+    expect(r.remembered).toEqual([0, 1, 2]);
+    expect(r.willBdSeq(r.last())).toBe(2);
+  });
+
+  it('with a primary host: subscribes to its STATE and births only on online; nothing is published before', async () => {
+    const r = rig({ primaryHostId: 'h' });
+    await r.node.start();
+    expect(r.last().subscribed).toContain('spBv1.0/STATE/h');
+    r.node.publishDeviceData('svc', [{ name: 'Status', type: 'String', value: 'x', timestamp: 1 }]);
+    expect(r.last().sent).toEqual([]);
+    r.last().deliver('spBv1.0/STATE/h', state(true, 100));
+    await settle();
+    expect(r.last().sent.map((s) => s.topic)).toEqual(['spBv1.0/g/NBIRTH/e', 'spBv1.0/g/DBIRTH/e/svc']);
+  });
+
+  it('host offline (same or newer timestamp): NDEATH at QoS 1 with the bdSeq, disconnect, a new session bdSeq + 1 waiting for online', async () => {
+    const r = rig({ primaryHostId: 'h' });
+    await r.node.start();
+    const first = r.last();
+    first.deliver('spBv1.0/STATE/h', state(true, 100));
+    await settle();
+    first.deliver('spBv1.0/STATE/h', state(false, 90));
+    await settle();
+    expect(first.ended).toBeUndefined();
+    first.deliver('spBv1.0/STATE/h', state(false, 100));
+    await settle();
+    expect(first.sent.at(-1)).toEqual({ topic: 'spBv1.0/g/NDEATH/e', qos: 1, seq: undefined, bdSeq: 0 });
+    expect(first.ended).toEqual({ withWill: false });
+    const second = r.last();
+    expect(second).not.toBe(first);
+    expect(r.willBdSeq(second)).toBe(1);
+    second.deliver('spBv1.0/STATE/h', state(false, 100)); // the retained copy again: nothing
+    await settle();
+    expect(second.sent).toEqual([]);
+    second.deliver('spBv1.0/STATE/h', state(true, 200));
+    await settle();
+    expect(second.sent[0]).toEqual({ topic: 'spBv1.0/g/NBIRTH/e', qos: 0, seq: 0, bdSeq: 1 });
+  });
+
+  it('NCMD Node Control/Rebirth: NBIRTH again, same bdSeq, seq from 0', async () => {
+    const r = rig();
+    await r.node.start();
+    r.node.publishDeviceData('svc', [{ name: 'Status', type: 'String', value: 'x', timestamp: 1 }]);
+    r.last().deliver('spBv1.0/g/NCMD/e', encodePayload({ timestamp: 1, metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true, timestamp: 1 }] }));
+    await settle();
+    expect(r.last().sent.slice(3)).toEqual([
+      { topic: 'spBv1.0/g/NBIRTH/e', qos: 0, seq: 0, bdSeq: 0 },
+      { topic: 'spBv1.0/g/DBIRTH/e/svc', qos: 0, seq: 1, bdSeq: undefined },
+    ]);
+  });
+
+  it('a lost connection: a new session with bdSeq + 1 after the back-off', async () => {
+    const r = rig();
+    await r.node.start();
+    r.last().drop();
+    await settle();
+    r.clock.advance(500);
+    await settle();
+    expect(r.connections).toHaveLength(2);
+    expect(r.willBdSeq(r.last())).toBe(1);
+    expect(r.last().sent[0]).toMatchObject({ topic: 'spBv1.0/g/NBIRTH/e', bdSeq: 1 });
+  });
+
+  it('stop: NDEATH then DISCONNECT on 3.1.1; DISCONNECT with the will (0x04) on MQTT 5', async () => {
+    const a = rig();
+    await a.node.start();
+    await a.node.stop();
+    expect(a.last().sent.at(-1)).toEqual({ topic: 'spBv1.0/g/NDEATH/e', qos: 1, seq: undefined, bdSeq: 0 });
+    expect(a.last().ended).toEqual({ withWill: false });
+    const b = rig({ v5: true });
+    await b.node.start();
+    await b.node.stop();
+    expect(b.last().sent.map((s) => s.topic)).not.toContain('spBv1.0/g/NDEATH/e');
+    expect(b.last().ended).toEqual({ withWill: true });
+  });
+});
