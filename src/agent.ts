@@ -39,6 +39,7 @@ import { Supervisor } from './supervisor/supervisor.js';
 import { DeployMount } from './deploy/mount-deploy.js';
 import { openExecutors } from './executor/open-executors.js';
 import { TrustTracker } from './trust/trust-tracker.js';
+import { TrustChangeLog } from './trust/trust-change-log.js';
 import { AuthorizationPolicy } from './policy/authorization.js';
 import { embeddedBrokerPlan, externalBrokerPlan, type TransportPlan } from './policy/transport-rules.js';
 import { toCloudEvent } from './trust/cloud-event.js';
@@ -156,6 +157,9 @@ export class Agent {
     this.onStop('supervisor', () => supervisor.close());
     await trust.start();
     this.onStop('trust tracker (checkpoint)', () => trust.close());
+    const trustLog = new TrustChangeLog({ subscribe: (l) => events.on(l), clock, log: log.child({ part: 'trust' }) });
+    trustLog.start();
+    this.onStop('trust change summary', async () => trustLog.stop());
     deploy.resume();
     // Once the engines run and before any front takes a command: queued commands keep their places.
     const resumed = inbox.resume(recovered.queued, recovered.interrupted);

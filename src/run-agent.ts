@@ -1,12 +1,11 @@
 // `sma-bridge start` as a process: configuration errors, signals, the agent's own stop and restart, exit codes.
 import { spawn } from 'node:child_process';
-import { requireCommonJs } from './commonjs.js';
 import { Agent } from './agent.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { agentLogger } from './logging/agent-log.js';
+import { portInUse } from './logging/start-failure.js';
 import { SystemdNotifier, systemdNotifyBinary } from './systemd/notify.js';
-
-const { pino } = requireCommonJs('pino') as typeof import('pino');
 
 /** EX_TEMPFAIL: what the systemd unit (packaging/) is told to restart on (RestartForceExitStatus). */
 export const RESTART_ME = 75;
@@ -25,7 +24,7 @@ export async function runAgent(options: { configPath?: string }): Promise<number
     }
     throw err;
   }
-  const log = pino({ level: config.log.level, base: { agent: config.agent.id } });
+  const log = agentLogger(config);
   const agent = new Agent(config, log);
   const systemd = new SystemdNotifier({ env: process.env, pid: process.pid, send: systemdNotifyBinary(process.pid), log });
   const stop = (reason: string) => Promise.all([systemd.stopping(), agent.stop(reason)]).then(() => undefined);
@@ -50,6 +49,13 @@ export async function runAgent(options: { configPath?: string }): Promise<number
     if (err instanceof ConfigError) {
       for (const line of err.problems) process.stderr.write(`sma-bridge: config: ${line}\n`);
       return 2;
+    }
+    const taken = portInUse(err, config);
+    if (taken) {
+      // No stack trace for a busy port: the one line says what to do.
+      log.fatal({ address: taken.address, port: taken.port, key: taken.key }, taken.text);
+      process.stderr.write(`sma-bridge: cannot start: ${taken.text}\n`);
+      return 1;
     }
     const message = err instanceof Error ? err.message : String(err);
     log.fatal({ err }, 'start failed');

@@ -216,7 +216,14 @@ export const configSchema = z
       .strict()
       .default({})
       .refine((d) => !d.requireSignature || d.trustedKeys.length > 0, { message: 'requireSignature needs trustedKeys', path: ['requireSignature'] }),
-    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({}),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** auto: readable lines on a terminal, JSON lines otherwise (journald, a pipe, a file). */
+        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+      })
+      .strict()
+      .default({}),
     logs: logsConfigSchema,
   })
   .strict();

@@ -105,7 +105,8 @@ export class EmbeddedBroker {
         servers.push(secure);
         tlsPort = await listen(secure, options.tlsPort, options.tlsHost ?? options.host);
       }
-      options.log.info({ host: options.host, port, tlsHost: options.tlsHost ?? options.host, tlsPort }, 'embedded MQTT broker listening');
+      // The TLS listener's address only when there is one: a tlsHost beside TLS off reads as if TLS were on.
+      options.log.info({ host: options.host, port, ...(tlsPort === undefined ? {} : { tlsHost: options.tlsHost ?? options.host, tlsPort }) }, 'embedded MQTT broker listening');
       return new EmbeddedBroker(aedes, options.access, servers, port, tlsPort);
     } catch (err) {
       for (const s of servers) s.close();

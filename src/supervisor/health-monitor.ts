@@ -302,14 +302,15 @@ export class HealthMonitor {
       state.epoch += 1;
       state.busy += 1;
       state.exitedSinceStart = false;
-      log.info({ service: name }, 'starting a service remembered as running');
+      // Not "remembered": on a first start the record comes from the manifest or a registry, not from an earlier run.
+      log.info({ service: name }, 'starting a service meant to run that no process serves');
       board.setStatus(state, 'STARTING');
       try {
         await executor.start(state.record);
         state.hasRun = true;
         this.begunStart(state);
       } catch (err) {
-        log.warn({ service: name, err: errorMessage(err) }, 'cannot start a service remembered as running');
+        log.warn({ service: name, err: errorMessage(err) }, 'cannot start a service meant to run');
         board.setStatus(state, 'STOPPED');
       } finally {
         state.busy -= 1;
