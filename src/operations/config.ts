@@ -1,10 +1,10 @@
 // config.get / config.set: a service's configuration, merged on write.
 import { notFound } from '../errors.js';
-import { isPlainObject, type ServiceConfig, type ServiceRecord } from '../model.js';
+import type { ServiceConfig, ServiceRecord } from '../model.js';
+import { mergeConfig } from './config-merge.js';
 import { changedLeaves, keyOf } from './kv-keys.js';
 import type { OperationOutcome, Ports } from './ports.js';
 import type { RequestOf } from './schemas.js';
-import { POISON_KEYS } from '../security/untrusted-shape.js';
 
 export async function configGet(ports: Ports, req: RequestOf<'config.get'>): Promise<OperationOutcome> {
   const record = await ports.registry.get(req.name);
@@ -13,22 +13,6 @@ export async function configGet(ports: Ports, req: RequestOf<'config.get'>): Pro
     ? Object.fromEntries(req.keys.filter((k) => Object.hasOwn(record.config, k)).map((k) => [k, record.config[k]]))
     : record.config;
   return { result: { name: record.name, config } };
-}
-
-/**
- * Deep merge of plain objects; `null` removes a key, arrays and scalars replace. Own properties only, and
- * keys naming an object's machinery skipped (the edge refuses them; see security/untrusted-shape.ts).
- */
-export function mergeConfig(base: ServiceConfig, patch: ServiceConfig): ServiceConfig {
-  const out: ServiceConfig = { ...base };
-  for (const [key, value] of Object.entries(patch)) {
-    if (POISON_KEYS.has(key)) continue;
-    const here = Object.hasOwn(out, key) ? out[key] : undefined;
-    if (value === null) delete out[key];
-    else if (isPlainObject(value) && isPlainObject(here)) out[key] = mergeConfig(here, value);
-    else out[key] = value;
-  }
-  return out;
 }
 
 export async function configSet(ports: Ports, req: RequestOf<'config.set'>): Promise<OperationOutcome> {

@@ -4,10 +4,10 @@
 import { invalidRequest, notFound } from '../errors.js';
 import { isPlainObject, type ServiceConfig, type ServiceRecord } from '../model.js';
 import { applyConfig } from './config.js';
+import { mergePatches } from './config-merge.js';
 import { isKvKey, keyOf, leaves, nest, serviceOfKey, underKey } from './kv-keys.js';
 import type { KvEntry, OperationOutcome, Ports } from './ports.js';
 import type { RequestOf } from './schemas.js';
-import { POISON_KEYS } from '../security/untrusted-shape.js';
 
 /** Registered services (halted ones too: their configuration stays readable) by name. */
 async function servicesByName(ports: Ports): Promise<Map<string, ServiceRecord>> {
@@ -58,7 +58,7 @@ export async function kvPut(ports: Ports, req: RequestOf<'kv.put'>): Promise<Ope
   }
   for (const [name, list] of patches) {
     const record = records.get(name)!;
-    await applyConfig(ports, record, list.reduce((acc, p) => deepAssign(acc, p), {} as ServiceConfig));
+    await applyConfig(ports, record, list.reduce((acc, p) => mergePatches(acc, p), {} as ServiceConfig));
   }
   if (plain.length > 0) {
     const at = ports.clock.now();
@@ -77,7 +77,7 @@ export async function kvDelete(ports: Ports, req: RequestOf<'kv.delete'>): Promi
   const plain: string[] = [];
   for (const { key } of found) {
     const own = serviceOfKey(root, key);
-    if (own && ownedByService(root, key, records)) patches.set(own.name, deepAssign(patches.get(own.name) ?? {}, nest(own.path, null)));
+    if (own && ownedByService(root, key, records)) patches.set(own.name, mergePatches(patches.get(own.name) ?? {}, nest(own.path, null)));
     else plain.push(key);
   }
   for (const [name, patch] of patches) await applyConfig(ports, records.get(name)!, patch);
@@ -87,18 +87,4 @@ export async function kvDelete(ports: Ports, req: RequestOf<'kv.delete'>): Promi
     for (const key of plain) ports.events.emit({ kind: 'kv', key, at });
   }
   return { result: found.map((e) => e.key) };
-}
-
-/**
- * Merges `patch` into `into` (both patches: no `null` handling, the later leaf wins). Only own properties
- * are merged into, and a key naming an object's machinery is skipped: the edge refuses such keys already,
- * and a merge must not be the one place that forgets it (it once walked into Object.prototype).
- */
-function deepAssign(into: ServiceConfig, patch: ServiceConfig): ServiceConfig {
-  for (const [k, v] of Object.entries(patch)) {
-    if (POISON_KEYS.has(k)) continue;
-    const here = Object.hasOwn(into, k) ? into[k] : undefined;
-    into[k] = isPlainObject(v) && isPlainObject(here) ? deepAssign(here, v) : v;
-  }
-  return into;
 }

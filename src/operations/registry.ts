@@ -1,7 +1,7 @@
 // registry.register / registry.deregister.
 import { conflict, notFound } from '../errors.js';
 import type { ServiceConfig, ServiceRecord, ServiceRegistration } from '../model.js';
-import { mergeConfig } from './config.js';
+import { mergeConfig } from './config-merge.js';
 import { keyOf, nest, serviceOfKey } from './kv-keys.js';
 import type { OperationOutcome, Ports } from './ports.js';
 import type { RequestOf } from './schemas.js';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Topics } from '../../src/mqtt/topics.js';
 import { codecFor } from '../../src/mqtt/codec.js';
-import { mergeConfig } from '../../src/operations/config.js';
+import { mergeConfig } from '../../src/operations/config-merge.js';
 
 const t = new Topics('sma/gw1');
 
