@@ -95,7 +95,7 @@ export class Agent {
     const output = new ServiceOutput({ ...config.logs, publishEveryMs: 250, publishMaxLines: 200, clock, events });
     // Deployments' slots before the supervisor: each service starts the version it was switched to.
     const deploy = await DeployMount.open(config, store);
-    const executor: Executor = deploy.executor(await this.openExecutor(output.sink));
+    const executor: Executor = await deploy.executor(await this.openExecutor(output.sink), log.child({ part: 'deploy' }));
     this.onStop('executor (owned children)', () => executor.close());
 
     const supervisor = new Supervisor({ registry, executor, events, clock, health: config.health, exits: new StoreExitMemory(store), log: log.child({ part: 'supervisor' }) });

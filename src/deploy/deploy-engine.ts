@@ -22,7 +22,7 @@ export interface DeployEngineOptions {
   events: EventBus;
   clock: Clock;
   log: Logger;
-  steps: ArtifactSteps;
+  steps: Pick<ArtifactSteps, 'download' | 'verify' | 'install' | 'clean'>;
   /** What each service runs (loaded before the supervisor starts; the executor reads it for every start). */
   slots: Map<string, ServiceSlots>;
   /** A pause after each state is stored, before its step (0 in service; crash trials widen the window with it). */

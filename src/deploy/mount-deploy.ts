@@ -1,5 +1,6 @@
 // Deployments in the agent: the slots read before the supervisor starts (the executor starts each service's
 // version from them), the engine once the supervisor exists, and the resumption of what a crash left.
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { ConfigError } from '../config/load.js';
@@ -15,6 +16,7 @@ import { DeployEngine } from './deploy-engine.js';
 import { DeployStore } from './deploy-store.js';
 import type { ServiceSlots } from './deployment.js';
 import { freeBytes } from './disk-space.js';
+import { stopStrays } from './stray-processes.js';
 import { versionedExecutor } from './versioned-executor.js';
 import { withVersions } from './versioned-services.js';
 
@@ -33,8 +35,13 @@ export class DeployMount {
     return new DeployMount(config, deployStore, slots);
   }
 
-  /** The executor that starts each service's active version. */
-  executor(inner: Executor): Executor {
+  /**
+   * The executor that starts each service's active version. Called at start, before the supervisor: processes
+   * of deployed versions that an earlier agent left (see stray-processes.ts) are stopped first.
+   */
+  async executor(inner: Executor, log: Logger): Promise<Executor> {
+    const exec = this.config.executor;
+    if (exec.type === 'process') await stopStrays(join(this.config.dataDir, 'versions'), exec.stopGraceMs, log);
     return versionedExecutor(inner, this.config.dataDir, (name) => this.slots.get(name)?.active);
   }
 
