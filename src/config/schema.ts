@@ -43,6 +43,17 @@ const httpUser = z
   .strict()
   .refine((u) => u.passwordHash !== undefined || u.tokenHash !== undefined, { message: 'needs passwordHash or tokenHash' });
 
+/** The Docker executor, for services registered with `container` (CONTRACT section 12), whatever the default executor. */
+const dockerExecutor = z
+  .object({
+    /** The Engine API's unix socket. */
+    socket: z.string().min(1).default('/var/run/docker.sock'),
+    /** A container's stop: SIGTERM, then SIGKILL after this long (rounded up to whole seconds, as Docker takes it). */
+    stopGraceMs: positiveMs.default(10_000),
+  })
+  .strict()
+  .default({});
+
 const commandExecutor = z
   .object({
     type: z.literal('command'),
@@ -55,6 +66,7 @@ const commandExecutor = z
     metrics: z.array(z.string()).min(1).optional(),
     reboot: z.array(z.string()).min(1).optional(),
     timeoutMs: positiveMs.default(30_000),
+    docker: dockerExecutor,
   })
   .strict();
 
@@ -64,6 +76,7 @@ const processExecutor = z
     /** SIGTERM, then SIGKILL after this long. */
     stopGraceMs: positiveMs.default(5_000),
     reboot: z.array(z.string()).min(1).optional(),
+    docker: dockerExecutor,
   })
   .strict();
 

@@ -8,6 +8,8 @@ import { CommandExecutor } from './command-executor.js';
 import type { Executor, OutputSink } from './executor.js';
 import { ProcessExecutor } from './process-executor.js';
 import { ServiceExecutors } from './service-executors.js';
+import { DockerExecutor } from './docker-executor.js';
+import { DockerEngine } from '../docker/engine-client.js';
 
 export async function openExecutors(config: Config, log: Logger, output?: OutputSink): Promise<ServiceExecutors> {
   const exec = config.executor;
@@ -17,5 +19,7 @@ export async function openExecutors(config: Config, log: Logger, output?: Output
   // Before the supervisor looks: a previous agent's orphans would otherwise run twice.
   await processes.stopOrphans();
   const command: Executor | undefined = exec.type === 'command' ? new CommandExecutor({ ...exec, log }) : undefined;
-  return new ServiceExecutors({ process: processes, fallback: command, reboot: command ?? processes });
+  // Touches the socket only once a service names a container.
+  const docker = new DockerExecutor({ engine: new DockerEngine(exec.docker.socket), stopGraceMs: exec.docker.stopGraceMs, log: log.child({ executor: 'docker' }) });
+  return new ServiceExecutors({ process: processes, docker, fallback: command, reboot: command ?? processes });
 }

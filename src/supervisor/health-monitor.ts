@@ -80,6 +80,37 @@ export class HealthMonitor {
     this.scheduleCheck(state, state.record.check.type === 'process' ? 0 : EARLY_FIRST_MS);
   }
 
+  /**
+   * What runs these services went away (the Docker engine): their health is UNKNOWN, pending restarts wait, and
+   * misses do not count (one log line, the executor's). Back: what no longer runs is restarted by its policy,
+   * the rest checked at once.
+   */
+  reachability(reachable: boolean, names: string[]): void {
+    const { board, clock } = this.d;
+    for (const name of names) {
+      const state = board.get(name);
+      if (!state || state.record.desired !== 'RUNNING') continue;
+      state.epoch += 1;
+      state.misses = 0;
+      if (!reachable) {
+        this.cancelRestart(name);
+        this.endHealthyRun(state);
+        state.detail = 'its executor cannot reach the Docker engine';
+        board.setHealth(state, 'UNKNOWN', true);
+        if (state.status === 'BACKOFF' || state.status === 'STARTING') board.setStatus(state, 'UNKNOWN');
+        continue;
+      }
+      state.detail = undefined;
+      if (state.busy === 0 && !state.record.failed && this.d.executor.isAlive(name) === false) {
+        board.setHealth(state, 'DOWN', true);
+        if (restartWanted(this.policyOf(state), 'gone') && this.considerRestart(state, clock.now(), 'gone')) continue;
+        board.setStatus(state, board.settled(state, 'STOPPED'));
+        continue;
+      }
+      this.scheduleCheck(state, 0);
+    }
+  }
+
   /** The restart policy in force: the registration's own, else the config's default. */
   policyOf(state: ServiceState): RestartPolicy {
     return state.record.restartPolicy ?? this.d.health.restartPolicy;
@@ -159,6 +190,8 @@ export class HealthMonitor {
     }
     this.counters.checksFailed += 1;
     state.detail = outcome.detail;
+    // What runs it cannot be reached (the Docker engine is gone): no verdict until it answers again.
+    if (this.d.executor.reachable?.(name) === false) return;
     // The quick checks right after a start look for the first UP; a miss there is "not yet", like one in the grace.
     if (at < (state.graceUntil ?? 0) || at < (state.earlyUntil ?? 0)) {
       log.debug({ service: name, detail: outcome.detail }, 'check missed soon after the start: not counted');

@@ -101,12 +101,14 @@ export class ServiceBoard {
     }
   }
 
-  setHealth(state: ServiceState, to: Health): void {
+  /** `quiet`: the event only; whoever caused a change of many services at once logs it once itself. */
+  setHealth(state: ServiceState, to: Health, quiet = false): void {
     const from = state.health;
     if (from === to) return;
     state.health = to;
     const name = state.record.name;
     this.events.emit({ kind: 'service', type: 'HEALTH', name, from, to, at: this.clock.now() });
+    if (quiet) return;
     // An intended stop is not news: only a service meant to run that goes down is a warning.
     if (to === 'DOWN' && state.record.desired === 'RUNNING') this.log.warn({ service: name, from, detail: state.detail }, 'service is down');
     else this.log.info({ service: name, from, to }, 'service health changed');

@@ -44,6 +44,9 @@ export class Supervisor implements ServiceControl {
       const state = this.board.get(name);
       if (state && !this.closed) this.monitor.exited(state, exit);
     });
+    o.executor.onReachability?.((reachable, names) => {
+      if (!this.closed) this.monitor.reachability(reachable, names);
+    });
   }
 
   /**
