@@ -103,7 +103,7 @@ describe('loadConfig', () => {
 
   it('takes the contract\'s spelling `"executor": "process"` as well as the object form', () => {
     expect(loadConfig(file({ executor: 'process' }), {}).executor).toEqual({ type: 'process', stopGraceMs: 5000, docker: { socket: '/var/run/docker.sock', stopGraceMs: 10000 } });
-    expect(loadConfig(file({ executor: { type: 'process', stopGraceMs: 100, docker: { socket: '/var/run/docker.sock', stopGraceMs: 10000 } } }), {}).executor).toEqual({ type: 'process', stopGraceMs: 100 });
+    expect(loadConfig(file({ executor: { type: 'process', stopGraceMs: 100, docker: { socket: '/run/docker.sock' } } }), {}).executor).toEqual({ type: 'process', stopGraceMs: 100, docker: { socket: '/run/docker.sock', stopGraceMs: 10000 } });
     expect(problems(() => loadConfig(file({ executor: 'bogus' }), {}))[0]).toMatch(/^executor/);
   });
 });
