@@ -1,6 +1,6 @@
 // The composition root: config -> store -> providers -> engines -> inbox -> fronts, and the stop order.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigError } from './config/load.js';
@@ -119,7 +119,7 @@ export class Agent {
       events,
       clock,
       self: { name: config.agent.id, ...self },
-      agent: { agentId: config.agent.id, version: VERSION, startedAt },
+      agent: { agentId: config.agent.id, version: VERSION, startedAt, process: () => ({ pid: process.pid, dataDir: resolve(config.dataDir), mqttPort: this.mqttPort, httpPort: this.httpPort }) },
       // The process executor is always there (services with `start`), and with it their output.
       watch: { output },
     };

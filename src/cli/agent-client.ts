@@ -20,7 +20,7 @@ export class AgentClient {
     /** How messages name the agent: its id, or the topic root when only that is known. */
     readonly label: string,
     private readonly timeoutMs: number,
-    private readonly brokerUrl: string,
+    readonly brokerUrl: string,
   ) {}
 
   /** Connects and settles which agent to ask (discovering the one ONLINE agent when none is named). */

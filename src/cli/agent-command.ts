@@ -11,6 +11,10 @@ interface AgentInfoView {
   registry?: string;
   services?: number;
   devices?: number;
+  pid?: number;
+  dataDir?: string;
+  mqttPort?: number;
+  httpPort?: number;
 }
 
 export async function runAgentInfo(cmd: ClientCommand): Promise<number> {
@@ -22,6 +26,11 @@ export async function runAgentInfo(cmd: ClientCommand): Promise<number> {
     ['registry', info.registry],
     ['services', info.services],
     ['devices', info.devices],
+    // Which process answered: two checkouts on one machine may run agents of the same id.
+    ['pid', info.pid],
+    ['dataDir', info.dataDir],
+    ['ports', [info.mqttPort !== undefined ? `mqtt ${info.mqttPort}` : undefined, info.httpPort !== undefined ? `http ${info.httpPort}` : undefined].filter(Boolean).join(', ') || undefined],
+    ['broker', cmd.client.brokerUrl],
   ];
   output(cmd.io, cmd.values, info, () =>
     renderTable([{ header: 'FIELD', cell: (r: [string, Cell]) => r[0] }, { header: 'VALUE', cell: (r: [string, Cell]) => r[1] }], rows, {

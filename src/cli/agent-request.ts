@@ -2,6 +2,7 @@
 import { AgentClient } from './agent-client.js';
 import type { DiscoveryTimings } from './agent-discovery.js';
 import { clientOptionsFrom } from './client-options.js';
+import { localAgent } from './local-agent.js';
 import type { OptionValues } from './argv.js';
 import { CliError, EXIT_FAILED, EXIT_OK, writeJson, writeLine, type CliIo } from './io.js';
 
@@ -20,7 +21,7 @@ export async function withAgent(
   command: (client: AgentClient) => Promise<number>,
   timings?: DiscoveryTimings,
 ): Promise<number> {
-  const client = await AgentClient.open(clientOptionsFrom(values), timings);
+  const client = await AgentClient.open(clientOptionsFrom(values, await localAgent(values)), timings);
   try {
     return await command(client);
   } finally {

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { allowedOptions, commands, commandsOf, groups, hasVerbs, optionConfig, type CommandSpec, type OptionName } from './command-catalogue.js';
 import { commandHelp, groupHelp, topHelp } from './help.js';
 import { usageError } from './io.js';
+import { closest } from '../config/spelling.js';
 
 export type OptionValues = {
   [K in OptionName]?: (typeof optionConfig)[K]['type'] extends 'string' ? string : boolean;
@@ -39,7 +40,11 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     if (values.version) return { kind: 'version' };
     throw usageError(`missing command ${SEE}`);
   }
-  if (!groups.includes(group)) throw usageError(`unknown command '${group}' ${SEE}`);
+  if (group === 'help') return { kind: 'help', text: helpFor(rest) };
+  if (!groups.includes(group)) {
+    const meant = closest(group, [...groups, 'help']);
+    throw usageError(`unknown command '${group}'${meant ? ` (did you mean '${meant}'?)` : ''} ${SEE}`);
+  }
 
   let spec: CommandSpec | undefined;
   let args = rest;
@@ -60,6 +65,17 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   checkOptions(spec, parsed.tokens);
   checkArgs(spec, args, values);
   return { kind: 'run', spec, args, values };
+}
+
+/** `sma-bridge help [GROUP [VERB]]`: the same text as --help at that level. */
+function helpFor(words: readonly string[]): string {
+  const [group, verb] = words;
+  if (group === undefined) return topHelp();
+  if (!groups.includes(group)) throw usageError(`no command '${group}' ${SEE}`);
+  const spec = hasVerbs(group) ? commands.find((c) => c.group === group && c.verb === verb) : commandsOf(group)[0];
+  if (verb === undefined && hasVerbs(group)) return groupHelp(group);
+  if (!spec) throw usageError(`no ${group} command '${verb}' (one of ${commandsOf(group).map((c) => c.verb).join(', ')})`);
+  return commandHelp(spec);
 }
 
 const title = (spec: CommandSpec): string => [spec.group, spec.verb].filter(Boolean).join(' ');

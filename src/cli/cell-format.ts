@@ -33,13 +33,19 @@ export function formatAddress(host: unknown, port: unknown): string | undefined 
   return typeof port === 'number' ? `${shown}:${port}` : host;
 }
 
-/** An ISO time as its UTC time of day (`06:30:12Z`): in a table of one gateway's services the date rarely matters. */
-export function formatClock(iso: unknown): string | undefined {
-  if (typeof iso !== 'string' || Number.isNaN(Date.parse(iso))) return undefined;
-  return `${new Date(iso).toISOString().slice(11, 19)}Z`;
+/**
+ * One time format for people everywhere (CLI tables, the status page, pretty logs): the gateway's local time,
+ * `2026-12-05 15:32:18`. An ISO string or epoch milliseconds in.
+ */
+export function formatClock(time: unknown): string | undefined {
+  const ms = typeof time === 'number' ? time : typeof time === 'string' ? Date.parse(time) : NaN;
+  if (!Number.isFinite(ms)) return undefined;
+  const d = new Date(ms);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-/** How a service's process last ended: `status 1 at 06:30:12Z`, `SIGKILL at 06:30:12Z`. */
+/** How a service's process last ended: `status 1 at 2026-12-05 06:30:12`, `SIGKILL at ...`. */
 export function formatExit(code: unknown, signal: unknown, at: unknown): string | undefined {
   const when = formatClock(at);
   if (when === undefined) return undefined;

@@ -17,6 +17,8 @@ export const optionConfig = {
   since: { type: 'string' },
   step: { type: 'string' },
   'unit-dir': { type: 'string' },
+  check: { type: 'string' },
+  container: { type: 'string' },
   'config-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
@@ -35,12 +37,14 @@ export const optionHelp: Record<OptionName, string> = {
   all: '--all              every registered service',
   'all-registered': '--all-registered   include deregistered (HALT) services',
   level: '--level LEVEL      only devices at this trust level: NONE or COMPLETE',
-  config: '-c, --config FILE  configuration file (JSON)',
+  config: "-c, --config FILE  the agent's configuration file (JSON with comments); client commands find the agent's broker and id there",
   'data-dir': '--data-dir DIR     the agent\'s dataDir (default: the one in -c FILE)',
   lines: '-n, --lines N      the last N lines (default: all the agent keeps)',
   follow: '-f, --follow       keep printing new lines as the service prints them (Ctrl-C ends)',
   since: '--since DURATION   from this long ago: 90s, 30m, 24h (history default 1h)',
   step: '--step DURATION    history bucket: 10s, 1m, ... (default 10s within the last hour, else 1m)',
+  check: '--check CHECK      http://HOST:PORT/PATH, process, heartbeat or none (default: process with a command)',
+  container: '--container NAME   run as this Docker container instead of a command (executor: docker)',
   'unit-dir': '--unit-dir DIR      where the systemd unit goes (default /etc/systemd/system)',
   'config-dir': '--config-dir DIR    where config.json goes (default /etc/sma-bridge; an existing one is kept)',
   help: '-h, --help         this help',
@@ -48,7 +52,7 @@ export const optionHelp: Record<OptionName, string> = {
 };
 
 /** Options every command that asks a running agent accepts. */
-export const clientOptions: readonly OptionName[] = ['broker', 'agent', 'topic-root', 'username', 'password', 'timeout', 'json'];
+export const clientOptions: readonly OptionName[] = ['broker', 'agent', 'topic-root', 'username', 'password', 'timeout', 'json', 'config'];
 
 export interface CommandSpec {
   group: string;
@@ -79,6 +83,8 @@ export const commands: readonly CommandSpec[] = [
   spec({ group: 'services', verb: 'logs', synopsis: 'NAME', summary: "a service's last output lines, stdout and stderr", client: true, extraOptions: ['lines', 'follow', 'since'], minArgs: 1, maxArgs: 1 }),
   spec({ group: 'services', verb: 'history', synopsis: 'NAME METRIC', summary: 'resource history: cpuPercent, memoryBytes, fds, threads or restarts', client: true, extraOptions: ['since', 'step'], minArgs: 2, maxArgs: 2 }),
   spec({ group: 'alerts', verb: 'list', synopsis: '', summary: 'rules and their state per service', client: true, extraOptions: [], minArgs: 0, maxArgs: 0 }),
+  spec({ group: 'services', verb: 'register', synopsis: 'NAME [--check CHECK] [--container NAME] [-- COMMAND ARG...]', summary: 'register a service (its start command after --, run in this directory)', details: 'Example: sma-bridge services register demo --check http://127.0.0.1:8081/health -- node firmware-sim/service.js --port 8081', client: true, extraOptions: ['check', 'container'], minArgs: 1 }),
+  spec({ group: 'services', verb: 'deregister', synopsis: 'NAME', summary: 'deregister a service (the agent stops supervising it)', client: true, extraOptions: [], minArgs: 1, maxArgs: 1 }),
   spec({ group: 'config', verb: 'get', synopsis: 'NAME [KEY...]', summary: "a service's configuration (dotted keys reach inside)", client: true, extraOptions: [], minArgs: 1 }),
   spec({ group: 'config', verb: 'set', synopsis: 'NAME KEY=VALUE...', summary: "merge values into a service's configuration", details: 'VALUE is read as JSON when it parses, else as a string; a dotted KEY (a.b=1) builds nested objects; null removes a key.', client: true, extraOptions: [], minArgs: 2 }),
   spec({ group: 'trust', verb: 'list', synopsis: '[--level NONE|COMPLETE] [ID...]', summary: 'trust levels of the devices behind the gateway', client: true, extraOptions: ['level'], minArgs: 0 }),

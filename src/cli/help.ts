@@ -23,7 +23,9 @@ export function topHelp(): string {
     '',
     'Commands that ask a running agent (over MQTT) take:',
     ...clientOptions.map((o) => `  ${optionHelp[o]}`),
-    `Each command has its own --help, e.g. \`${PROGRAM} services --help\`.`,
+    `Each command has its own --help, e.g. \`${PROGRAM} services --help\` or \`${PROGRAM} help services\`.`,
+    'Without --broker/--agent: SMA_BROKER and SMA_AGENT, else the agent\'s configuration (-c FILE, SMA_CONFIG or',
+    '/etc/sma-bridge/config.json), else mqtt://127.0.0.1:1883 and the one ONLINE agent there.',
     `  ${optionHelp.version}`,
     ...footer,
   ].join('\n');

@@ -4,9 +4,10 @@ import { askList, output, reportMissing, type ClientCommand } from './agent-requ
 import { formatAddress, formatBytes, formatClock, formatDuration, formatExit, formatPercent } from './cell-format.js';
 import { EXIT_FAILED, EXIT_OK, writeLine } from './io.js';
 import { runHistory, runLogs } from './watch-command.js';
+import { runDeregister, runRegister } from './register-command.js';
 import { renderTable, type Column } from './table.js';
 
-const serviceColumns: Column<ServiceView>[] = [
+export const serviceColumns: Column<ServiceView>[] = [
   { header: 'NAME', cell: (s) => s.name },
   { header: 'STATUS', cell: (s) => (s.status === 'BACKOFF' && s.nextAttemptAt ? `BACKOFF until ${formatClock(s.nextAttemptAt)}` : s.status) },
   { header: 'HEALTH', cell: (s) => s.health },
@@ -20,7 +21,7 @@ const serviceColumns: Column<ServiceView>[] = [
 const healthColumns: Column<HealthView>[] = [
   { header: 'NAME', cell: (h) => h.name },
   { header: 'HEALTH', cell: (h) => h.health },
-  { header: 'CHECKED', cell: (h) => h.checkedAt },
+  { header: 'CHECKED', cell: (h) => formatClock(h.checkedAt) },
   { header: 'DETAIL', cell: (h) => h.detail },
 ];
 
@@ -77,6 +78,10 @@ export function runServices(cmd: ClientCommand): Promise<number> {
       return runLogs(cmd);
     case 'history':
       return runHistory(cmd);
+    case 'register':
+      return runRegister(cmd, serviceColumns);
+    case 'deregister':
+      return runDeregister(cmd);
     default:
       return batch(cmd);
   }

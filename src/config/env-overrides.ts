@@ -2,6 +2,7 @@
 // refused (a typo must not be silently ignored), and a bad value's error names the variable it came from.
 import { z } from 'zod/v3';
 import { configSchema } from './schema.js';
+import { closest } from './spelling.js';
 
 type Json = Record<string, unknown>;
 
@@ -54,7 +55,7 @@ export function applyEnv(raw: Json, env: NodeJS.ProcessEnv): EnvOverrides {
   const unknown: string[] = [];
   keysCache ??= shapeKeys();
   for (const [variable, text] of Object.entries(env)) {
-    if (!variable.startsWith(ENV_PREFIX) || text === undefined) continue;
+    if (!variable.startsWith(ENV_PREFIX) || text === undefined || CLIENT_VARIABLES.has(variable)) continue;
     const suffix = variable.slice(ENV_PREFIX.length).toUpperCase();
     const path = keysCache.get(suffix);
     if (!path) {
@@ -67,8 +68,23 @@ export function applyEnv(raw: Json, env: NodeJS.ProcessEnv): EnvOverrides {
   return { value, byPath, unknown };
 }
 
-/** The variables of the same section, so a typo shows what was meant. */
+/** The command line's own variables (src/cli/local-agent.ts): not configuration keys, never refused. */
+export const CLIENT_VARIABLES: ReadonlySet<string> = new Set(['SMA_BROKER', 'SMA_AGENT', 'SMA_CONFIG']);
+
+/** The configuration keys directly below `path` (the root's sections for []), for "did you mean". */
+export function keysUnder(path: readonly string[]): string[] {
+  keysCache ??= shapeKeys();
+  const below = new Set<string>();
+  for (const full of keysCache.values()) {
+    if (full.length > path.length && path.every((p, i) => full[i] === p)) below.add(full[path.length]!);
+  }
+  return [...below];
+}
+
+/** The nearest variable, else the variables of the same section, so a typo shows what was meant. */
 function hint(suffix: string, keys: Map<string, string[]>): string {
+  const meant = closest(suffix, keys.keys());
+  if (meant !== undefined) return ` (did you mean ${ENV_PREFIX}${meant}?)`;
   const section = suffix.split('_')[0];
   const near = [...keys.keys()].filter((k) => k.split('_')[0] === section).map((k) => ENV_PREFIX + k);
   if (near.length === 0) return ` (variables are SMA_<SECTION>_<KEY>, e.g. SMA_HEALTH_INTERVALMS)`;

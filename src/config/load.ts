@@ -1,7 +1,8 @@
 // Reads the configuration file, applies SMA_<SECTION>_<KEY> overrides, validates, and lists every bad key.
 import { readFileSync } from 'node:fs';
 import { ConfigTextError, parseConfigText } from './config-text.js';
-import { applyEnv, nameVariable, setPath } from './env-overrides.js';
+import { applyEnv, keysUnder, nameVariable, setPath } from './env-overrides.js';
+import { closest } from './spelling.js';
 import { configSchema, type Config } from './schema.js';
 
 export class ConfigError extends Error {
@@ -32,7 +33,20 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
   }
   const final = retried ? configSchema.safeParse(overridden.value) : parsed;
   if (final.success) return final.data;
-  throw new ConfigError(final.error.issues.map((i) => nameVariable(i.path.join('.'), i.message, overridden.byPath)));
+  throw new ConfigError(
+    final.error.issues.flatMap((i) => (i.code === 'unrecognized_keys' ? unknownKeys(i.path, i.keys) : [nameVariable(i.path.join('.'), i.message, overridden.byPath)])),
+  );
+}
+
+/** `health.intervalMS: not a configuration key (did you mean health.intervalMs?)`, one line per key. */
+function unknownKeys(path: ReadonlyArray<string | number>, keys: string[]): string[] {
+  const at = path.map(String);
+  const known = keysUnder(at);
+  return keys.map((key) => {
+    const near = closest(key, known);
+    const full = (k: string): string => [...at, k].join('.');
+    return `${full(key)}: not a configuration key${near ? ` (did you mean ${full(near)}?)` : known.length ? ` (${at.join('.') || 'the top level'} takes ${known.slice(0, 8).join(', ')}${known.length > 8 ? ', ...' : ''})` : ''}`;
+  });
 }
 
 function readFile(path: string): Json {

@@ -14,6 +14,7 @@ export async function agentInfo(ports: Ports, _req: RequestOf<'agent.info'>): Pr
       devices: ports.trust.counts().devices,
       // An addition to the contract's agent.info (issue 26): the Sparkplug node metric Agent/Trusted Devices.
       trustedDevices: ports.trust.counts().trusted,
+      ...ports.agent.process?.(),
     },
   };
 }

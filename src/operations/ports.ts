@@ -18,6 +18,8 @@ export interface AgentInfo {
   agentId: string;
   version: string;
   startedAt: number;
+  /** Which process answers (issue 28: two checkouts on one machine may share an id): pid, dataDir, ports. */
+  process?: () => { pid: number; dataDir: string; mqttPort?: number; httpPort?: number };
 }
 
 /** A stored KV entry (EdgeX Core Keeper); times in ms since the epoch. */

@@ -6,6 +6,9 @@ import { hashPassword, verifyPassword } from '../../src/security/password-hash.j
 import mqtt from 'mqtt';
 import { announce, closedPort, runCli, startBroker, startResponder, type Responder, type TestBroker } from './cli-harness.js';
 
+// Times in tables are the machine's local time (cell-format.ts); this file reads them in UTC.
+process.env.TZ = 'UTC';
+
 const ROOT = 'sma/gw-1';
 const services = [
   { name: 'core-data', instanceId: 0, host: '127.0.0.1', port: 59880, status: 'RUNNING', health: 'UP', restarts: 0, source: 'REGISTRY', plugin: false, restartPolicy: 'on-unhealthy' },
@@ -58,10 +61,10 @@ describe('a table for people, JSON for programs', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout.split('\n')).toEqual([
-      'NAME         STATUS                   HEALTH  RESTARTS  SOURCE    ADDRESS          POLICY        LAST EXIT',
-      'core-data    RUNNING                  UP             0  REGISTRY  127.0.0.1:59880  on-unhealthy  -',
-      'device-mqtt  FAILED                   DOWN           5  MANIFEST  -                always        status 2 at 06:30:12Z',
-      'device-rest  BACKOFF until 06:30:14Z  DOWN           1  REGISTRY  -                on-failure    SIGKILL at 06:30:13Z',
+      'NAME         STATUS                             HEALTH  RESTARTS  SOURCE    ADDRESS          POLICY        LAST EXIT',
+      'core-data    RUNNING                            UP             0  REGISTRY  127.0.0.1:59880  on-unhealthy  -',
+      'device-mqtt  FAILED                             DOWN           5  MANIFEST  -                always        status 2 at 2026-12-02 06:30:12',
+      'device-rest  BACKOFF until 2026-12-02 06:30:14  DOWN           1  REGISTRY  -                on-failure    SIGKILL at 2026-12-02 06:30:13',
       '',
     ]);
     expect(agent.requests).toEqual([{ op: 'services.list', body: expect.objectContaining({ replyTo: expect.stringMatching(/^sma\/gw-1\/response\/[0-9a-f-]{36}$/) }) }]);

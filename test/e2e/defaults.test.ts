@@ -129,6 +129,6 @@ describe('environment overrides are checked like the file', () => {
     const code = await new Promise((r) => child.once('exit', r));
     clearTimeout(killer);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/^sma-bridge: config: SMA_HEALTH_INTERVALSMS: not a configuration key \(health takes SMA_HEALTH_INTERVALMS/);
+    expect(stderr).toMatch(/^sma-bridge: config: SMA_HEALTH_INTERVALSMS: not a configuration key \(did you mean SMA_HEALTH_INTERVALMS\?\)/);
   });
 });

@@ -55,7 +55,7 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    [{ SMA_HEALTH_INTERVALSMS: '5' }, /^SMA_HEALTH_INTERVALSMS: not a configuration key \(health takes SMA_HEALTH_INTERVALMS, /],
+    [{ SMA_HEALTH_INTERVALSMS: '5' }, /^SMA_HEALTH_INTERVALSMS: not a configuration key \(did you mean SMA_HEALTH_INTERVALMS\?\)/],
     [{ SMA_FOO_BAR: '1' }, /^SMA_FOO_BAR: not a configuration key/],
     [{ SMA_HEALTH_INTERVALMS: 'soon' }, /^SMA_HEALTH_INTERVALMS \(health\.intervalMs\): .*[Ee]xpected number/],
     [{ SMA_HTTP_PORT: '99999' }, /^SMA_HTTP_PORT \(http\.port\): Number must be less than or equal to 65535/],
@@ -80,7 +80,7 @@ describe('loadConfig', () => {
     [{ mqtt: { mode: 'sideways' } }, 'mqtt.mode'],
     [{ mqtt: { mode: 'external' } }, 'mqtt.url'],
     [{ registry: { type: 'zookeeper' } }, 'registry.type'],
-    [{ unknownSection: 1 }, '(root)'],
+    [{ unknownSection: 1 }, 'unknownSection: not a configuration key'],
     [{ services: [{ name: 'Bad!', check: { type: 'none' } }] }, 'services.0.name'],
     [{ executor: { type: 'command' } }, 'executor'],
     [{ lwm2m: { serverUri: 'http://x' } }, 'lwm2m.serverUri'],
