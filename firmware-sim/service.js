@@ -3,7 +3,7 @@
 // MQTT heartbeats, and can be told to crash, hang or report DOWN.
 //
 //   node firmware-sim/service.js --port P [--name N] [--mqtt URL --topic-root R [--register]]
-//                                [--crash-after-ms X] [--health DOWN] [--hang]
+//                                [--crash-after-ms X] [--health DOWN] [--hang] [--grow-mb N]
 //
 // --register: the service registers itself with the agent (registry.register over MQTT, HTTP check on its
 // own /health) once it listens, and deregisters when it stops gracefully (SIGTERM), as the EdgeX seeds
@@ -11,6 +11,8 @@
 //
 // GET /ping -> 200 "pong"; GET /health -> 200 {"status":"UP"|"DOWN"} (200 even when DOWN, so that a
 // checker must read the body); POST /crash exits 1; POST /hang stops answering; POST /down reports DOWN.
+// POST /grow?mb=N holds N MB more (touched, so resident), POST /shrink lets it all go (collected at once when
+// node runs with --expose-gc), GET /memory answers the RSS; --grow-mb N holds N MB from the start (a leak).
 // Prints `listening <port>` on stdout when ready (--port 0 picks a free port). SIGTERM exits 0.
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -26,11 +28,18 @@ const { values: opts } = parseArgs({
     health: { type: 'string', default: 'UP' },
     hang: { type: 'boolean', default: false },
     register: { type: 'boolean', default: false },
+    'grow-mb': { type: 'string', default: '0' },
   },
 });
 
 let health = opts.health.toUpperCase() === 'DOWN' ? 'DOWN' : 'UP';
 let hanging = opts.hang;
+/** Memory held on purpose (a leak to watch): buffers filled, so that their pages are resident. */
+let held = [];
+const grow = (mb) => {
+  for (let i = 0; i < mb; i++) held.push(Buffer.alloc(1024 * 1024, 1));
+};
+grow(Number(opts['grow-mb']));
 
 const server = createServer((req, res) => {
   // A hung service accepts the connection and never answers.
@@ -51,6 +60,15 @@ const server = createServer((req, res) => {
       send(res, 202, 'text/plain', 'hanging');
       hanging = true;
       return;
+    case 'POST /grow':
+      grow(Math.min(1024, Number(new URL(req.url, 'http://x').searchParams.get('mb') ?? 0)));
+      return send(res, 200, 'application/json', JSON.stringify({ heldMb: held.length }));
+    case 'POST /shrink':
+      held = [];
+      globalThis.gc?.();
+      return send(res, 200, 'application/json', JSON.stringify({ heldMb: 0 }));
+    case 'GET /memory':
+      return send(res, 200, 'application/json', JSON.stringify({ rss: process.memoryUsage().rss, heldMb: held.length }));
     case 'POST /crash':
       res.writeHead(202, { 'content-type': 'text/plain' });
       return res.end('crashing', () => process.exit(1));

@@ -9,6 +9,8 @@ import { endpointOf, topicRootOf, type Config } from './config/schema.js';
 import { EventBus } from './events.js';
 import type { Executor, OutputSink } from './executor/executor.js';
 import { ServiceOutput } from './output/service-output.js';
+import { startWatch } from './watch/start-watch.js';
+import type { WatchPorts } from './operations/watch-ports.js';
 import { Inbox } from './inbox/inbox.js';
 import { Journal } from './inbox/journal.js';
 import { StoreExitMemory } from './supervisor/exit-memory.js';
@@ -110,6 +112,7 @@ export class Agent {
 
     const deployments = await deploy.start({ registry, services: supervisor, events, clock, log: log.child({ part: 'deploy' }) });
     this.onStop('deployments (they go on at the next start)', () => deploy.close());
+    const watchPorts: WatchPorts = { output };
     const ports: Ports = {
       registry,
       kv: new StoreKeyValues(store, config.http.keeper.serviceRoot),
@@ -121,7 +124,7 @@ export class Agent {
       self: { name: config.agent.id, ...self },
       agent: { agentId: config.agent.id, version: VERSION, startedAt, process: () => ({ pid: process.pid, dataDir: resolve(config.dataDir), mqttPort: this.mqttPort, httpPort: this.httpPort }) },
       // The process executor is always there (services with `start`), and with it their output.
-      watch: { output },
+      watch: watchPorts,
     };
     const budget = new JournalBudget({ maxBytes: config.operations.journalMaxBytes, principalShare: config.operations.journalPrincipalShare });
     const journal = new Journal(store, budget);
@@ -160,6 +163,9 @@ export class Agent {
     const trustLog = new TrustChangeLog({ subscribe: (l) => events.on(l), clock, log: log.child({ part: 'trust' }) });
     trustLog.start();
     this.onStop('trust change summary', async () => trustLog.stop());
+    const watch = await startWatch({ config: config.watch, rules: config.rules, store, executor, services: async () => (await registry.list()).filter((r) => !r.halted).map((record) => ({ record, view: ports.services.view(record) })), intake: inbox, events, clock, log: log.child({ part: 'watch' }) });
+    Object.assign(watchPorts, { history: watch.history, alerts: watch.alerts });
+    this.onStop('watch (history and rule states)', () => watch.stop());
     deploy.resume();
     // Once the engines run and before any front takes a command: queued commands keep their places.
     const resumed = inbox.resume(recovered.queued, recovered.interrupted);
@@ -192,7 +198,7 @@ export class Agent {
       checkIntervalMs: config.health.intervalMs,
       counters: () => {
         const { devices, trusted } = trust.counts();
-        return { ...supervisor.counters(), devices, trustedDevices: trusted, uptimeS: Math.floor((clock.now() - startedAt) / 1000) };
+        return { ...supervisor.counters(), devices, trustedDevices: trusted, uptimeS: Math.floor((clock.now() - startedAt) / 1000), alerts: watch.alerts.firing() };
       },
       health: () => {
         const { writable, reason } = store.condition();

@@ -5,6 +5,7 @@ import { AGENT_ID, defaultAgentId } from './agent-id.js';
 import { USERNAME_PATTERN } from '../policy/principal.js';
 import { logsConfigSchema } from '../output/output-config.js';
 import { sparkplugConfigSchema } from '../sparkplug/config-schema.js';
+import { rulesConfigSchema, watchConfigSchema } from '../watch/watch-config.js';
 
 /** A pre-shared key as hex: 1 to 64 bytes (also what a `keyFile` must hold). */
 export const PSK_HEX = /^([0-9a-fA-F]{2}){1,64}$/;
@@ -238,6 +239,8 @@ export const configSchema = z
       .strict()
       .default({}),
     logs: logsConfigSchema,
+    watch: watchConfigSchema,
+    rules: rulesConfigSchema,
   })
   .strict();
 

@@ -21,6 +21,8 @@ export type OutputSink = (name: string, stream: 'stdout' | 'stderr') => { write(
 
 export interface Executor {
   readonly kind: 'process' | 'command' | 'docker' | 'per-service';
+  /** The leader (and process group id) of a service's process, when this executor spawned it (the watch samples the group). */
+  pidOf?(name: string): number | undefined;
   start(service: ServiceRecord): Promise<void>;
   stop(service: ServiceRecord): Promise<void>;
   /** The executor's own restart, not a stop followed by a start. */

@@ -43,6 +43,10 @@ export class ServiceExecutors implements Executor {
     return this.choice.reboot.reboot();
   }
 
+  pidOf(name: string): number | undefined {
+    return this.choice.process.pidOf?.(name);
+  }
+
   refusal(service: ServiceRecord): string | undefined {
     const executor = executorFor(service, this.choice);
     if (!executor) return service.container ? 'no Docker executor is configured' : notRunBy(service.name);

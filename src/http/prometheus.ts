@@ -8,6 +8,8 @@ export interface MetricsSnapshot {
   devices: number;
   trustedDevices: number;
   uptimeS: number;
+  /** Each rule and service (CONTRACT section 15). */
+  alerts?: Array<{ rule: string; service: string; firing: boolean }>;
 }
 
 const STATUSES = ['RUNNING', 'STOPPED', 'STARTING', 'STOPPING', 'BACKOFF', 'FAILED', 'HALT', 'UNKNOWN'] as const;
@@ -43,6 +45,8 @@ export function renderPrometheus(s: MetricsSnapshot): string {
   lines.push(`sma_health_checks_failed_total ${s.checksFailed}`);
   metric('sma_devices', 'gauge', 'Tracked devices by trust level.');
   lines.push(`sma_devices{level="COMPLETE"} ${s.trustedDevices}`, `sma_devices{level="NONE"} ${s.devices - s.trustedDevices}`);
+  metric('sma_alert_firing', 'gauge', '1 while the rule fires for the service.');
+  for (const a of s.alerts ?? []) lines.push(`sma_alert_firing{rule="${esc(a.rule)}",service="${esc(a.service)}"} ${a.firing ? 1 : 0}`);
   metric('sma_uptime_seconds', 'gauge', 'Seconds since the agent started.');
   lines.push(`sma_uptime_seconds ${s.uptimeS}`);
   const mem = process.memoryUsage();

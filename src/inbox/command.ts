@@ -2,7 +2,8 @@
 import type { ErrorCode } from '../errors.js';
 import type { Principal } from '../policy/principal.js';
 
-export type Origin = 'mqtt' | 'lwm2m' | 'cli' | 'http' | 'sparkplug';
+/** `rules`: the watch's rules acting on a service (CONTRACT section 15), not a front. */
+export type Origin = 'mqtt' | 'lwm2m' | 'cli' | 'http' | 'sparkplug' | 'rules';
 
 export interface Command {
   op: string;

@@ -39,7 +39,8 @@ function missing(name: string): BatchItem {
   return { name, result: 'NOT_FOUND', status: 'UNKNOWN', error: { code: 'NOT_FOUND', message: `no service named ${name}` } };
 }
 
-export async function servicesBatch(ports: Ports, action: Action, req: BatchRequest): Promise<OperationOutcome> {
+/** `counted`: the caller is the watch's rules, whose restarts count in `restarts` (CONTRACT section 15). */
+export async function servicesBatch(ports: Ports, action: Action, req: BatchRequest, counted = false): Promise<OperationOutcome> {
   const names = await batchNames(ports, req);
   const items: BatchItem[] = [];
   let selfAction: (() => Promise<void>) | undefined;
@@ -55,7 +56,7 @@ export async function servicesBatch(ports: Ports, action: Action, req: BatchRequ
       items.push(missing(name));
       continue;
     }
-    items.push(await ports.services[action](record));
+    items.push(await (action === 'restart' ? ports.services.restart(record, { counted }) : ports.services[action](record)));
   }
   return { result: items, afterReply: selfAction };
 }

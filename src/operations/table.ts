@@ -1,7 +1,7 @@
 // The one table from operation name to function. Every front reaches operations through it (via the inbox).
 import type { OperationOutcome, Ports } from './ports.js';
 import type { OperationName, RequestOf } from './schemas.js';
-import type { Principal } from '../policy/principal.js';
+import { isRules, type Principal } from '../policy/principal.js';
 import { agentInfo, trustGet } from './agent.js';
 import { configGet, configSet } from './config.js';
 import { kvDelete, kvGet, kvPut } from './kv.js';
@@ -19,7 +19,7 @@ export const operations: { [N in OperationName]: Run<N> } = {
   'services.metrics': servicesMetrics,
   'services.start': (p, r) => servicesBatch(p, 'start', r),
   'services.stop': (p, r) => servicesBatch(p, 'stop', r),
-  'services.restart': (p, r) => servicesBatch(p, 'restart', r),
+  'services.restart': (p, r, caller) => servicesBatch(p, 'restart', r, isRules(caller)),
   'config.get': configGet,
   'config.set': configSet,
   'registry.register': registryRegister,

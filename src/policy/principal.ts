@@ -19,6 +19,15 @@ export const LWM2M_SERVER: Principal = Object.freeze({ role: 'operator', usernam
  */
 export const EXTERNAL_BROKER: Principal = Object.freeze({ role: 'operator', username: 'external-broker' });
 
+/**
+ * The watch's rules restarting or stopping a service (CONTRACT section 15): an operator's decision made in
+ * advance, in the configuration. Its restarts count in the service's `restarts` as a health restart does.
+ */
+export const RULES: Principal = Object.freeze({ role: 'operator', username: 'rules' });
+
+/** The rules' principal, also after a journal replay (which rebuilds the object): by role and name. */
+export const isRules = (p: Principal): boolean => p.role === RULES.role && p.username === RULES.username;
+
 /** A username becomes a topic level: it may hold no level separator, wildcard or NUL. */
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 

@@ -23,7 +23,7 @@ export interface OperatorActionDeps {
  * `stop` makes the desired state STOPPED, so the supervisor never restarts the service; `start` and
  * `restart` make it RUNNING. All three clear FAILED: an operator acting on a service that gave up has seen it.
  */
-export async function performAction(deps: OperatorActionDeps, state: ServiceState, action: OperatorAction): Promise<BatchItem> {
+export async function performAction(deps: OperatorActionDeps, state: ServiceState, action: OperatorAction, counted = false): Promise<BatchItem> {
   const { board, executor, log } = deps;
   const name = state.record.name;
   const before = state.status;
@@ -41,7 +41,7 @@ export async function performAction(deps: OperatorActionDeps, state: ServiceStat
   state.busy += 1;
   state.epoch += 1;
   try {
-    await board.save(state, { desired: action === 'stop' ? 'STOPPED' : 'RUNNING', failed: false });
+    await board.save(state, { desired: action === 'stop' ? 'STOPPED' : 'RUNNING', failed: false, ...(counted ? { restarts: state.record.restarts + 1 } : {}) });
     deps.cancelRestart(name);
     state.backoff.reset();
     state.misses = 0;

@@ -7,7 +7,8 @@ export interface ServiceControl {
   metrics(record: ServiceRecord): Promise<MetricsView>;
   start(record: ServiceRecord): Promise<BatchItem>;
   stop(record: ServiceRecord): Promise<BatchItem>;
-  restart(record: ServiceRecord): Promise<BatchItem>;
+  /** `counted`: a rule's restart, which counts in `restarts` as a health restart does (CONTRACT section 15). */
+  restart(record: ServiceRecord, options?: { counted?: boolean }): Promise<BatchItem>;
   /** A registration appeared or changed: begin (or keep) checking it. */
   track(record: ServiceRecord): void;
   /** Deregistered or removed: stop checking it. */

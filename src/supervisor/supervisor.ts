@@ -196,8 +196,8 @@ export class Supervisor implements ServiceControl {
     return this.act(record, 'stop');
   }
 
-  restart(record: ServiceRecord): Promise<BatchItem> {
-    return this.act(record, 'restart');
+  restart(record: ServiceRecord, options: { counted?: boolean } = {}): Promise<BatchItem> {
+    return this.act(record, 'restart', options.counted === true);
   }
 
   /** A snapshot of the engine's counters, for the Prometheus front. */
@@ -213,7 +213,7 @@ export class Supervisor implements ServiceControl {
       .map((s) => ({ name: s.record.name, health: s.health }));
   }
 
-  private act(record: ServiceRecord, action: OperatorAction): Promise<BatchItem> {
+  private act(record: ServiceRecord, action: OperatorAction, counted = false): Promise<BatchItem> {
     const { name } = record;
     if (record.halted) {
       return Promise.resolve({ name, result: 'NOT_FOUND', status: 'HALT', error: { code: 'NOT_FOUND', message: `no service named ${name}` } });
@@ -231,6 +231,6 @@ export class Supervisor implements ServiceControl {
       started: (s: ServiceState) => this.monitor.begunStart(s),
       stopped: (s: ServiceState) => this.monitor.stopped(s),
     };
-    return serial(state, () => performAction(deps, state, action));
+    return serial(state, () => performAction(deps, state, action, counted));
   }
 }
