@@ -9,6 +9,7 @@ import { cpuPercent, readProc } from './proc-stat.js';
 import { runArgv } from './run-argv.js';
 import { stillRunning, type ChildLedger } from './child-ledger.js';
 import { stopGroup } from './process-group.js';
+import { LineSplitter } from '../output/line-splitter.js';
 import { childEnv } from './child-env.js';
 
 export interface ProcessExecutorOptions {
@@ -201,14 +202,10 @@ export class ProcessExecutor implements Executor {
     });
     proc.on('error', (err) => log.warn({ service: name, pid, err: err.message }, 'service process error'));
     // The children's output goes to the sink (src/output: bounded, per service), never to the agent's stdout;
-    // without a sink it is read and dropped, so that a full pipe never blocks the child.
+    // without a sink, to the agent's log at debug, line by line (lines cut as the sink cuts them).
     for (const [stream, input] of [['stdout', proc.stdout], ['stderr', proc.stderr]] as const) {
       if (!input) continue;
-      const writer = this.o.output?.(name, stream);
-      if (!writer) {
-        input.resume();
-        continue;
-      }
+      const writer = this.o.output?.(name, stream) ?? debugLines(log, name, stream);
       input.on('data', (chunk: Buffer) => writer.write(chunk));
       input.once('end', () => writer.end());
     }
@@ -225,4 +222,10 @@ export class ProcessExecutor implements Executor {
     cancel();
     return exited;
   }
+}
+
+/** The output of a child as debug lines of the agent's log (an executor given no sink). */
+function debugLines(log: Logger, service: string, stream: 'stdout' | 'stderr'): { write(chunk: Buffer): void; end(): void } {
+  const splitter = new LineSplitter({ maxLineBytes: 4096, onLine: (line) => log.debug({ service, stream }, line) });
+  return { write: (chunk) => splitter.write(chunk), end: () => splitter.end() };
 }
