@@ -11,6 +11,7 @@ import { runConfig } from './config-command.js';
 import { usageError, type CliIo } from './io.js';
 import { registrationOf } from './register-command.js';
 import { runServices } from './services-command.js';
+import { deployArguments } from './deploy-command.js';
 import { runAlerts, watchArguments } from './watch-command.js';
 import { runTrust, trustLevelOf } from './trust-command.js';
 
@@ -34,9 +35,10 @@ function checkArguments(spec: CommandSpec, args: string[], values: OptionValues)
   const checkName = (name: string): void => {
     if (!SERVICE_NAME.test(name)) throw usageError(`'${name}' is not a service name (lower-case letters, digits, '.', '_', '-'; at most 63)`);
   };
-  if (spec.group === 'services') (spec.verb === 'history' || spec.verb === 'register' ? args.slice(0, 1) : args).forEach(checkName);
+  if (spec.group === 'services') (['history', 'register', 'deploy'].includes(spec.verb ?? '') ? args.slice(0, 1) : args).forEach(checkName);
   if (spec.verb === 'register') registrationOf(args, values);
   if (spec.verb === 'logs' || spec.verb === 'history') watchArguments(spec.verb, args, values);
+  if (spec.group === 'services' && spec.verb === 'deploy') deployArguments(spec.verb, args, values);
   if (spec.group === 'config') {
     checkName(args[0]);
     if (spec.verb === 'get') args.slice(1).forEach(keyPath);

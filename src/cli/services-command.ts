@@ -5,6 +5,7 @@ import { formatAddress, formatBytes, formatClock, formatDuration, formatExit, fo
 import { EXIT_FAILED, EXIT_OK, writeLine } from './io.js';
 import { runHistory, runLogs } from './watch-command.js';
 import { runDeregister, runRegister } from './register-command.js';
+import { runDeploy } from './deploy-command.js';
 import { renderTable, type Column } from './table.js';
 
 export const serviceColumns: Column<ServiceView>[] = [
@@ -82,6 +83,10 @@ export function runServices(cmd: ClientCommand): Promise<number> {
       return runRegister(cmd, serviceColumns);
     case 'deregister':
       return runDeregister(cmd);
+    case 'deploy':
+    case 'deployments':
+    case 'rollback':
+      return runDeploy(cmd);
     default:
       return batch(cmd);
   }

@@ -83,7 +83,8 @@ export class DeployEngine {
     this.refuseBusy(name);
     const before = this.slotsOf(name);
     if (!before.active || !before.previous) throw notFound(`${name} has no previous version to roll back to`);
-    const gate = [...(await this.o.store.all())].reverse().find((d) => d.name === name && d.kind === 'deploy')?.gate ?? DEFAULT_GATE;
+    // The gate the running version passed: the last deployment of this service that ended DONE.
+    const gate = [...(await this.o.store.all())].reverse().find((d) => d.name === name && d.state === 'DONE')?.gate ?? DEFAULT_GATE;
     return this.accept(name, before.previous.version ?? 'registered', 'rollback', 'SWITCHING', before.previous, before, { gate });
   }
 

@@ -1,0 +1,101 @@
+// The deployment commands of the real bin (dist/main.js) against the agent as a process: deploy waits with a
+// progress line (one line per state when not on a terminal) and exits 0 on DONE, 1 on FAILED with the error on
+// stderr; --no-wait returns at acceptance; deployments lists; rollback switches back; bad arguments exit 2.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, startAgent, type AgentProcess } from '../support/agent-process.js';
+import { freePort } from '../support/free-port.js';
+import { MqttRequester } from '../support/mqtt-requester.js';
+import { killAll } from '../support/service-procs.js';
+import { waitFor } from '../support/wait-for.js';
+import { ArtifactServer } from './artifact-server.js';
+import { appRegistration, runningVersion } from './deploy-rig.js';
+import { release, sha256Hex } from './tarball.js';
+
+const run = promisify(execFile);
+
+describe('sma-bridge services deploy | deployments | rollback', () => {
+  let agent: AgentProcess;
+  let server: ArtifactServer;
+  let appPort: number;
+
+  const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--broker', `mqtt://127.0.0.1:${agent.mqttPort}`, '--agent', agent.agentId], { timeout: 60_000 });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  const serve = (version: string, options: Parameters<typeof release>[1] = {}): string[] => {
+    const body = release(version, options);
+    server.files.set(`/${version}.tgz`, { body });
+    return ['--url', server.url(`/${version}.tgz`), '--sha256', sha256Hex(body)];
+  };
+
+  beforeAll(async () => {
+    server = await ArtifactServer.start();
+    appPort = await freePort();
+    agent = await startAgent({ executor: 'process', health: { intervalMs: 200, retries: 2, restartDelayMs: 300 } });
+    const mqtt = await MqttRequester.forAgent(agent);
+    expect((await mqtt.request('registry.register', appRegistration('app', appPort))).ok).toBe(true);
+    await mqtt.close();
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await server?.close();
+    killAll(`--port ${appPort}`);
+  });
+
+  it('deploy waits with a progress line per state and exits 0 on DONE', async () => {
+    const r = await cli('services', 'deploy', 'app', 'v1', ...serve('v1'), '--healthy-for', '500ms');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const states = r.stdout.trim().split('\n').map((l) => /^app v1: (\w+)/.exec(l)?.[1]);
+    expect(states).toEqual(['DOWNLOADING', 'VERIFYING', 'INSTALLING', 'SWITCHING', 'GATING', 'DONE']);
+    expect(await runningVersion(appPort)).toBe('v1');
+  });
+
+  it('--no-wait returns at acceptance with the deployment id; deployments shows it and the versions', async () => {
+    const r = await cli('services', 'deploy', 'app', 'v2', ...serve('v2'), '--healthy-for', '500ms', '--no-wait', '--json');
+    expect(r.code).toBe(0);
+    const accepted = JSON.parse(r.stdout) as { deploymentId: string; state: string };
+    expect(accepted.state).toBe('DOWNLOADING');
+    await waitFor('v2 DONE', async () => {
+      const list = JSON.parse((await cli('services', 'deployments', 'app', '--json')).stdout) as { deployments: Array<{ deploymentId: string; state: string }> };
+      return list.deployments.find((d) => d.deploymentId === accepted.deploymentId)?.state === 'DONE';
+    }, 20_000);
+    const table = await cli('services', 'deployments', 'app');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/app: v2 \(previous v1\)/);
+  });
+
+  it('a failed deployment exits 1 with its error on stderr', async () => {
+    const [, url] = serve('v3');
+    const r = await cli('services', 'deploy', 'app', 'v3', '--url', url, '--sha256', 'f'.repeat(64));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ended FAILED: INTEGRITY: SHA-256/);
+  });
+
+  it('rollback switches back to the previous version and exits 0', async () => {
+    const r = await cli('services', 'rollback', 'app');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/app v1: DONE/);
+    expect(await runningVersion(appPort)).toBe('v1');
+  });
+
+  it.each([
+    [['services', 'deploy', 'app', 'v9', '--url', 'ftp://x/y', '--sha256', 'a'.repeat(64)], /--url/],
+    [['services', 'deploy', 'app', 'v9', '--url', 'http://x/y', '--sha256', 'abc'], /--sha256/],
+    [['services', 'deploy', 'app', '../v9', '--url', 'http://x/y', '--sha256', 'a'.repeat(64)], /VERSION/],
+    [['services', 'deploy', 'App', 'v9', '--url', 'http://x/y', '--sha256', 'a'.repeat(64)], /service name/],
+  ])('bad usage exits 2: %j', async (args, why) => {
+    const r = await cli(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(why);
+  });
+});
