@@ -37,6 +37,7 @@ export async function mountSparkplug(m: SparkplugMount): Promise<() => Promise<v
     principal: { role: 'operator', username: `sparkplug:${host}` },
     acceptCommands: config.acceptCommands,
     intervalMs: m.intervalMs,
+    trustDevices: config.trustDevices,
     badInput,
     clock: m.clock,
     log,

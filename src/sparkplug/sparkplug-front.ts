@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { ServiceEvent, SmaEvent } from '../events.js';
 import type { Intake } from '../inbox/command.js';
-import type { MetricsView, ServiceView } from '../model.js';
+import type { MetricsView, ServiceView, TrustView } from '../model.js';
 import type { OperationName } from '../operations/schemas.js';
 import type { Principal } from '../policy/principal.js';
 import type { BadInputLog } from './bad-input-log.js';
@@ -23,6 +23,7 @@ import {
   type ServiceMetricName,
 } from './metric-tree.js';
 import { DataType, type InPayload, type OutMetric } from './payload.js';
+import { TrustDevices } from './trust-devices.js';
 
 /** Where births and DATA go: the edge node's session (which drops them while no session is born). */
 export interface SparkplugPublisher {
@@ -40,6 +41,8 @@ export interface SparkplugFrontOptions {
   acceptCommands: boolean;
   /** Usage metrics and the node's counters are polled this often (`health.intervalMs`). */
   intervalMs: number;
+  /** `sparkplug.trustDevices`: tracked devices as Sparkplug devices too. */
+  trustDevices: boolean;
   badInput: BadInputLog;
   clock: Clock;
   log: Logger;
@@ -48,6 +51,7 @@ export interface SparkplugFrontOptions {
 export class SparkplugFront {
   private readonly node = newNodeSet();
   private readonly devices = new Map<string, MetricSet<ServiceMetricName>>();
+  private readonly trusted?: TrustDevices;
   private publisher?: SparkplugPublisher;
   private unsubscribe?: () => void;
   private cancelPoll?: () => void;
@@ -55,12 +59,15 @@ export class SparkplugFront {
   private refreshing?: Promise<void>;
   private refreshOwed = false;
 
-  constructor(private readonly o: SparkplugFrontOptions) {}
+  constructor(private readonly o: SparkplugFrontOptions) {
+    if (o.trustDevices) this.trusted = new TrustDevices((name) => this.devices.has(name), o.badInput);
+  }
 
   /** Reads the agent's state once (so the first births carry it), then follows events and polls. */
   async start(publisher: SparkplugPublisher): Promise<void> {
     this.unsubscribe = this.o.subscribe((event) => this.onEvent(event));
     await this.refresh();
+    await this.trusted?.load(async (body) => (await this.ask('trust.get', body)) as TrustView[]);
     await this.poll();
     this.publisher = publisher;
     this.cancelPoll = this.o.clock.setInterval(() => void this.poll(), this.o.intervalMs);
@@ -73,7 +80,8 @@ export class SparkplugFront {
 
   births(): BirthContent {
     const at = this.o.clock.now();
-    return { node: this.node.birth(at), devices: [...this.devices].map(([name, set]) => [name, set.birth(at)]) };
+    const services: Array<[string, OutMetric[]]> = [...this.devices].map(([name, set]) => [name, set.birth(at)]);
+    return { node: this.node.birth(at), devices: this.trusted ? [...services, ...this.trusted.births(at)] : services };
   }
 
   /** A decoded DCMD for `device`: each `Device Control/*` = true runs through the inbox. */
@@ -118,6 +126,7 @@ export class SparkplugFront {
   private onEvent(event: SmaEvent): void {
     // A deployment that switched a service's version shows in services.list.
     if (event.kind === 'deploy') return void this.refresh();
+    if (event.kind === 'trust') return this.trusted?.onEvent(event, this.publisher);
     if (event.kind !== 'service') return;
     const direct = directValues(event);
     const set = this.devices.get(event.name);
@@ -147,6 +156,8 @@ export class SparkplugFront {
     const seen = new Set<string>();
     const born: string[] = [];
     for (const view of views) {
+      // A tracked device that came first keeps the name (one device id, one birth).
+      if (this.trusted?.has(view.name)) continue;
       seen.add(view.name);
       const set = this.devices.get(view.name);
       if (set) {

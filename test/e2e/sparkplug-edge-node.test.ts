@@ -23,6 +23,7 @@
 // - graceful stop: payloads-ndeath-will-message-publisher (3.1.1: NDEATH before DISCONNECT);
 //   principles-persistence-clean-session-50 and DISCONNECT 0x04 on MQTT 5 (second describe)
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, ROOT, tempDir, type AgentProcess } from '../support/agent-process.js';
 import { freePort } from '../support/free-port.js';
@@ -305,7 +306,9 @@ describe.runIf(run)('Sparkplug B edge node on MQTT 5, acceptCommands false, no p
     agent = await startAgent({
       agent: { id: 'gw5' },
       services: [{ name: 'worker', check: { type: 'process' }, start: { command: process.execPath, args: [SIM, '--port', String(workerPort), '--name', 'worker'] } }],
-      sparkplug: { url: broker.url, protocolVersion: 5, acceptCommands: false },
+      trust: { heartbeatTimeoutMs: 1_500, pluginCheckIntervalMs: 200 },
+      health: { intervalMs: 300 },
+      sparkplug: { url: broker.url, protocolVersion: 5, acceptCommands: false, trustDevices: true },
     });
   });
 
@@ -338,6 +341,21 @@ describe.runIf(run)('Sparkplug B edge node on MQTT 5, acceptCommands false, no p
     expect(refused).toHaveLength(1 + agent.logs().filter((l) => l.kind === 'commands-refused' && l.level === 20).length);
     expect(logged(agent, 'sparkplug command done')).toEqual([]);
     expect(pidsWithArg(`--port ${workerPort}`)).toEqual([before]);
+  });
+
+  it('trustDevices: a tracked device is a device with Trust Level (DBIRTH when first tracked, DDATA as its level changes); the node counts it', async () => {
+    const from = host.mark();
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.mqttPort}`, { reconnectPeriod: 0 });
+    await device.publishAsync(`${agent.topicRoot}/heartbeat/device/meter-7`, '', { qos: 1 });
+    await device.endAsync();
+    const dbirth = await host.next('DBIRTH meter-7', (s) => s.verb === 'DBIRTH' && s.device === 'meter-7', from);
+    expect(typesOf(dbirth)).toEqual({ 'Trust Level': 'String' });
+    const levels = (): unknown[] => host.seen.slice(from).filter((s) => s.device === 'meter-7').map((s) => s.metrics.get('Trust Level'));
+    await waitFor('COMPLETE, then NONE at the timeout', () => levels().join().match(/COMPLETE,NONE$/));
+    for (const s of host.seen.slice(from).filter((m) => m.verb === 'DDATA' && m.device === 'meter-7')) expect([...s.metrics.keys()]).toEqual(['Trust Level']);
+    const ndata = await host.next('NDATA counts', (s) => s.verb === 'NDATA' && s.metrics.get('Agent/Devices') === 1, from);
+    expect(ndata.timestamp).toEqual(expect.any(Number));
+    expectSeqChain(host.seen);
   });
 
   it('a graceful stop disconnects with reason 0x04: the broker sends the will, the NDEATH', async () => {
