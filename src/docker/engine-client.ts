@@ -29,6 +29,7 @@ export interface ContainerInspect {
   Name: string;
   State: { Status: string; Running: boolean; ExitCode: number; StartedAt: string; FinishedAt: string; OOMKilled?: boolean };
   HostConfig: { RestartPolicy?: { Name?: string; MaximumRetryCount?: number } };
+  Config?: { Tty?: boolean };
 }
 
 export interface ContainerStats {
@@ -181,6 +182,30 @@ export class DockerEngine {
         if (!ended && !closed) reject(unreachable(this.socketPath, err));
         end(err);
       });
+      req.end();
+    });
+  }
+
+  /**
+   * A running container's output from now on (`follow`, `tail=0`), as raw frames: without a TTY the engine
+   * multiplexes stdout and stderr with an 8-byte header per frame (see container-logs.ts). Ends when the
+   * container stops.
+   */
+  async logs(container: string, onData: (chunk: Buffer) => void, onEnd: () => void): Promise<EventStream> {
+    const version = await this.apiVersion();
+    return new Promise((resolve, reject) => {
+      let closed = false;
+      const req = request({ socketPath: this.socketPath, method: 'GET', path: `/v${version}/containers/${enc(container)}/logs?follow=1&stdout=1&stderr=1&tail=0` }, (res) => {
+        if ((res.statusCode ?? 500) >= 400) {
+          res.resume();
+          reject(new EngineError(res.statusCode ?? 500, `logs of ${container}: HTTP ${res.statusCode}`));
+          return;
+        }
+        resolve({ close: () => ((closed = true), req.destroy()) });
+        res.on('data', onData);
+        res.on('close', () => closed || onEnd());
+      });
+      req.on('error', (err) => reject(unreachable(this.socketPath, err)));
       req.end();
     });
   }

@@ -7,7 +7,9 @@ import type { ContainerSpec, ServiceRecord } from '../model.js';
 import { cpuPercentBetween, memoryWithoutCache } from '../docker/container-stats.js';
 import { EngineError, EngineUnreachable, type CpuStats, type DockerEngine, type EngineEvent } from '../docker/engine-client.js';
 import { EngineWatch } from '../docker/engine-watch.js';
-import type { Executor, ProcessExit, ProcessMetrics } from './executor.js';
+import type { Executor, OutputSink, ProcessExit, ProcessMetrics } from './executor.js';
+import { FrameDemuxer } from '../docker/container-logs.js';
+import type { EventStream } from '../docker/engine-client.js';
 
 export interface DockerExecutorOptions {
   engine: DockerEngine;
@@ -15,6 +17,8 @@ export interface DockerExecutorOptions {
   stopGraceMs: number;
   log: Logger;
   clock?: Clock;
+  /** Where containers' output goes (the service output); none: not attached. */
+  output?: OutputSink;
 }
 
 interface Seen {
@@ -39,6 +43,8 @@ export class DockerExecutor implements Executor {
   private readonly exitListeners: Array<(name: string, exit: ProcessExit) => void> = [];
   private readonly reachabilityListeners: Array<(reachable: boolean, names: string[]) => void> = [];
   private readonly watch: EngineWatch;
+  /** container name -> its attached log stream (one at a time; it ends when the container stops) */
+  private readonly logStreams = new Map<string, Promise<EventStream | undefined>>();
   private readonly clock: Clock;
 
   constructor(private readonly o: DockerExecutorOptions) {
@@ -127,6 +133,7 @@ export class DockerExecutor implements Executor {
   /** Containers keep running when the agent stops: they are Docker's, not children of the agent. */
   async close(): Promise<void> {
     this.watch.close();
+    for (const stream of this.logStreams.values()) void stream.then((s) => s?.close());
   }
 
   /** The container exists and may be supervised by us (its own restart policy is `no`, or allowed). */
@@ -192,7 +199,10 @@ export class DockerExecutor implements Executor {
         }
         const seen = this.seenOf(container);
         seen.running = found.State.Running;
-        if (found.State.Running) seen.startedAt = Date.parse(found.State.StartedAt);
+        if (found.State.Running) {
+          seen.startedAt = Date.parse(found.State.StartedAt);
+          this.attachLogs(container);
+        }
         if (before?.running && !found.State.Running) {
           this.exited(container, { code: found.State.ExitCode, signal: null, at: this.clock.now(), expected: false });
         }
@@ -215,6 +225,33 @@ export class DockerExecutor implements Executor {
     if (!seen.running) seen.cpu = undefined;
     seen.running = true;
     seen.startedAt = at;
+    this.attachLogs(container);
+  }
+
+  /** The container's output from now on, to the service output of each service it runs as. */
+  private attachLogs(container: string): void {
+    const sink = this.o.output;
+    if (!sink || this.logStreams.has(container)) return;
+    const services = [...this.followed].filter(([, spec]) => spec.name === container).map(([name]) => name);
+    if (services.length === 0) return;
+    const writers = (stream: 'stdout' | 'stderr') => {
+      const each = services.map((name) => sink(name, stream));
+      return { write: (chunk: Buffer) => each.forEach((w) => w.write(chunk)), end: () => each.forEach((w) => w.end()) };
+    };
+    const attached = (async () => {
+      const tty = (await this.o.engine.inspect(container)).Config?.Tty === true;
+      const demux = new FrameDemuxer({ stdout: writers('stdout'), stderr: writers('stderr') });
+      const onData = tty ? (chunk: Buffer) => demux.push(frame(chunk)) : (chunk: Buffer) => demux.push(chunk);
+      return this.o.engine.logs(container, onData, () => {
+        demux.end();
+        this.logStreams.delete(container);
+      });
+    })().catch((err: unknown) => {
+      this.logStreams.delete(container);
+      this.o.log.debug({ container, err: String(err) }, 'cannot attach to the container\'s output');
+      return undefined;
+    });
+    this.logStreams.set(container, attached);
   }
 
   private watched(container: string): boolean {
@@ -249,4 +286,12 @@ export class DockerExecutor implements Executor {
       throw executorFailed(err instanceof Error ? err.message : String(err));
     }
   }
+}
+
+/** A TTY container's raw output as one stdout frame, so one demuxer serves both kinds. */
+function frame(chunk: Buffer): Buffer {
+  const header = Buffer.alloc(8);
+  header[0] = 1;
+  header.writeUInt32BE(chunk.length, 4);
+  return Buffer.concat([header, chunk]);
 }

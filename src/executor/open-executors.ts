@@ -20,6 +20,6 @@ export async function openExecutors(config: Config, log: Logger, output?: Output
   await processes.stopOrphans();
   const command: Executor | undefined = exec.type === 'command' ? new CommandExecutor({ ...exec, log }) : undefined;
   // Touches the socket only once a service names a container.
-  const docker = new DockerExecutor({ engine: new DockerEngine(exec.docker.socket), stopGraceMs: exec.docker.stopGraceMs, log: log.child({ executor: 'docker' }) });
+  const docker = new DockerExecutor({ engine: new DockerEngine(exec.docker.socket), stopGraceMs: exec.docker.stopGraceMs, log: log.child({ executor: 'docker' }), output });
   return new ServiceExecutors({ process: processes, docker, fallback: command, reboot: command ?? processes });
 }

@@ -36,6 +36,7 @@ describe.runIf(haveDocker())('the Docker executor against a real engine', () => 
     await dockerd.create('web-c', httpd(webPort));
     await dockerd.create('busy-c', ['sh', '-c', 'while :; do :; done']);
     await dockerd.create('selfish-c', ['sleep', '3600'], { restart: 'always' });
+    await dockerd.create('talker-c', ['sh', '-c', 'echo before-attach; i=0; while :; do echo out-$i; echo err-$i >&2; i=$((i+1)); /bin/busybox sleep 0.2; done']);
     agent = await startAgent({
       executor: { type: 'process', docker: { socket: dockerd.socket, stopGraceMs: 1000 } },
       health: { intervalMs: 500, timeoutMs: 400, retries: 2, restartDelayMs: RESTART_DELAY_MS, maxRestarts: 50, startGraceMs: 5_000 },
@@ -48,6 +49,7 @@ describe.runIf(haveDocker())('the Docker executor against a real engine', () => 
       { name: 'selfish-c', check: { type: 'process' }, container: { name: 'selfish-c' } },
       { name: 'proc-s', check: { type: 'http', url: `http://127.0.0.1:${procPort}/health` }, start: { command: process.execPath, args: [SIM, '--port', String(procPort)] } },
       { name: 'bystander', check: { type: 'none' } },
+      { name: 'talker-c', check: { type: 'process' }, container: { name: 'talker-c' } },
     ];
     for (const r of regs) expect((await mqtt.request('registry.register', r)).ok, r.name).toBe(true);
   }, 120_000);
@@ -112,6 +114,23 @@ describe.runIf(haveDocker())('the Docker executor against a real engine', () => 
     expect(web!.memoryBytes).toBeGreaterThan(0);
     expect(web!.cpuPercent).toBeLessThan(20);
     expect(await act('services.stop', 'busy-c')).toMatchObject({ result: 'OK' });
+  });
+
+  it('a container\'s output joins the service output (services.logs), stdout and stderr apart', async () => {
+    expect(await act('services.start', 'talker-c')).toMatchObject({ result: 'OK' });
+    type Line = { stream: string; text: string };
+    const lines = await waitFor(
+      'output lines',
+      async () => {
+        const reply = await mqtt.request('services.logs', { name: 'talker-c' });
+        const got = (reply.result as { lines: Line[] } | undefined)?.lines ?? [];
+        return got.some((l) => l.stream === 'stderr') && got.filter((l) => l.stream === 'stdout').length >= 3 && got;
+      },
+      10_000,
+    );
+    expect(lines.filter((l) => l.stream === 'stdout').every((l) => /^out-\d+$/.test(l.text) || l.text === 'before-attach')).toBe(true);
+    expect(lines.filter((l) => l.stream === 'stderr').every((l) => /^err-\d+$/.test(l.text))).toBe(true);
+    expect(await act('services.stop', 'talker-c')).toMatchObject({ result: 'OK' });
   });
 
   it('a missing container answers EXECUTOR_FAILED with the engine\'s message', async () => {
