@@ -25,6 +25,8 @@ export interface DeployEngineOptions {
   steps: Pick<ArtifactSteps, 'download' | 'verify' | 'install' | 'clean'>;
   /** What each service runs (loaded before the supervisor starts; the executor reads it for every start). */
   slots: Map<string, ServiceSlots>;
+  /** The gate of a deployment that names none (`deploy.gate`). */
+  defaultGate?: { healthyForMs: number; timeoutMs: number };
   /** A pause after each state is stored, before its step (0 in service; crash trials widen the window with it). */
   stepPauseMs?: number;
 }
@@ -53,6 +55,7 @@ export class DeployEngine {
   /** Goes on with what a crash or a stop left unfinished (after the supervisor has started). */
   resume(): void {
     for (const d of this.unfinished.values()) {
+      if (d.state === 'DELIVERED') continue;
       this.o.log.info({ deploymentId: d.deploymentId, service: d.name, version: d.version, state: d.state }, 'deployment resumed');
       this.launch(d);
     }
@@ -65,6 +68,9 @@ export class DeployEngine {
   async deploy(req: DeployRequest): Promise<{ deploymentId: string; name: string; version: string; state: DeployState }> {
     const record = await this.o.registry.get(req.name);
     if (!record || record.halted) throw notFound(`no service named ${req.name}`);
+    // A package waiting to be installed gives way to a newer one (an LwM2M server writes a new Package URI).
+    const held = this.unfinished.get(req.name);
+    if (held?.state === 'DELIVERED') await this.discard(req.name);
     this.refuseBusy(req.name);
     const before = this.slotsOf(req.name);
     if (before.active?.version === req.version) throw conflict(`${req.name} runs version ${req.version} already`);
@@ -73,8 +79,29 @@ export class DeployEngine {
     if (!template && !record.start) throw invalidRequest(`${req.name} has no start command: give \`start\` with the deployment`);
     return this.accept(req.name, req.version, 'deploy', 'DOWNLOADING', { version: req.version, ...(template ? { template } : {}) }, before, {
       artifact: req.artifact,
-      gate: { ...DEFAULT_GATE, ...req.gate },
+      gate: { ...(this.o.defaultGate ?? DEFAULT_GATE), ...req.gate },
+      ...(req.hold ? { hold: true } : {}),
     });
+  }
+
+  /** Installs the package a held deployment rests with: it goes on from INSTALLING. */
+  async install(name: string): Promise<{ deploymentId: string; name: string; version: string; state: DeployState }> {
+    const d = this.unfinished.get(name);
+    if (!d) throw notFound(`${name} has no package waiting to be installed`);
+    if (d.state !== 'DELIVERED') throw conflict(`${name}'s deployment ${d.deploymentId} is ${d.state}, not DELIVERED`);
+    await this.enter(d, 'INSTALLING');
+    this.launch(d);
+    return { deploymentId: d.deploymentId, name, version: d.version, state: d.state };
+  }
+
+  /** Drops the package a held deployment rests with (FAILED, INTERRUPTED); the running version stays. */
+  async discard(name: string): Promise<{ deploymentId?: string; name: string }> {
+    const d = this.unfinished.get(name);
+    if (!d) return { name };
+    if (d.state !== 'DELIVERED') throw conflict(`${name}'s deployment ${d.deploymentId} is ${d.state}: only a package waiting to be installed can be discarded`);
+    await this.enter(d, 'FAILED', new DeployFailure('INTERRUPTED', 'the package was discarded before it was installed'));
+    await this.finish(d);
+    return { deploymentId: d.deploymentId, name };
   }
 
   async rollback(name: string): Promise<{ deploymentId: string; name: string; version: string; state: DeployState }> {
@@ -84,7 +111,7 @@ export class DeployEngine {
     const before = this.slotsOf(name);
     if (!before.active || !before.previous) throw notFound(`${name} has no previous version to roll back to`);
     // The gate the running version passed: the last deployment of this service that ended DONE.
-    const gate = [...(await this.o.store.all())].reverse().find((d) => d.name === name && d.state === 'DONE')?.gate ?? DEFAULT_GATE;
+    const gate = [...(await this.o.store.all())].reverse().find((d) => d.name === name && d.state === 'DONE')?.gate ?? this.o.defaultGate ?? DEFAULT_GATE;
     return this.accept(name, before.previous.version ?? 'registered', 'rollback', 'SWITCHING', before.previous, before, { gate });
   }
 
@@ -137,7 +164,7 @@ export class DeployEngine {
   }
 
   private async run(d: Deployment): Promise<void> {
-    while (!this.closed && !FINAL_STATES.has(d.state)) {
+    while (!this.closed && !FINAL_STATES.has(d.state) && d.state !== 'DELIVERED') {
       await this.pause();
       if (this.closed) return;
       const [next, error, slots] = await this.step(d);
@@ -156,7 +183,7 @@ export class DeployEngine {
           return ['VERIFYING'];
         case 'VERIFYING':
           await steps.verify(d);
-          return ['INSTALLING'];
+          return [d.hold ? 'DELIVERED' : 'INSTALLING'];
         case 'INSTALLING':
           await steps.install(d, keptVersions(d.before));
           return ['SWITCHING'];

@@ -8,8 +8,10 @@ export const DEFAULT_GATE = { healthyForMs: 30_000, timeoutMs: 120_000 };
 
 /** The steps in order; each is stored before it starts. */
 export type ActiveState = 'DOWNLOADING' | 'VERIFYING' | 'INSTALLING' | 'SWITCHING' | 'GATING' | 'ROLLING_BACK';
+/** A held deployment (`hold`) rests here, downloaded and verified, until it is installed or discarded. */
+export type RestingState = 'DELIVERED';
 export type FinalState = 'DONE' | 'ROLLED_BACK' | 'FAILED';
-export type DeployState = ActiveState | FinalState;
+export type DeployState = ActiveState | RestingState | FinalState;
 
 export const FINAL_STATES: ReadonlySet<DeployState> = new Set<DeployState>(['DONE', 'ROLLED_BACK', 'FAILED']);
 
@@ -44,6 +46,8 @@ export interface Deployment {
   error?: DeployError;
   bytes?: number;
   total?: number;
+  /** Rest at DELIVERED after VERIFYING. */
+  hold?: boolean;
   createdAt: number;
   updatedAt: number;
 }

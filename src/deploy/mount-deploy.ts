@@ -67,7 +67,7 @@ export class DeployMount {
       pause: (ms) => new Promise((resolve) => o.clock.setTimeout(resolve, ms)),
       progress: (d, bytes, total) => engine.progress(d, bytes, total),
     });
-    engine = new DeployEngine({ ...o, store: this.store, steps, slots: this.slots, stepPauseMs: config.deploy.stepPauseMs });
+    engine = new DeployEngine({ ...o, store: this.store, steps, slots: this.slots, stepPauseMs: config.deploy.stepPauseMs, defaultGate: config.deploy.gate });
     await engine.load();
     this.engine = engine;
     return engine;

@@ -13,6 +13,7 @@ import { ObjectTree } from './object-tree.js';
 import { SecuritySource, ServerSource, type SecurityInstance, type ServerControl } from './objects/account-sources.js';
 import type { DeviceFacts } from './objects/device-facts.js';
 import { AgentSource, DeviceSource, ServiceSource, TrustSource } from './objects/object-sources.js';
+import { SoftwareSource } from './objects/software-source.js';
 import type { ObjectSource } from './objects/object-source.js';
 import { AttributeStore } from './observe/attribute-store.js';
 import { ObservationRegistry } from './observe/observation-registry.js';
@@ -47,6 +48,7 @@ export async function buildClientObjects(o: ClientObjectsOptions): Promise<Clien
   const models = await loadObjectModels(o.objectsDir);
   const services = new ServiceSource();
   const trust = new TrustSource(o.heartbeatTimeoutS);
+  const software = new SoftwareSource();
   const sources: ObjectSource<unknown>[] = [
     new SecuritySource(o.security) as ObjectSource<unknown>,
     new ServerSource(o.server) as ObjectSource<unknown>,
@@ -54,6 +56,7 @@ export async function buildClientObjects(o: ClientObjectsOptions): Promise<Clien
     services as ObjectSource<unknown>,
     new AgentSource() as ObjectSource<unknown>,
     trust as ObjectSource<unknown>,
+    software as ObjectSource<unknown>,
   ];
   const tree = new ObjectTree(models, sources);
   const intake = new IntakeClient(o.intake, params.exchangeLifetimeMs);
@@ -69,5 +72,5 @@ export async function buildClientObjects(o: ClientObjectsOptions): Promise<Clien
     multiValueFormat: () => (o.version() === '1.0' ? TLV : SENML_JSON),
     recordResult: (name, text) => services.lastResults.set(name, text),
   };
-  return { models, ctx, idOf: { service: (n) => services.idOf(n), device: (d) => trust.idOf(d) } };
+  return { models, ctx, idOf: { service: (n) => services.idOf(n) ?? software.idOf(n), device: (d) => trust.idOf(d) } };
 }

@@ -22,10 +22,17 @@ export function effectOf(
   ids: { service(name: string): number | undefined; device(deviceId: string): number | undefined },
 ): EventEffect | undefined {
   if (event.kind === 'service') {
-    if (event.type === 'REGISTERED' || event.type === 'DEREGISTERED') return { paths: [[33000], [33001, 0]], instancesChanged: true };
+    if (event.type === 'REGISTERED' || event.type === 'DEREGISTERED') return { paths: [[33000], [33001, 0], [9]], instancesChanged: true };
     const iid = ids.service(event.name);
     const rids = SERVICE_RESOURCE[event.type] ?? [];
-    return { paths: iid === undefined ? [[33000]] : rids.map((r) => [33000, iid, r]), instancesChanged: iid === undefined };
+    // Object 9's Activation State follows the status.
+    const software: Lwm2mPath[] = iid !== undefined && event.type === 'STATUS' ? [[9, iid, 12]] : [];
+    return { paths: iid === undefined ? [[33000]] : [...rids.map((r) => [33000, iid, r]), ...software], instancesChanged: iid === undefined };
+  }
+  if (event.kind === 'deploy') {
+    // Object 9 (CONTRACT 13): PkgVersion, Update State and Update Result follow the service's deployment.
+    const iid = ids.service(event.name);
+    return { paths: iid === undefined ? [[9]] : [1, 7, 9].map((r) => [9, iid, r]), instancesChanged: false };
   }
   if (event.kind === 'trust') {
     const iid = ids.device(event.deviceId);

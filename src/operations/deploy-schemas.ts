@@ -36,9 +36,13 @@ export const deployRequestSchema = z
     artifact: artifactSchema,
     start: startSpecSchema.optional(),
     gate: gateSchema.optional(),
+    /** Stop once downloaded and verified (state DELIVERED) until `services.install` (LwM2M object 9's Install). */
+    hold: z.boolean().optional(),
   })
   .strict();
 export type DeployRequest = z.infer<typeof deployRequestSchema>;
 
 export const deploymentsRequestSchema = z.object({ name: serviceNameSchema.optional() }).strict();
+export const installRequestSchema = z.object({ name: serviceNameSchema }).strict();
+export const discardRequestSchema = z.object({ name: serviceNameSchema }).strict();
 export const rollbackRequestSchema = z.object({ name: serviceNameSchema }).strict();

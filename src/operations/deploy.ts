@@ -19,3 +19,11 @@ export async function servicesDeployments(ports: Ports, req: RequestOf<'services
 export async function servicesRollback(ports: Ports, req: RequestOf<'services.rollback'>): Promise<OperationOutcome> {
   return { result: await engine(ports).rollback(req.name) };
 }
+
+export async function servicesInstall(ports: Ports, req: RequestOf<'services.install'>): Promise<OperationOutcome> {
+  return { result: await engine(ports).install(req.name) };
+}
+
+export async function servicesDiscard(ports: Ports, req: RequestOf<'services.discard'>): Promise<OperationOutcome> {
+  return { result: await engine(ports).discard(req.name) };
+}

@@ -46,6 +46,8 @@ export interface KeyValueStore {
 export interface DeployControl {
   deploy(req: DeployRequest): Promise<unknown>;
   rollback(name: string): Promise<unknown>;
+  install(name: string): Promise<unknown>;
+  discard(name: string): Promise<unknown>;
   list(name?: string): Promise<unknown>;
 }
 

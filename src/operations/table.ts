@@ -7,7 +7,7 @@ import { configGet, configSet } from './config.js';
 import { kvDelete, kvGet, kvPut } from './kv.js';
 import { registryDeregister, registryEntries, registryRegister } from './registry.js';
 import { alertsList, servicesHistory, servicesLogs } from './watch.js';
-import { servicesDeploy, servicesDeployments, servicesRollback } from './deploy.js';
+import { servicesDeploy, servicesDeployments, servicesDiscard, servicesInstall, servicesRollback } from './deploy.js';
 import { servicesBatch, servicesHealth, servicesList, servicesMetrics } from './services.js';
 
 /** `caller` is whoever the inbox let through; most operations do not need to know. */
@@ -36,6 +36,8 @@ export const operations: { [N in OperationName]: Run<N> } = {
   'services.deploy': servicesDeploy,
   'services.deployments': servicesDeployments,
   'services.rollback': servicesRollback,
+  'services.install': servicesInstall,
+  'services.discard': servicesDiscard,
 };
 
 /** Operations that change nothing: they need no journal entry and take no service lock. */

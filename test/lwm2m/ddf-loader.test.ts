@@ -14,7 +14,14 @@ const item = (id: string, ops: string, type: string, multi = 'Single') =>
 describe('DDF loader', () => {
   it('loads the shipped objects with types and operations from the XML', async () => {
     const models = await loadObjectModels(OBJECTS);
-    expect([...models.keys()].sort((a, b) => a - b)).toEqual([0, 1, 3, 33000, 33001, 33002]);
+    expect([...models.keys()].sort((a, b) => a - b)).toEqual([0, 1, 3, 9, 33000, 33001, 33002]);
+    // Object 9 as the OMNA registry lists version 1.0: Install executable, Update State an Integer, Package URI write-only.
+    const software = models.get(9)!;
+    expect(software).toMatchObject({ name: 'LWM2M Software Management', version: '1.0', multiple: true });
+    expect(software.resources.get(4)).toMatchObject({ name: 'Install', type: 'none' });
+    expect(software.resources.get(7)).toMatchObject({ name: 'Update State', type: 'Integer' });
+    expect([...software.resources.get(3)!.operations]).toEqual(['W']);
+    expect([...software.resources.keys()]).toEqual([...Array(16).keys()]);
     const service = models.get(33000)!;
     expect(service.multiple).toBe(true);
     expect(service.resources.get(8)).toMatchObject({ name: 'Config', type: 'String', multiple: false });

@@ -1,0 +1,135 @@
+// Object 9 (LwM2M Software Management, v1.0): one instance per service, bound to its deployments (CONTRACT 13).
+// Writing Package URI (`#sha256=HEX[&version=V]`) starts a held deployment (download and verify: DELIVERED);
+// Install goes on with it (switch and gate); Uninstall 1 discards a delivered package, Uninstall 0 deregisters
+// the service; Activate and Deactivate start and stop it. Reads go through operations only.
+import type { ServiceView } from '../../model.js';
+import type { ResourceValue } from '../content/node.js';
+import { parseExecuteArgs } from '../handlers/execute-create-delete.js';
+import { CoapFailure } from './coap-failure.js';
+import type { Ask, BindingTable, Effect, InstanceQuery, ObjectSource, ResourceBinding } from './object-source.js';
+
+export interface DeploymentSummary {
+  name: string;
+  version: string;
+  state: string;
+  error?: { code: string; message: string };
+}
+
+export interface SoftwareInstance {
+  view: ServiceView;
+  latest?: DeploymentSummary;
+  /** A Package URI this front refused (Update Result 56), until the next good one. */
+  refusedUri?: boolean;
+}
+
+const VERSION = /^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$/;
+const RESULT_OF_ERROR: Record<string, number> = { NO_SPACE: 50, DOWNLOAD: 52, INTEGRITY: 53, INSTALL: 58, GATE: 58, INTERRUPTED: 0 };
+
+/** Update State (7) and Update Result (9) of an instance. */
+export function updateStateAndResult(i: SoftwareInstance): [number, number] {
+  if (i.refusedUri) return [0, 56];
+  const d = i.latest;
+  if (!d) return [i.view.version ? 4 : 0, 0];
+  switch (d.state) {
+    case 'DOWNLOADING':
+      return [1, 1];
+    case 'VERIFYING':
+      return [2, 1];
+    case 'DELIVERED':
+    case 'INSTALLING':
+    case 'SWITCHING':
+    case 'GATING':
+    case 'ROLLING_BACK':
+      return [3, 3];
+    case 'DONE':
+      return [4, 2];
+    default:
+      // FAILED or ROLLED_BACK: the package is gone; what ran before runs on.
+      return [0, RESULT_OF_ERROR[d.error?.code ?? ''] ?? 57];
+  }
+}
+
+/** The deploy request a Package URI stands for; a CoapFailure 4.00 when it cannot be one. */
+export function packageRequest(name: string, uri: string): Record<string, unknown> {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new CoapFailure('4.00', 'Package URI is not a URI');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CoapFailure('4.00', 'Package URI must be http:// or https://');
+  const fragment = new URLSearchParams(url.hash.slice(1));
+  const sha256 = fragment.get('sha256') ?? '';
+  if (!/^[0-9a-fA-F]{64}$/.test(sha256)) throw new CoapFailure('4.00', 'Package URI needs its digest as the fragment #sha256=HEX (64 hex digits)');
+  const file = url.pathname.split('/').pop() ?? '';
+  const fromName = /-([0-9][0-9A-Za-z._+-]*?)(?:\.tar\.gz|\.tgz)$/.exec(file)?.[1];
+  const version = fragment.get('version') ?? fromName ?? `sha-${sha256.slice(0, 12).toLowerCase()}`;
+  if (!VERSION.test(version)) throw new CoapFailure('4.00', `version ${JSON.stringify(version)} does not match ${VERSION.source}`);
+  url.hash = '';
+  return { name, version, artifact: { url: url.href, sha256 }, hold: true };
+}
+
+export class SoftwareSource implements ObjectSource<SoftwareInstance> {
+  readonly objectId = 9;
+  readonly bindings: BindingTable<SoftwareInstance>;
+  private readonly ids = new Map<string, number>();
+  private readonly refused = new Set<string>();
+
+  constructor() {
+    const name = (i: SoftwareInstance): string => i.view.name;
+    this.bindings = new Map<number, ResourceBinding<SoftwareInstance>>([
+      [0, { read: name }],
+      [1, { read: (i) => i.view.version ?? '' }],
+      [
+        3,
+        {
+          write: ({ instance, value }): Effect => {
+            try {
+              const body = packageRequest(name(instance), String(value));
+              this.refused.delete(name(instance));
+              return { op: 'services.deploy', body };
+            } catch (err) {
+              this.refused.add(name(instance));
+              throw err;
+            }
+          },
+        },
+      ],
+      [4, { execute: (i) => ({ op: 'services.install', body: { name: name(i) } }) }],
+      [
+        6,
+        {
+          execute: (i, text): Effect => {
+            const forUpdate = parseExecuteArgs(text).has(1);
+            this.refused.delete(name(i));
+            return forUpdate ? { op: 'services.discard', body: { name: name(i) } } : { op: 'registry.deregister', body: { name: name(i) } };
+          },
+        },
+      ],
+      [7, { read: (i) => updateStateAndResult(i)[0] }],
+      [9, { read: (i) => updateStateAndResult(i)[1] }],
+      [10, { execute: (i) => ({ op: 'services.start', body: { names: [name(i)] } }) }],
+      [11, { execute: (i) => ({ op: 'services.stop', body: { names: [name(i)] } }) }],
+      [12, { read: (i) => i.view.status === 'RUNNING' }],
+    ]);
+  }
+
+  idOf(name: string): number | undefined {
+    return this.ids.get(name);
+  }
+
+  async read(ask: Ask, query: InstanceQuery): Promise<Map<number, SoftwareInstance>> {
+    const views = (await ask('services.list', {})) as ServiceView[];
+    for (const v of views) this.ids.set(v.name, v.instanceId);
+    const chosen = query.instanceId === undefined ? views : views.filter((v) => v.instanceId === query.instanceId);
+    const latest = new Map<string, DeploymentSummary>();
+    if (chosen.length > 0) {
+      // An agent without a deploy engine answers UNAVAILABLE: its instances have no deployments.
+      const answer = (await ask('services.deployments', {}).catch(() => ({ deployments: [] }))) as { deployments: DeploymentSummary[] };
+      for (const d of answer.deployments) latest.set(d.name, d);
+    }
+    return new Map(chosen.map((v) => [v.instanceId, { view: v, latest: latest.get(v.name), refusedUri: this.refused.has(v.name) }]));
+  }
+}
+
+export type { ResourceValue };

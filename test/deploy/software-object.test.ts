@@ -1,0 +1,112 @@
+// Object 9 (LwM2M Software Management) driven by an LwM2M server we did not write: lwm2m-node-lib in its own
+// process, the agent as a real process from its bin, a real HTTP artifact server and a real child service.
+// Writing Package URI (#sha256=...) downloads and verifies: Update State reaches DELIVERED (3), observed;
+// Execute Install switches: INSTALLED (4), result 2, the new version running and PkgVersion saying so; a
+// wrong digest ends with result 53; a URI without a digest is refused (4.00) with result 56; Deactivate and
+// Activate stop and start the service.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { freePort, freeUdpPort } from '../support/free-port.js';
+import { MqttRequester } from '../support/mqtt-requester.js';
+import { killAll } from '../support/service-procs.js';
+import { waitFor } from '../support/wait-for.js';
+import { Lwm2mServerProcess } from '../lwm2m/fixtures/server-process.js';
+import { ArtifactServer } from './artifact-server.js';
+import { appRegistration, runningVersion } from './deploy-rig.js';
+import { release, sha256Hex } from './tarball.js';
+
+const EP = 'sw-gw';
+
+describe('object 9 bound to deployments, against lwm2m-node-lib', () => {
+  let server: Lwm2mServerProcess;
+  let agent: AgentProcess;
+  let mqtt: MqttRequester;
+  let artifacts: ArtifactServer;
+  let appPort: number;
+  let iid: number;
+
+  const cmd = (c: string, args: Record<string, unknown>) => server.command(c, { ep: EP, ...args });
+  const read = async (r: number): Promise<string> => String(await cmd('read', { path: `/9/${iid}/${r}` }));
+  const packageUri = (version: string, digest?: string): string => {
+    const body = release(version);
+    artifacts.files.set(`/app-${version}.tgz`, { body });
+    return `${artifacts.url(`/app-${version}.tgz`)}#sha256=${digest ?? sha256Hex(body)}`;
+  };
+  const notified = (r: number, value: string, from: number) =>
+    server.waitFor((e) => e.event === 'notify' && e.path === `/9/${iid}/${r}` && String(e.value) === value, from);
+
+  beforeAll(async () => {
+    server = await Lwm2mServerProcess.start();
+    artifacts = await ArtifactServer.start();
+    appPort = await freePort();
+    agent = await startAgent({
+      agent: { id: EP },
+      executor: 'process',
+      health: { intervalMs: 200, retries: 2, restartDelayMs: 300 },
+      deploy: { gate: { healthyForMs: 800, timeoutMs: 15_000 } },
+      lwm2m: { serverUri: `coap://127.0.0.1:${server.port}`, lifetimeS: 60, localPort: await freeUdpPort() },
+    });
+    mqtt = await MqttRequester.forAgent(agent);
+    await server.waitFor((e) => e.event === 'registration' && e.ep === EP);
+    const from = server.events.length;
+    const reg = await mqtt.request('registry.register', appRegistration('app', appPort));
+    iid = (reg.result as { instanceId: number }).instanceId;
+    await server.waitFor((e) => e.event === 'update' && String(e.payload).includes(`</9/${iid}>`), from);
+  });
+
+  afterAll(async () => {
+    await mqtt?.close();
+    await agent?.stop();
+    await server?.stop();
+    await artifacts?.close();
+    killAll(`--port ${appPort}`);
+  });
+
+  it('an instance per service: PkgName is the service, nothing installed yet', async () => {
+    expect(await read(0)).toBe('app');
+    expect(await read(7)).toBe('0');
+    expect(await read(9)).toBe('0');
+    expect(await read(12)).toBe('0');
+  });
+
+  it('writing Package URI downloads and verifies: Update State DELIVERED (observed), result 3, nothing switched', async () => {
+    expect(await cmd('observe', { path: `/9/${iid}/7` })).toBe('0');
+    const from = server.events.length;
+    expect(await cmd('write', { path: `/9/${iid}/3`, value: packageUri('1.0.0') })).toBe('');
+    await notified(7, '3', from);
+    expect(await read(9)).toBe('3');
+    expect(await runningVersion(appPort)).toBeUndefined();
+  });
+
+  it('Execute Install switches with the gate: INSTALLED, result 2, 1.0.0 running, PkgVersion 1.0.0', async () => {
+    const from = server.events.length;
+    expect(await cmd('execute', { path: `/9/${iid}/4` })).toBe('');
+    await notified(7, '4', from);
+    expect(await read(9)).toBe('2');
+    expect(await read(1)).toBe('1.0.0');
+    expect(await runningVersion(appPort)).toBe('1.0.0');
+    expect(await read(12)).toBe('1');
+  });
+
+  it('a package whose digest does not match ends with result 53; 1.0.0 runs on', async () => {
+    expect(await cmd('observe', { path: `/9/${iid}/9` })).toBe('2');
+    const from = server.events.length;
+    expect(await cmd('write', { path: `/9/${iid}/3`, value: packageUri('2.0.0', 'ab'.repeat(32)) })).toBe('');
+    await notified(9, '53', from);
+    expect(await read(7)).toBe('0');
+    expect(await runningVersion(appPort)).toBe('1.0.0');
+  });
+
+  it('a Package URI without a digest is refused with 4.00 and result 56', async () => {
+    await expect(cmd('write', { path: `/9/${iid}/3`, value: artifacts.url('/app-3.0.0.tgz') })).rejects.toMatchObject({ code: '4.00' });
+    expect(await read(9)).toBe('56');
+  });
+
+  it('Deactivate stops the service and Activate starts it again', async () => {
+    expect(await cmd('execute', { path: `/9/${iid}/11` })).toBe('');
+    await waitFor('stopped', async () => (await runningVersion(appPort)) === undefined, 10_000);
+    expect(await read(12)).toBe('0');
+    expect(await cmd('execute', { path: `/9/${iid}/10` })).toBe('');
+    await waitFor('running again', async () => (await runningVersion(appPort)) === '1.0.0', 10_000);
+  });
+});
