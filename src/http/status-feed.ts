@@ -6,12 +6,14 @@ import { LOCAL_OPERATOR } from '../policy/principal.js';
 import type { Logger } from 'pino';
 import type { SmaEvent } from '../events.js';
 import type { Intake } from '../inbox/command.js';
-import type { ServiceView } from '../model.js';
+import type { HealthView, ServiceView } from '../model.js';
 
 export interface StatusSnapshot {
   agent: Record<string, unknown>;
   services: ServiceView[];
   trust: { devices: number; trusted: number };
+  /** Each service's last check (its detail says why it is DOWN): the page's "why" column. */
+  health: Record<string, { detail?: string; checkedAt?: string }>;
   at: string;
 }
 
@@ -71,16 +73,20 @@ export class StatusFeed {
 
   /** The page's state, read through the same operations as every other front. */
   async snapshot(): Promise<StatusSnapshot> {
-    const [services, agent] = await Promise.all([this.read('services.list'), this.read('agent.info')]);
+    const [services, agent, checks] = await Promise.all([this.read('services.list'), this.read('agent.info'), this.read('services.health')]);
+    // A null-prototype map: service names are data.
+    const health: StatusSnapshot['health'] = Object.create(null) as StatusSnapshot['health'];
+    for (const h of (Array.isArray(checks) ? checks : []) as HealthView[]) health[h.name] = { detail: h.detail, checkedAt: h.checkedAt };
     return {
       agent: (agent ?? {}) as Record<string, unknown>,
       services: (Array.isArray(services) ? services : []) as ServiceView[],
+      health,
       trust: this.o.trustCounts(),
       at: new Date(this.o.now()).toISOString(),
     };
   }
 
-  private async read(op: 'services.list' | 'agent.info'): Promise<unknown> {
+  private async read(op: 'services.list' | 'agent.info' | 'services.health'): Promise<unknown> {
     // The page's feed reads on the agent's own behalf; who may watch it is the router's decision.
     const ticket = await this.o.intake.accept({ op, body: {}, origin: 'http', principal: LOCAL_OPERATOR });
     const reply = await ticket.done;

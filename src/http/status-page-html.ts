@@ -1,28 +1,56 @@
 // The status page as one small document: HTML, an inline style and an inline script (their hashes go into
 // the Content-Security-Policy). No framework and no build step: a gateway serves it from memory, a browser
 // renders it from one response, and the live part is one EventSource.
+//
+// Sized for a 7-inch 800x480 panel first: a fixed-layout table whose columns never move as texts change
+// (long texts are cut with their whole text in a tooltip), and below 640 px one card per service with its
+// buttons on their own line. While the feed is down the last state stays, greyed, with every button off.
 
 export const PAGE_STYLE = `
-:root{font:14px/1.4 system-ui,sans-serif;color:#1d2330;background:#f4f5f7}
-body{margin:0 auto;max-width:72rem;padding:1rem}
-header{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:baseline}
-h1{font-size:1.3rem;margin:0}
-.facts{display:flex;flex-wrap:wrap;gap:.3rem 1.2rem;color:#555}
-.facts b{color:#1d2330;font-weight:600}
+:root{font:14px/1.35 system-ui,sans-serif;color:#1d2330;background:#f4f5f7}
+body{margin:0 auto;max-width:72rem;padding:.6rem}
+header{display:flex;flex-wrap:wrap;gap:.3rem 1rem;align-items:baseline}
+h1{font-size:1.15rem;margin:0}
+.facts{display:flex;flex-wrap:wrap;gap:.2rem 1rem;color:#555}
+.facts b{color:#1d2330;font-weight:600;font-variant-numeric:tabular-nums}
 #live{margin-left:auto;font-size:.85rem}
 #live.on::before{content:"\\25CF ";color:#1a7f37}
 #live.off::before{content:"\\25CF ";color:#b42318}
-table{width:100%;border-collapse:collapse;margin-top:1rem;background:#fff;box-shadow:0 1px 2px #0002}
-th,td{padding:.45rem .6rem;text-align:left;border-bottom:1px solid #e3e5e8;white-space:nowrap}
-th{font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:#666}
+h2{font-size:1rem;margin:.9rem 0 .3rem}
+table{width:100%;table-layout:fixed;border-collapse:collapse;background:#fff;box-shadow:0 1px 2px #0002}
+th,td{padding:.35rem .4rem;text-align:left;border-bottom:1px solid #e3e5e8;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;vertical-align:top}
+th{font-size:.75rem;text-transform:uppercase;letter-spacing:.03em;color:#666}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
-.tag{display:inline-block;padding:0 .45rem;border-radius:.6rem;font-size:.8rem;font-weight:600;background:#e3e5e8}
+td small{display:block;color:#777;font-size:.78rem;overflow:hidden;text-overflow:ellipsis}
+th{white-space:normal}
+col.c-name{width:17%}col.c-status{width:12%}col.c-health{width:9%}col.c-restarts{width:7%}col.c-exit{width:17%}col.c-why{width:auto}col.c-act{width:12.6rem}
+.tag{display:inline-block;padding:0 .4rem;border-radius:.6rem;font-size:.78rem;font-weight:600;background:#e3e5e8}
 .RUNNING,.UP{background:#d5f5df;color:#11632a}.STARTING,.BACKOFF,.UNKNOWN{background:#fdf0c4;color:#7a5200}
-.STOPPED,.HALT{background:#e3e5e8;color:#444}.FAILED,.DOWN{background:#fbd9d6;color:#8c1d13}
-button{font:inherit;font-size:.8rem;padding:.15rem .55rem;margin-right:.25rem;border:1px solid #b8bcc4;border-radius:.3rem;background:#fff;cursor:pointer}
-button:hover{background:#eef0f3}button:disabled{opacity:.5;cursor:default}
-#note{min-height:1.4em;margin:.6rem 0 0;color:#555}#note.err{color:#b42318}
-.empty{color:#777;text-align:center;padding:1.5rem}
+.STOPPED,.HALT,.OFF{background:#e3e5e8;color:#444}.FAILED,.DOWN{background:#fbd9d6;color:#8c1d13}
+.COMPLETE{background:#d5f5df;color:#11632a}.NONE{background:#fbd9d6;color:#8c1d13}
+.why,td.act{white-space:normal}td.act{overflow:visible}
+button,select,input{font:inherit;font-size:.85rem}
+button{min-height:2rem;padding:.1rem .5rem;margin:0 .2rem .2rem 0;border:1px solid #b8bcc4;border-radius:.3rem;background:#fff;cursor:pointer}
+button:hover{background:#eef0f3}button:disabled{opacity:.45;cursor:default}
+button.confirm{background:#b42318;border-color:#b42318;color:#fff}
+#note{min-height:1.3em;margin:.4rem 0 0;color:#555}#note.err{color:#b42318}
+.empty{color:#777;text-align:center;padding:1rem}
+.stale #services,.stale #devices,.stale .facts{opacity:.5;filter:grayscale(1)}
+.stale #live{color:#b42318;font-weight:600}
+.bar{display:flex;flex-wrap:wrap;gap:.3rem .5rem;align-items:center}
+.bar input{width:11rem;max-width:100%;padding:.25rem}
+col.d-id{width:34%}col.d-level{width:16%}col.d-beat{width:30%}col.d-plugin{width:auto}
+@media (max-width:640px){
+  #svc thead{display:none}
+  #svc,#svc tbody,#svc tr,#svc td{display:block;width:auto}
+  #svc tr{padding:.4rem .5rem;border-bottom:1px solid #d5d8dd}
+  #svc td{border:0;padding:.1rem 0;white-space:normal}
+  #svc td:empty{display:none}
+  #svc td[data-label]::before{content:attr(data-label) ": ";color:#777;font-size:.8rem}
+  #svc td.n{text-align:left}
+  #svc td.act button{min-width:5.5rem;min-height:2.4rem}
+  col.d-id{width:50%}col.d-level{width:30%}col.d-beat{width:0}#dev td:nth-child(3),#dev th:nth-child(3){display:none}
+}
 `;
 
 export const PAGE_SCRIPT = `
@@ -30,85 +58,143 @@ export const PAGE_SCRIPT = `
 const $ = (id) => document.getElementById(id);
 const rows = new Map();
 const ACTIONS = ["start", "stop", "restart"];
-const time = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "");
-const tag = (text) => { const s = document.createElement("span"); s.className = "tag " + text; s.textContent = text; return s; };
-function cell(tr, i, content, cls) {
+const PAGE = 50;
+let connected = false;
+let lastSnap;
+let snapAt = 0;
+const pad = (n) => String(n).padStart(2, "0");
+// One time format everywhere (the CLI's tables, the pretty log): the local YYYY-MM-DD HH:MM:SS.
+function time(t) {
+  if (t === undefined || t === null) return "";
+  const d = new Date(t);
+  if (isNaN(d)) return "";
+  return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+}
+const tag = (text, cls) => { const s = document.createElement("span"); s.className = "tag " + (cls ?? text); s.textContent = text; return s; };
+function cell(tr, i, content, title) {
   const td = tr.children[i];
-  if (cls) td.className = cls;
   if (typeof content === "string" || typeof content === "number") { if (td.textContent !== String(content)) td.textContent = String(content); }
   else td.replaceChildren(content);
+  td.title = title ?? (typeof content === "string" ? content : "");
+}
+function twoLines(first, second) {
+  const f = document.createDocumentFragment();
+  f.append(first);
+  if (second) { const s = document.createElement("small"); s.textContent = second; f.append(s); }
+  return f;
 }
 function lastExit(s) {
   const at = s.lastExitAt ?? s.lastExit?.at;
   const code = s.exitCode ?? s.lastExit?.code;
   const signal = s.exitSignal ?? s.lastExit?.signal;
-  if (at === undefined && code === undefined && signal === undefined) return "-";
-  return [signal ?? (code !== undefined && code !== null ? "code " + code : ""), time(at)].filter(Boolean).join(" at ");
+  if (at === undefined && code === undefined && signal === undefined) return ["-", ""];
+  return [signal ?? (code !== undefined && code !== null ? "status " + code : "exit"), time(at)];
 }
-function statusText(s) {
+// Why the service is where it is, in words: the health check's own detail, the restart budget spent, an
+// operator's stop, a back-off's next try.
+function why(s, h) {
   const next = s.nextAttemptAt ?? s.backoff?.nextAttemptAt;
-  const t = tag(s.status);
-  if (!next) return t;
-  const span = document.createElement("span");
-  span.append(t, " next try " + time(next));
-  return span;
+  const detail = h?.detail;
+  switch (s.status) {
+    case "FAILED": return "gave up after " + s.restarts + " restart" + (s.restarts === 1 ? "" : "s") + (detail ? " (" + detail + ")" : "") + "; Start tries again";
+    case "STOPPED": return "stopped; Start runs it" + (detail && s.health === "DOWN" ? " (last check: " + detail + ")" : "");
+    case "BACKOFF": return "restart " + (s.restarts + 1) + " due " + time(next) + (detail ? "; " + detail : "");
+    case "STARTING": return detail ? "starting; its check does not pass yet: " + detail : "starting; waiting for its first check";
+    case "HALT": return "deregistered";
+  }
+  if (s.health === "DOWN") return detail ? "check failed: " + detail : "check failed";
+  if (s.health === "UNKNOWN") return "no check result yet";
+  return h?.checkedAt ? "checked " + time(h.checkedAt) : "";
 }
 function row(name) {
   let tr = rows.get(name);
   if (tr) return tr;
   tr = document.createElement("tr");
   tr.dataset.service = name;
-  for (let i = 0; i < 8; i++) tr.append(document.createElement("td"));
-  tr.children[0].textContent = name;
+  const labels = ["", "status", "health", "restarts", "last exit", "why", ""];
+  for (let i = 0; i < 7; i++) { const td = document.createElement("td"); if (labels[i]) td.dataset.label = labels[i]; tr.append(td); }
+  tr.children[3].className = "n";
+  tr.children[5].className = "why";
+  tr.children[6].className = "act";
   for (const a of ACTIONS) {
     const b = document.createElement("button");
     b.textContent = a[0].toUpperCase() + a.slice(1);
     b.dataset.action = a;
-    b.addEventListener("click", () => operate(a, name, b));
-    tr.children[7].append(b);
+    b.disabled = !connected;
+    b.addEventListener("click", () => (a === "stop" ? confirmStop(name, b) : operate(a, name, b)));
+    tr.children[6].append(b);
   }
   rows.set(name, tr);
   return tr;
 }
+// Stop takes a second tap within 4 s (a touch panel has no hover, and a dialog is easy to wave away).
+function confirmStop(name, b) {
+  if (b.classList.contains("confirm")) { clearTimeout(b.timer); b.classList.remove("confirm"); b.textContent = "Stop"; return operate("stop", name, b); }
+  b.classList.add("confirm");
+  b.textContent = "Confirm stop";
+  note("tap Confirm stop to stop " + name);
+  b.timer = setTimeout(() => { b.classList.remove("confirm"); b.textContent = "Stop"; }, 4000);
+}
 function render(snap) {
+  lastSnap = snap;
+  snapAt = Date.now();
   const a = snap.agent;
   $("agent").textContent = a.agentId ?? "?";
   $("version").textContent = a.version ?? "?";
   $("registry").textContent = a.registry ?? "?";
-  $("uptime").textContent = a.uptimeS === undefined ? "?" : fmtUptime(a.uptimeS);
-  $("devices").textContent = snap.trust.devices;
+  tickUptime();
+  $("devices-n").textContent = snap.trust.devices;
   $("complete").textContent = snap.trust.trusted;
   $("none").textContent = snap.trust.devices - snap.trust.trusted;
   $("at").textContent = time(snap.at);
   const body = $("services");
+  const health = snap.health ?? {};
   const seen = new Set();
   for (const s of snap.services) {
     seen.add(s.name);
     const tr = row(s.name);
     tr.dataset.status = s.status;
     tr.dataset.health = s.health;
-    cell(tr, 1, statusText(s));
-    cell(tr, 2, tag(s.health));
-    cell(tr, 3, s.restarts, "n");
-    cell(tr, 4, lastExit(s));
-    cell(tr, 5, s.restartPolicy ?? s.policy ?? "-");
-    cell(tr, 6, s.host ? s.host + (s.port ? ":" + s.port : "") : "-");
+    const addr = s.host ? s.host + (s.port ? ":" + s.port : "") : "";
+    cell(tr, 0, twoLines(s.name, [s.restartPolicy ?? s.policy, addr].filter(Boolean).join(" \\u00b7 ")), s.name + (addr ? " " + addr : ""));
+    cell(tr, 1, tag(s.status), s.status);
+    // A stopped service is not unhealthy: its health reads "off", in grey.
+    cell(tr, 2, s.status === "STOPPED" || s.status === "HALT" ? tag("off", "OFF") : tag(s.health), s.health);
+    cell(tr, 3, s.restarts);
+    const [how, at] = lastExit(s);
+    cell(tr, 4, twoLines(how, at), how + (at ? " at " + at : ""));
+    cell(tr, 5, why(s, health[s.name]));
     body.append(tr);
   }
   for (const [name, tr] of rows) if (!seen.has(name)) { tr.remove(); rows.delete(name); }
   $("empty").hidden = snap.services.length > 0;
+}
+function tickUptime() {
+  const up = lastSnap?.agent?.uptimeS;
+  if (up === undefined) return;
+  // Counted on between updates while connected; frozen (and greyed) while not.
+  $("uptime").textContent = fmtUptime(up + (connected ? Math.floor((Date.now() - snapAt) / 1000) : 0));
 }
 function fmtUptime(s) {
   const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
   return d ? d + "d " + h + "h" : h ? h + "h " + m + "m" : m + "m " + (s % 60) + "s";
 }
 function note(text, err) { const n = $("note"); n.textContent = text; n.className = err ? "err" : ""; }
+function setConnected(on) {
+  connected = on;
+  document.body.classList.toggle("stale", !on);
+  for (const b of document.querySelectorAll("button[data-action], #dev-bar button")) b.disabled = !on;
+  if (on) updatePager();
+}
+async function call(op, body) {
+  const res = await fetch("ops/" + op, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return res.json();
+}
 async function operate(action, name, button) {
   button.disabled = true;
   note(action + " " + name + " ...");
   try {
-    const res = await fetch("ops/services." + action, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ names: [name] }) });
-    const reply = await res.json();
+    const reply = await call("services." + action, { names: [name] });
     const item = reply.ok ? reply.result[0] : undefined;
     if (!reply.ok) note(action + " " + name + ": " + reply.error.code + ": " + reply.error.message, true);
     else if (item.result !== "OK") note(action + " " + name + ": " + item.result + (item.error ? ": " + item.error.message : ""), true);
@@ -116,13 +202,71 @@ async function operate(action, name, button) {
   } catch (e) {
     note(action + " " + name + ": " + e.message, true);
   } finally {
-    button.disabled = false;
+    button.disabled = !connected;
   }
 }
+// Devices: one page of PAGE at a time from the agent (trust.get with a cursor), however many it tracks.
+const dev = { cursors: [-1], more: false, loading: false };
+async function loadDevices() {
+  if (dev.loading) return;
+  dev.loading = true;
+  const id = $("dev-id").value.trim();
+  const level = $("dev-level").value;
+  const body = id ? { ids: [id] } : { limit: PAGE + 1, after: dev.cursors[dev.cursors.length - 1] };
+  if (level) body.level = level;
+  try {
+    const reply = await call("trust.get", body);
+    if (!reply.ok) { note("devices: " + reply.error.code + ": " + reply.error.message, true); return; }
+    const list = reply.result;
+    dev.more = !id && list.length > PAGE;
+    showDevices(list.slice(0, PAGE), id);
+  } catch (e) {
+    note("devices: " + e.message, true);
+  } finally {
+    dev.loading = false;
+    updatePager();
+  }
+}
+function showDevices(list, id) {
+  const body = $("devices");
+  body.replaceChildren(...list.map((d) => {
+    const tr = document.createElement("tr");
+    tr.dataset.device = d.id;
+    const cells = [d.id, tag(d.trustLevel), time(d.lastHeartbeatAt) || "-", d.plugin ?? "-"];
+    for (const c of cells) { const td = document.createElement("td"); td.append(c); if (typeof c === "string") td.title = c; tr.append(td); }
+    tr.dataset.instance = d.instanceId;
+    return tr;
+  }));
+  const first = (dev.cursors.length - 1) * PAGE;
+  $("dev-page").textContent = id ? (list.length ? "1 device" : "no device " + id) : list.length ? "devices " + (first + 1) + "-" + (first + list.length) : "no devices";
+  dev.last = list.length ? list[list.length - 1].instanceId : undefined;
+}
+function updatePager() {
+  const id = $("dev-id").value.trim();
+  $("dev-prev").disabled = !connected || id !== "" || dev.cursors.length <= 1;
+  $("dev-next").disabled = !connected || id !== "" || !dev.more;
+}
+$("dev-next").addEventListener("click", () => { if (dev.last !== undefined) { dev.cursors.push(dev.last); loadDevices(); } });
+$("dev-prev").addEventListener("click", () => { if (dev.cursors.length > 1) { dev.cursors.pop(); loadDevices(); } });
+$("dev-go").addEventListener("click", () => { dev.cursors = [-1]; loadDevices(); });
+$("dev-level").addEventListener("change", () => { dev.cursors = [-1]; loadDevices(); });
+$("dev-id").addEventListener("keydown", (e) => { if (e.key === "Enter") { dev.cursors = [-1]; loadDevices(); } });
 const live = $("live");
 const feed = new EventSource("events");
-feed.addEventListener("snapshot", (e) => { live.className = "on"; live.textContent = "live"; render(JSON.parse(e.data)); });
-feed.onerror = () => { live.className = "off"; live.textContent = "reconnecting"; };
+let firstSnap = true;
+feed.addEventListener("snapshot", (e) => {
+  live.className = "on"; live.textContent = "live";
+  setConnected(true);
+  render(JSON.parse(e.data));
+  if (firstSnap) { firstSnap = false; loadDevices(); }
+});
+feed.onerror = () => {
+  live.className = "off";
+  live.textContent = "disconnected since " + time(Date.now()) + ": last known state, greyed";
+  if (connected) setConnected(false);
+};
+setInterval(tickUptime, 1000);
+setConnected(false);
 `;
 
 export function pageHtml(): string {
@@ -131,11 +275,18 @@ export function pageHtml(): string {
 <title>sma-bridge</title><link rel="icon" href="data:,"><style>${PAGE_STYLE}</style></head>
 <body><header><h1>sma-bridge <span id="agent">…</span></h1>
 <div class="facts"><span>version <b id="version">?</b></span><span>up <b id="uptime">?</b></span><span>registry <b id="registry">?</b></span>
-<span>devices <b id="devices">0</b></span><span>COMPLETE <b id="complete">0</b></span><span>NONE <b id="none">0</b></span><span>as of <b id="at">-</b></span></div>
+<span>devices <b id="devices-n">0</b></span><span>COMPLETE <b id="complete">0</b></span><span>NONE <b id="none">0</b></span><span>as of <b id="at">-</b></span></div>
 <span id="live" class="off">connecting</span></header>
-<table><thead><tr><th>Service</th><th>Status</th><th>Health</th><th>Restarts</th><th>Last exit</th><th>Policy</th><th>Address</th><th></th></tr></thead>
-<tbody id="services"></tbody></table><p id="empty" class="empty" hidden>No services registered.</p>
 <p id="note" role="status"></p>
+<table id="svc"><colgroup><col class="c-name"><col class="c-status"><col class="c-health"><col class="c-restarts"><col class="c-exit"><col class="c-why"><col class="c-act"></colgroup>
+<thead><tr><th>Service</th><th>Status</th><th>Health</th><th>Re&shy;starts</th><th>Last exit</th><th>Why</th><th></th></tr></thead>
+<tbody id="services"></tbody></table><p id="empty" class="empty" hidden>No services registered.</p>
+<h2>Devices</h2>
+<div class="bar" id="dev-bar"><select id="dev-level" aria-label="trust level"><option value="">all levels</option><option>COMPLETE</option><option>NONE</option></select>
+<input id="dev-id" placeholder="device id" aria-label="device id"><button id="dev-go">Find</button>
+<button id="dev-prev">Previous</button><button id="dev-next">Next</button><span id="dev-page"></span></div>
+<table id="dev"><colgroup><col class="d-id"><col class="d-level"><col class="d-beat"><col class="d-plugin"></colgroup>
+<thead><tr><th>Device</th><th>Trust</th><th>Last heartbeat</th><th>Plugin</th></tr></thead><tbody id="devices"></tbody></table>
 <script>${PAGE_SCRIPT}</script></body></html>
 `;
 }

@@ -15,7 +15,8 @@ export interface StatusPageOptions {
   feed: StatusFeed;
 }
 
-const OPERATIONS = new Set(['services.start', 'services.stop', 'services.restart']);
+/** The buttons' operations, and the device list's one read (trust.get pages through any number of devices). */
+const OPERATIONS = new Set(['services.start', 'services.stop', 'services.restart', 'trust.get']);
 const MAX_BODY = 4 * 1024;
 
 const hash = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;

@@ -94,7 +94,9 @@ describe.skipIf(!present)('the status page in headless Chromium', () => {
 
   it('stops the service with its Stop button, through the agent', async () => {
     const running = pid();
+    // Stop asks for a second tap (issue 28): the first only turns the button into "Confirm stop".
     await row('blinker').locator('button[data-action="stop"]').click();
+    await row('blinker').locator('button.confirm[data-action="stop"]').click();
     await row('blinker').and(page.locator('[data-status="STOPPED"]')).waitFor({ timeout: 15_000 });
     await page.locator('#note', { hasText: 'stop blinker: OK, STOPPED' }).waitFor();
     await waitFor('blinker process gone', () => !alive(running));
