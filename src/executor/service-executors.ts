@@ -67,15 +67,15 @@ export class ServiceExecutors implements Executor {
     this.routes.delete(name);
   }
 
-  start(service: ServiceRecord): Promise<void> {
+  async start(service: ServiceRecord): Promise<void> {
     return this.route(service).start(service);
   }
 
-  stop(service: ServiceRecord): Promise<void> {
+  async stop(service: ServiceRecord): Promise<void> {
     return this.route(service).stop(service);
   }
 
-  restart(service: ServiceRecord): Promise<void> {
+  async restart(service: ServiceRecord): Promise<void> {
     return this.route(service).restart(service);
   }
 

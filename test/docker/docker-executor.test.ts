@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ROOT, startAgent, type AgentProcess } from '../support/agent-process.js';
 import { haveDocker, PrivateDockerd } from '../support/dockerd.js';
+import { CLIENT_API_VERSION, compareVersions, DockerEngine } from '../../src/docker/engine-client.js';
 import { freePort } from '../support/free-port.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
 import { killAll } from '../support/service-procs.js';
@@ -63,6 +64,14 @@ describe.runIf(haveDocker())('the Docker executor against a real engine', () => 
 
   const view = async (name: string): Promise<View> => ((await mqtt.request('services.list')).result as View[]).find((v) => v.name === name)!;
   const act = async (op: string, name: string): Promise<Item> => ((await mqtt.request(op, { names: [name] })).result as Item[])[0]!;
+
+  it('negotiates the API version: the engine\'s own when older than the client\'s', async () => {
+    const engine = new DockerEngine(dockerd.socket);
+    const theirs = (await dockerd.version()).ApiVersion;
+    expect(await engine.apiVersion()).toBe(compareVersions(theirs, CLIENT_API_VERSION) < 0 ? theirs : CLIENT_API_VERSION);
+    await expect(engine.inspect('no-such-container')).rejects.toMatchObject({ statusCode: 404, message: expect.stringMatching(/no such container/i) });
+    await expect(new DockerEngine(`${dockerd.dir}/nothing.sock`).ping()).rejects.toThrow(/cannot reach the Docker engine/);
+  });
 
   it('start, stop and restart change the container\'s State', async () => {
     expect((await dockerd.state('web-c')).Running).toBe(false);
