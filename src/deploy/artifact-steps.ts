@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { listArchive, unpackArchive, versionDir } from './archive-install.js';
 import { downloadArtifact } from './artifact-download.js';
 import { checkIntegrity, sha256Of, type SignaturePolicy } from './artifact-integrity.js';
-import { DeployFailure, type Deployment } from './deployment.js';
+import { DeployFailure, type Artifact, type Deployment } from './deployment.js';
 
 export interface ArtifactStepOptions {
   dataDir: string;
@@ -23,7 +23,7 @@ export class ArtifactSteps {
   constructor(private readonly o: ArtifactStepOptions) {}
 
   async download(d: Deployment): Promise<void> {
-    const artifact = d.artifact!;
+    const artifact = urlArtifactOf(d);
     const file = artifactFile(this.o.dataDir, d);
     await downloadArtifact({
       url: artifact.url,
@@ -41,7 +41,7 @@ export class ArtifactSteps {
   }
 
   async verify(d: Deployment): Promise<void> {
-    const artifact = d.artifact!;
+    const artifact = urlArtifactOf(d);
     let digest: Buffer;
     try {
       digest = await sha256Of(artifactFile(this.o.dataDir, d));
@@ -75,4 +75,10 @@ export class ArtifactSteps {
     const free = await this.o.freeBytes(dir);
     if (free < bytes) throw new DeployFailure('NO_SPACE', `${bytes} bytes needed ${what}, ${free} free`);
   }
+}
+
+/** The artifact to download: a URL with its digest (an image reference has nothing to download). */
+export function urlArtifactOf(d: Deployment): Artifact {
+  if (!d.artifact || !('url' in d.artifact)) throw new DeployFailure('DOWNLOAD', 'this deployment has no artifact to download');
+  return d.artifact;
 }

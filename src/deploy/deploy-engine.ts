@@ -13,6 +13,7 @@ import type { ArtifactSteps } from './artifact-steps.js';
 import type { DeployStore } from './deploy-store.js';
 import { DEFAULT_GATE, DeployFailure, FINAL_STATES, type DeployErrorCode, type Deployment, type DeployRequest, type DeployState, type ServiceSlots, type Slot } from './deployment.js';
 import { passGate } from './health-gate.js';
+import type { ContainerSteps } from './container-steps.js';
 import { deploymentView, type DeploymentsAnswer } from './deployment-view.js';
 
 export interface DeployEngineOptions {
@@ -25,6 +26,8 @@ export interface DeployEngineOptions {
   steps: Pick<ArtifactSteps, 'download' | 'verify' | 'install' | 'clean'>;
   /** What each service runs (loaded before the supervisor starts; the executor reads it for every start). */
   slots: Map<string, ServiceSlots>;
+  /** Container services' images and containers (absent: container services cannot be deployed). */
+  containers?: Pick<ContainerSteps, 'currentImage' | 'ensureImage' | 'load' | 'recreate'>;
   /** The gate of a deployment that names none (`deploy.gate`). */
   defaultGate?: { healthyForMs: number; timeoutMs: number };
   /** A pause after each state is stored, before its step (0 in service; crash trials widen the window with it). */
@@ -75,13 +78,20 @@ export class DeployEngine {
     const before = this.slotsOf(req.name);
     if (before.active?.version === req.version) throw conflict(`${req.name} runs version ${req.version} already`);
     if (before.previous?.version === req.version) throw conflict(`version ${req.version} of ${req.name} is kept for a rollback: use services.rollback`);
+    const common = { artifact: req.artifact, gate: { ...(this.o.defaultGate ?? DEFAULT_GATE), ...req.gate }, ...(req.hold ? { hold: true } : {}) };
+    if (record.container) {
+      const containers = this.o.containers;
+      if (!containers) throw invalidRequest('this agent deploys no containers');
+      const container = record.container.name;
+      // What runs before the first deployment is the container's own image: the version a failure goes back to.
+      const known = before.active ? before : { ...before, active: { image: await containers.currentImage(container) } };
+      const image = 'image' in req.artifact ? req.artifact.image : undefined;
+      return this.accept(req.name, req.version, 'deploy', image ? 'INSTALLING' : 'DOWNLOADING', { version: req.version, ...(image ? { image } : {}) }, known, { ...common, container });
+    }
+    if ('image' in req.artifact) throw invalidRequest(`${req.name} is not a container service: its artifact is a URL with its SHA-256`);
     const template = req.start ?? before.active?.template;
     if (!template && !record.start) throw invalidRequest(`${req.name} has no start command: give \`start\` with the deployment`);
-    return this.accept(req.name, req.version, 'deploy', 'DOWNLOADING', { version: req.version, ...(template ? { template } : {}) }, before, {
-      artifact: req.artifact,
-      gate: { ...(this.o.defaultGate ?? DEFAULT_GATE), ...req.gate },
-      ...(req.hold ? { hold: true } : {}),
-    });
+    return this.accept(req.name, req.version, 'deploy', 'DOWNLOADING', { version: req.version, ...(template ? { template } : {}) }, before, common);
   }
 
   /** Installs the package a held deployment rests with: it goes on from INSTALLING. */
@@ -112,7 +122,7 @@ export class DeployEngine {
     if (!before.active || !before.previous) throw notFound(`${name} has no previous version to roll back to`);
     // The gate the running version passed: the last deployment of this service that ended DONE.
     const gate = [...(await this.o.store.all())].reverse().find((d) => d.name === name && d.state === 'DONE')?.gate ?? this.o.defaultGate ?? DEFAULT_GATE;
-    return this.accept(name, before.previous.version ?? 'registered', 'rollback', 'SWITCHING', before.previous, before, { gate });
+    return this.accept(name, before.previous.version ?? 'registered', 'rollback', 'SWITCHING', before.previous, before, { gate, ...(record.container ? { container: record.container.name } : {}) });
   }
 
   async list(name?: string): Promise<DeploymentsAnswer> {
@@ -185,7 +195,8 @@ export class DeployEngine {
           await steps.verify(d);
           return [d.hold ? 'DELIVERED' : 'INSTALLING'];
         case 'INSTALLING':
-          await steps.install(d, keptVersions(d.before));
+          if (d.container) await this.installImage(d);
+          else await steps.install(d, keptVersions(d.before));
           return ['SWITCHING'];
         case 'SWITCHING':
           await this.switchTo(d, { name: d.name, active: d.target, previous: d.before.active ?? {} });
@@ -217,8 +228,20 @@ export class DeployEngine {
     if (stopped.result !== 'OK') throw new DeployFailure('GATE', `cannot stop ${d.name}: ${stopped.error?.message ?? stopped.result}`);
     await this.o.store.save(d, slots);
     this.slots.set(d.name, slots);
+    if (d.container) {
+      const image = slots.active?.image;
+      if (!image) throw new DeployFailure('GATE', `no image to run ${d.container} from`);
+      await this.o.containers!.recreate(d.container, image);
+    }
     const started = await this.o.services.start(record);
     if (started.result !== 'OK') throw new DeployFailure('GATE', `cannot start ${d.name}: ${started.error?.message ?? started.result}`);
+  }
+
+  /** A container service's INSTALLING: the tarball loaded into the engine (its image kept in the target), or the image checked. */
+  private async installImage(d: Deployment): Promise<void> {
+    const containers = this.o.containers!;
+    if (d.target.image) return containers.ensureImage(d.target.image);
+    d.target = { ...d.target, image: await containers.load(d) };
   }
 
   private async gate(d: Deployment): Promise<void> {

@@ -1,6 +1,6 @@
 // A deployment's data (CONTRACT section 13): the request as accepted, its state, and what a service runs.
 import type { StartSpec } from '../model.js';
-import type { Artifact } from '../operations/deploy-schemas.js';
+import type { Artifact, ImageArtifact } from '../operations/deploy-schemas.js';
 
 export type { Artifact, DeployRequest } from '../operations/deploy-schemas.js';
 
@@ -27,6 +27,8 @@ export interface Slot {
   version?: string;
   /** The deployment's own `start` (a template: `{version}`, relative cwd); absent: the registration's. */
   template?: StartSpec;
+  /** A container service's image for this slot. */
+  image?: string;
 }
 
 export interface Deployment {
@@ -35,7 +37,9 @@ export interface Deployment {
   version: string;
   /** `rollback` switches back to `target` without a download. */
   kind: 'deploy' | 'rollback';
-  artifact?: Artifact;
+  artifact?: Artifact | ImageArtifact;
+  /** The container a container service's deployment re-creates (CONTRACT 12); absent for a process service. */
+  container?: string;
   /** What will run when this deployment succeeds. */
   target: Slot;
   /** The service's slots when it was accepted: what a failure after the switch goes back to. */

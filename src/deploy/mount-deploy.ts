@@ -14,6 +14,8 @@ import { trustedKeysOf } from './artifact-integrity.js';
 import { ArtifactSteps } from './artifact-steps.js';
 import { DeployEngine } from './deploy-engine.js';
 import { DeployStore } from './deploy-store.js';
+import { ContainerSteps } from './container-steps.js';
+import { DockerEngine } from '../docker/engine-client.js';
 import type { ServiceSlots } from './deployment.js';
 import { freeBytes } from './disk-space.js';
 import { stopStrays } from './stray-processes.js';
@@ -41,7 +43,8 @@ export class DeployMount {
    */
   async executor(inner: Executor, log: Logger): Promise<Executor> {
     const exec = this.config.executor;
-    if (exec.type === 'process') await stopStrays(join(this.config.dataDir, 'versions'), exec.stopGraceMs, log);
+    // Services with `start` always run under the process executor, whatever the default is.
+    await stopStrays(join(this.config.dataDir, 'versions'), exec.type === 'process' ? exec.stopGraceMs : 5_000, log);
     return versionedExecutor(inner, this.config.dataDir, (name) => this.slots.get(name)?.active);
   }
 
@@ -67,7 +70,9 @@ export class DeployMount {
       pause: (ms) => new Promise((resolve) => o.clock.setTimeout(resolve, ms)),
       progress: (d, bytes, total) => engine.progress(d, bytes, total),
     });
-    engine = new DeployEngine({ ...o, store: this.store, steps, slots: this.slots, stepPauseMs: config.deploy.stepPauseMs, defaultGate: config.deploy.gate });
+    engine = new DeployEngine({ ...o, store: this.store, steps, slots: this.slots, stepPauseMs: config.deploy.stepPauseMs, defaultGate: config.deploy.gate,
+      containers: new ContainerSteps(new DockerEngine(config.executor.docker.socket), config.dataDir),
+    });
     await engine.load();
     this.engine = engine;
     return engine;

@@ -21,6 +21,10 @@ export const artifactSchema = z
   })
   .strict();
 export type Artifact = z.infer<typeof artifactSchema>;
+export type ImageArtifact = z.infer<typeof imageArtifactSchema>;
+
+/** A container service's new image: one the engine has (or an image tarball by `url` and `sha256`, as above). */
+export const imageArtifactSchema = z.object({ image: z.string().min(1).max(512).regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/, 'must be an image reference') }).strict();
 
 export const gateSchema = z
   .object({
@@ -33,7 +37,7 @@ export const deployRequestSchema = z
   .object({
     name: serviceNameSchema,
     version: versionSchema,
-    artifact: artifactSchema,
+    artifact: z.union([artifactSchema, imageArtifactSchema]),
     start: startSpecSchema.optional(),
     gate: gateSchema.optional(),
     /** Stop once downloaded and verified (state DELIVERED) until `services.install` (LwM2M object 9's Install). */
