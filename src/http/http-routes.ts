@@ -11,6 +11,7 @@ import type { StatusFeed } from './status-feed.js';
 import { mountStatusPage } from './status-page.js';
 import { mountSystemRoutes } from './system-routes.js';
 import { mountWatchRoutes } from './watch-routes.js';
+import { mountDeployRoutes } from './deploy-routes.js';
 
 export interface HttpRouteDeps extends Omit<AgentRoutesOptions, 'intake'> {
   intake: Intake;
@@ -28,5 +29,6 @@ export function httpRoutes(d: HttpRouteDeps): MountRoutes[] {
     (router) => mountKeeperRoutes(router, { call, checkIntervalMs: d.checkIntervalMs, ...d.info }),
     (router) => mountSystemRoutes(router, { call, ...d.info }),
     (router) => mountWatchRoutes(router, { call }),
+    (router) => mountDeployRoutes(router, { call }),
   ];
 }

@@ -88,6 +88,25 @@ describe('sma-bridge services deploy | deployments | rollback', () => {
     expect(await runningVersion(appPort)).toBe('v1');
   });
 
+  it('over HTTP: POST deployments answers 202 at acceptance, GET lists it DONE', async () => {
+    const [, url, , sha256] = serve('v4');
+    const api = `http://127.0.0.1:${agent.httpPort}/api/v3`;
+    const res = await fetch(`${api}/services/app/deployments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ version: 'v4', artifact: { url, sha256 }, gate: { healthyForMs: 500 } }),
+    });
+    expect(res.status).toBe(202);
+    const { deploymentId } = (await res.json()) as { deploymentId: string };
+    await waitFor('v4 DONE over HTTP', async () => {
+      const list = (await (await fetch(`${api}/services/app/deployments`)).json()) as { deployments: Array<{ deploymentId: string; state: string }> };
+      return list.deployments.find((d) => d.deploymentId === deploymentId)?.state === 'DONE';
+    }, 20_000);
+    expect(await runningVersion(appPort)).toBe('v4');
+    const conflict = await fetch(`${api}/services/nope/rollback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(conflict.status).toBe(404);
+  });
+
   it.each([
     [['services', 'deploy', 'app', 'v9', '--url', 'ftp://x/y', '--sha256', 'a'.repeat(64)], /--url/],
     [['services', 'deploy', 'app', 'v9', '--url', 'http://x/y', '--sha256', 'abc'], /--sha256/],

@@ -68,6 +68,14 @@ const TEMPLATES: Record<string, Template> = {
   'GET /api/v3/services/:name/logs': { path: (s) => `/api/v3/services/${s}/logs` },
   'GET /api/v3/services/:name/history': { path: (s) => `/api/v3/services/${s}/history?metric=memoryBytes` },
   'GET /api/v3/alerts': { path: () => '/api/v3/alerts' },
+  'POST /api/v3/services/:name/deployments': {
+    path: (s) => `/api/v3/services/${s}/deployments`,
+    // Accepted, then failing on its own (nothing listens on port 9): the agent's running version is untouched.
+    body: () => ({ version: '9.9.9', artifact: { url: 'http://127.0.0.1:9/none.tgz', sha256: 'a'.repeat(64) }, start: { command: 'true' } }),
+  },
+  'GET /api/v3/services/:name/deployments': { path: (s) => `/api/v3/services/${s}/deployments` },
+  'GET /api/v3/deployments': { path: () => '/api/v3/deployments' },
+  'POST /api/v3/services/:name/rollback': { path: (s) => `/api/v3/services/${s}/rollback`, body: () => ({}) },
 };
 
 /** What every authenticated role may read: that the agent is up, and which agent it is. */
@@ -282,7 +290,9 @@ describe('every HTTP route under attack (issue 23)', () => {
       const a = await call(r, OPERATOR, 'core-metadata');
       // History is served once the watch engine runs; until it is wired in, its operation (past every guard) says so.
       const watchOff = a.status === 503 && a.text.includes('the resource watch is off');
-      expect(served(a) || watchOff, `${key(r)} -> ${a.status} ${a.text.slice(0, 300)}`).toBe(true);
+      // A rollback past every guard, of a service with no previous version (or with the deployment above running).
+      const noRollback = key(r) === 'POST /api/v3/services/:name/rollback' && /no previous version|deployment in progress/.test(a.text);
+      expect(served(a) || watchOff || noRollback, `${key(r)} -> ${a.status} ${a.text.slice(0, 300)}`).toBe(true);
     }
     // And a service user on its own registration and keys, through the routes the policy opens to it.
     const own = [
