@@ -130,3 +130,42 @@ describe('after a start or restart', () => {
     expect(r.sup.view(r.rec('c'))).toMatchObject({ health: 'DOWN', exitCode: 3 });
   });
 });
+
+/** The rig's fake executor plus an engine the test takes away and brings back (as the Docker executor reports it). */
+function withEngine() {
+  const engine = {
+    up: true,
+    listeners: [] as Array<(reachable: boolean, names: string[]) => void>,
+    set(up: boolean, names: string[]): void {
+      engine.up = up;
+      for (const l of engine.listeners) l(up, names);
+    },
+  };
+  const route = (fake: FakeExecutor): FakeExecutor =>
+    Object.assign(Object.create(fake) as FakeExecutor, {
+      reachable: () => engine.up,
+      onReachability: (l: (reachable: boolean, names: string[]) => void) => void engine.listeners.push(l),
+    });
+  return { engine, route };
+}
+
+describe('the engine that runs a service goes away and comes back', () => {
+  it('health UNKNOWN at once (no log line per service), misses and pending restarts wait; back: what stopped is restarted', async () => {
+    const { engine, route } = withEngine();
+    const r = await rig([{ name: 'c', check: { type: 'process' } }], {}, health, route);
+    r.executor.alive.set('c', true);
+    await r.tick(0);
+    expect(r.sup.view(r.rec('c')).health).toBe('UP');
+    const logLines = r.lines.length;
+    engine.set(false, ['c']);
+    expect(r.sup.view(r.rec('c')).health).toBe('UNKNOWN');
+    expect(r.lines.slice(logLines).filter((l) => l.service === 'c' && /health changed|is down/.test(String(l.msg)))).toEqual([]);
+    r.executor.alive.set('c', false); // the engine stopped its containers on the way out
+    await r.tick(10_000); // ten checks: none counts
+    expect(r.sup.view(r.rec('c')).health).toBe('UNKNOWN');
+    expect(r.executor.calls).toEqual([]);
+    engine.set(true, ['c']);
+    await r.tick(health.restartDelayMs + 200);
+    expect(r.executor.calls.map((c) => c.action)).toEqual(['restart']);
+  });
+});
