@@ -121,10 +121,12 @@ describe.runIf(haveDocker())('the Docker executor against a real engine', () => 
     await metrics(); // the first sample of each container
     await new Promise((r) => setTimeout(r, 1_000));
     const [busy, web] = await metrics();
-    expect(busy!.cpuPercent).toBeGreaterThan(20); // a busy loop takes most of a core
+    // A busy loop takes most of a core on a quiet machine, and 19 % was seen with the machine's load at 12:
+    // the sample is the container's own share, so it must stand well clear of the idle one's, not near 100.
+    expect(busy!.cpuPercent).toBeGreaterThan(5);
+    expect(busy!.cpuPercent).toBeGreaterThan(web!.cpuPercent * 5);
     expect(busy!.memoryBytes).toBeGreaterThan(0);
     expect(web!.memoryBytes).toBeGreaterThan(0);
-    expect(web!.cpuPercent).toBeLessThan(20);
     expect(await act('services.stop', 'busy-c')).toMatchObject({ result: 'OK' });
   });
 
