@@ -139,7 +139,8 @@ export class HealthMonitor {
     // A check begun before the exit says nothing about after it.
     state.epoch += 1;
     state.misses = Math.max(state.misses, this.d.health.retries);
-    state.detail = exit.signal ? `process killed by ${exit.signal}` : `process exited with status ${exit.code}`;
+    const what = state.record.container && !state.record.start ? `container ${state.record.container.name}` : 'process';
+    state.detail = exit.signal ? `${what} killed by ${exit.signal}` : `${what} exited with status ${exit.code}`;
     this.endHealthyRun(state);
     board.setHealth(state, 'DOWN');
     // An operator action or an automatic restart under way settles the status itself.

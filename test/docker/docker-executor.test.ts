@@ -109,6 +109,7 @@ describe.runIf(haveDocker())('the Docker executor against a real engine', () => 
     expect(Date.parse(String(down.at)) - killedAt).toBeLessThan(1_000);
     expect(mqtt.events('service/web-c').slice(from).find((e) => e.type === 'EXIT')).toMatchObject({ exitCode: 137 });
     expect(await view('web-c')).toMatchObject({ exitCode: 137 });
+    expect(((await mqtt.request('services.health', { names: ['web-c'] })).result as Array<{ detail?: string }>)[0]!.detail).toBe('container web-c exited with status 137');
     const restart = await waitFor('RESTART', () => mqtt.events('service/web-c').slice(from).find((e) => e.type === 'RESTART'), 10_000);
     expect(Date.parse(String(restart.at)) - Date.parse(String(down.at))).toBeGreaterThanOrEqual(RESTART_DELAY_MS - 50);
     await waitFor('web-c UP after the restart', async () => (await view('web-c')).health === 'UP', 10_000);

@@ -1,5 +1,6 @@
 // CONTRACT section 12: a registration's `container` is an operator's (or the configuration's) decision, as `start` is.
 import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
 import { registrationSchema } from '../../src/model.js';
 import { AuthorizationPolicy } from '../../src/policy/authorization.js';
 import type { Principal } from '../../src/policy/principal.js';
@@ -22,5 +23,11 @@ describe('container in a registration', () => {
     for (const container of [{ name: '../x' }, { name: '' }, { name: 'a b' }, { name: 'ok', image: 'evil' }]) {
       expect(registrationSchema.safeParse({ ...body, container }).success, JSON.stringify(container)).toBe(false);
     }
+  });
+
+  it('is accepted in a manifest entry, with executor.docker.socket', () => {
+    const config = configSchema.parse({ executor: { type: 'process', docker: { socket: '/run/docker.sock' } }, services: [{ name: 'core-data', check: { type: 'process' }, container: { name: 'edgex-core-data' } }] });
+    expect(config.services[0]!.container).toEqual({ name: 'edgex-core-data' });
+    expect(config.executor.docker.socket).toBe('/run/docker.sock');
   });
 });
