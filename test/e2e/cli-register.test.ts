@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, agentEnv, startAgent, tempDir, type AgentProcess } from '../support/agent-process.js';
 import { killAll } from '../support/service-procs.js';
+import { MqttRequester } from '../support/mqtt-requester.js';
 import { waitFor } from '../support/wait-for.js';
 
 const run = promisify(execFile);
@@ -60,6 +61,19 @@ describe('services register / deregister and finding the agent', () => {
     expect(JSON.parse(http.stdout)).toMatchObject({ name: 'web' });
     const list = await cli(['services', 'list', '-c', configPath, '--json']);
     expect((JSON.parse(list.stdout) as Array<{ name: string }>).map((s) => s.name).sort()).toEqual(['sleeper', 'web']);
+
+    // --container: the registration names the Docker container instead of a command (the docker executor's).
+    const boxed = await cli(['services', 'register', 'boxed', '--container', 'edge-box', '-c', configPath, '--json']);
+    expect(boxed.code, boxed.stderr).toBe(0);
+    const requester = await MqttRequester.forAgent(agent);
+    try {
+      // Started, it goes to the Docker executor (here no engine answers: that is the executor's own test).
+      const started = (await requester.request('services.start', { names: ['boxed'] })).result as Array<{ error?: { message: string } }>;
+      expect(started[0]!.error?.message).toMatch(/docker|container/i);
+    } finally {
+      await requester.close();
+    }
+    expect((await cli(['services', 'deregister', 'boxed', '-c', configPath])).code).toBe(0);
 
     const gone = await cli(['services', 'deregister', 'web', '-c', configPath]);
     expect(gone.code, gone.stderr).toBe(0);
