@@ -12,6 +12,8 @@ export interface StatusSnapshot {
   agent: Record<string, unknown>;
   services: ServiceView[];
   trust: { devices: number; trusted: number };
+  /** The rules FIRING now (CONTRACT section 15). */
+  alerts?: unknown[];
   /** Each service's last check (its detail says why it is DOWN): the page's "why" column. */
   health: Record<string, { detail?: string; checkedAt?: string }>;
   at: string;
@@ -43,7 +45,7 @@ export class StatusFeed {
 
   start(): void {
     this.unsubscribe = this.o.subscribe((event) => {
-      if (event.kind === 'service' || event.kind === 'trust' || event.kind === 'agent') this.schedule();
+      if (event.kind === 'service' || event.kind === 'trust' || event.kind === 'agent' || event.kind === 'alert') this.schedule();
     });
     this.keepAlive = setInterval(() => this.write(': keep-alive\n\n'), this.o.keepAliveMs ?? 25_000);
     this.keepAlive.unref();
@@ -73,7 +75,7 @@ export class StatusFeed {
 
   /** The page's state, read through the same operations as every other front. */
   async snapshot(): Promise<StatusSnapshot> {
-    const [services, agent, checks] = await Promise.all([this.read('services.list'), this.read('agent.info'), this.read('services.health')]);
+    const [services, agent, checks, alerts] = await Promise.all([this.read('services.list'), this.read('agent.info'), this.read('services.health'), this.read('alerts.list')]);
     // A null-prototype map: service names are data.
     const health: StatusSnapshot['health'] = Object.create(null) as StatusSnapshot['health'];
     for (const h of (Array.isArray(checks) ? checks : []) as HealthView[]) health[h.name] = { detail: h.detail, checkedAt: h.checkedAt };
@@ -82,11 +84,13 @@ export class StatusFeed {
       services: (Array.isArray(services) ? services : []) as ServiceView[],
       health,
       trust: this.o.trustCounts(),
+      // The rules FIRING now (CONTRACT section 15).
+      alerts: (Array.isArray(alerts) ? alerts : []).filter((a: { state?: string }) => a.state === 'FIRING'),
       at: new Date(this.o.now()).toISOString(),
     };
   }
 
-  private async read(op: 'services.list' | 'agent.info' | 'services.health'): Promise<unknown> {
+  private async read(op: 'services.list' | 'agent.info' | 'services.health' | 'alerts.list'): Promise<unknown> {
     // The page's feed reads on the agent's own behalf; who may watch it is the router's decision.
     const ticket = await this.o.intake.accept({ op, body: {}, origin: 'http', principal: LOCAL_OPERATOR });
     const reply = await ticket.done;

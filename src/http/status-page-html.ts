@@ -35,6 +35,8 @@ button:hover{background:#eef0f3}button:disabled{opacity:.45;cursor:default}
 button.confirm{background:#b42318;border-color:#b42318;color:#fff}
 #note{min-height:1.3em;margin:.4rem 0 0;color:#555}#note.err{color:#b42318}
 .empty{color:#777;text-align:center;padding:1rem}
+#alerts{margin:.4rem 0 0;padding:.4rem .6rem;background:#fbd9d6;color:#8c1d13;border-radius:.3rem}
+svg.spark{width:12rem;height:1.6rem;vertical-align:middle}svg.spark polyline{fill:none;stroke:#3b6fd4;stroke-width:1.5}
 .stale #services,.stale #devices,.stale .facts{opacity:.5;filter:grayscale(1)}
 .stale #live{color:#b42318;font-weight:600}
 .bar{display:flex;flex-wrap:wrap;gap:.3rem .5rem;align-items:center}
@@ -251,13 +253,55 @@ $("dev-prev").addEventListener("click", () => { if (dev.cursors.length > 1) { de
 $("dev-go").addEventListener("click", () => { dev.cursors = [-1]; loadDevices(); });
 $("dev-level").addEventListener("change", () => { dev.cursors = [-1]; loadDevices(); });
 $("dev-id").addEventListener("keydown", (e) => { if (e.key === "Enter") { dev.cursors = [-1]; loadDevices(); } });
+// The watch (issue 27): firing rules from the feed; each service's CPU and memory of the last hour, drawn as
+// SVG polylines from services.history once a minute (no charting library).
+function renderAlerts(alerts) {
+  const box = $("alerts");
+  box.hidden = alerts.length === 0;
+  box.textContent = alerts.length ? "Firing: " + alerts.map((a) => a.rule + " on " + a.name + (a.since ? " since " + time(a.since) : "")).join(", ") : "";
+}
+function spark(points) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("class", "spark");
+  svg.setAttribute("viewBox", "0 0 100 20");
+  svg.setAttribute("preserveAspectRatio", "none");
+  if (points.length > 1) {
+    const t0 = points[0][0], t1 = points[points.length - 1][0], top = Math.max(...points.map((p) => p[3])) || 1;
+    const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
+    line.setAttribute("points", points.map((p) => ((p[0] - t0) / (t1 - t0 || 1)) * 100 + "," + (20 - (p[2] / top) * 19)).join(" "));
+    svg.append(line);
+  }
+  return svg;
+}
+async function drawHistory() {
+  const since = Date.now() - 3600000;
+  const body = $("history");
+  for (const name of rows.keys()) {
+    const get = (metric) => fetch("api/v3/services/" + encodeURIComponent(name) + "/history?metric=" + metric + "&stepMs=10000&sinceMs=" + since).then((r) => (r.ok ? r.json() : { points: [] }), () => ({ points: [] }));
+    const [cpu, mem] = await Promise.all([get("cpuPercent"), get("memoryBytes")]);
+    let tr = body.querySelector('tr[data-history="' + CSS.escape(name) + '"]');
+    if (!tr) { tr = document.createElement("tr"); tr.dataset.history = name; for (let i = 0; i < 5; i++) tr.append(document.createElement("td")); tr.children[0].textContent = name; body.append(tr); }
+    const lastOf = (p) => (p.length ? p[p.length - 1][2] : undefined);
+    cell(tr, 1, spark(cpu.points));
+    cell(tr, 2, lastOf(cpu.points) === undefined ? "-" : lastOf(cpu.points).toFixed(1) + " %");
+    cell(tr, 3, spark(mem.points));
+    cell(tr, 4, lastOf(mem.points) === undefined ? "-" : (lastOf(mem.points) / 1048576).toFixed(1) + " MB");
+    tr.children[2].className = tr.children[4].className = "n";
+  }
+  for (const tr of [...body.children]) if (!rows.has(tr.dataset.history)) tr.remove();
+}
+setInterval(drawHistory, 60000);
+let drawn = false;
 const live = $("live");
 const feed = new EventSource("events");
 let firstSnap = true;
 feed.addEventListener("snapshot", (e) => {
   live.className = "on"; live.textContent = "live";
   setConnected(true);
-  render(JSON.parse(e.data));
+  const snap = JSON.parse(e.data);
+  render(snap);
+  renderAlerts(snap.alerts ?? []);
+  if (!drawn) { drawn = true; void drawHistory(); }
   if (firstSnap) { firstSnap = false; loadDevices(); }
 });
 feed.onerror = () => {
@@ -278,9 +322,12 @@ export function pageHtml(): string {
 <span>devices <b id="devices-n">0</b></span><span>COMPLETE <b id="complete">0</b></span><span>NONE <b id="none">0</b></span><span>as of <b id="at">-</b></span></div>
 <span id="live" class="off">connecting</span></header>
 <p id="note" role="status"></p>
+<p id="alerts" role="alert" hidden></p>
 <table id="svc"><colgroup><col class="c-name"><col class="c-status"><col class="c-health"><col class="c-restarts"><col class="c-exit"><col class="c-why"><col class="c-act"></colgroup>
 <thead><tr><th>Service</th><th>Status</th><th>Health</th><th>Re&shy;starts</th><th>Last exit</th><th>Why</th><th></th></tr></thead>
 <tbody id="services"></tbody></table><p id="empty" class="empty" hidden>No services registered.</p>
+<h2>Last hour</h2>
+<table id="watch"><thead><tr><th>Service</th><th>CPU</th><th></th><th>Memory</th><th></th></tr></thead><tbody id="history"></tbody></table>
 <h2>Devices</h2>
 <div class="bar" id="dev-bar"><select id="dev-level" aria-label="trust level"><option value="">all levels</option><option>COMPLETE</option><option>NONE</option></select>
 <input id="dev-id" placeholder="device id" aria-label="device id"><button id="dev-go">Find</button>
