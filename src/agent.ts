@@ -30,6 +30,7 @@ import { MqttFront } from './mqtt/mqtt-front.js';
 import type { MqttTransport } from './mqtt/transport.js';
 import type { Ports, SelfControl } from './operations/ports.js';
 import type { Registry } from './registry/registry.js';
+import type { RememberedAccount } from './lwm2m/bootstrap/account-memory.js';
 import { selectRegistry } from './registry/registry-selection.js';
 import { StoreKeyValues } from './registry/kv-store.js';
 import { CredentialGate } from './security/credential-gate.js';
@@ -215,7 +216,6 @@ export class Agent {
 
     if (config.lwm2m.serverUri || config.lwm2m.bootstrapUri) {
       const { Lwm2mClient } = await import('./lwm2m/lwm2m-front.js');
-      const { StoreAccountMemory } = await import('./lwm2m/bootstrap/account-memory.js');
       const lwm2m = new Lwm2mClient({
         config: { ...config.lwm2m, endpoint: endpointOf(config) },
         intake: inbox,
@@ -227,14 +227,14 @@ export class Agent {
         canReboot: executor.canReboot,
         reboot: () => executor.reboot(),
         heartbeatTimeoutS: Math.round(config.trust.heartbeatTimeoutMs / 1000),
-        memory: new StoreAccountMemory(store),
+        memory: storedValue<RememberedAccount>(store, 'lwm2m-account', 'account', { sync: true }),
       });
       await lwm2m.start();
       this.onStop('lwm2m (de-register)', () => lwm2m.stop());
     }
     if (config.sparkplug.url) {
       const { mountSparkplug } = await import('./sparkplug/mount.js');
-      const bdSeq = storedValue<number>(store, 'sparkplug', 'bdSeq');
+      const bdSeq = storedValue<number>(store, 'sparkplug', 'bdSeq', { sync: true });
       const stop = await mountSparkplug({ config: { ...config.sparkplug, url: config.sparkplug.url }, agentId: config.agent.id, intake: inbox, subscribe: (l) => events.on(l), bdSeq, intervalMs: config.health.intervalMs, clock, log: log.child({ part: 'sparkplug' }) });
       this.onStop('sparkplug edge node (NDEATH)', stop);
     }

@@ -94,7 +94,7 @@ export class Lwm2mClient {
     const { config, log } = this.o;
     if (!config.serverUri && !config.bootstrapUri) throw new Error('lwm2m.serverUri or lwm2m.bootstrapUri must be set');
     if (config.acceptFrom === 'any') log.warn('lwm2m.acceptFrom is "any": requests from any peer are served (debugging only)');
-    this.remembered = await this.memory.recall();
+    this.remembered = (await this.memory.recall()) ?? {};
     const written = this.remembered.writtenLifetime;
     // The operator changed the configured lifetime since a server wrote one: the configuration wins, for good.
     if (written && written.overConfigS !== config.lifetimeS) await this.remember({ ...this.remembered, writtenLifetime: undefined });

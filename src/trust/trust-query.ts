@@ -1,19 +1,8 @@
-// What the operations layer and fronts ask of the trust tracker.
-import type { TrustLevel, TrustView } from '../model.js';
+// What the operations layer and fronts ask of the trust tracker; the query port lives with the other ports
+// (operations/ports.ts).
+import type { TrustQuery } from '../operations/ports.js';
 
-export interface TrustFilter {
-  ids?: string[];
-  level?: TrustLevel;
-  /** Paging over the whole fleet (ignored with `ids`): at most `limit` devices after instanceId `after`. */
-  limit?: number;
-  after?: number;
-}
-
-export interface TrustQuery {
-  query(filter: TrustFilter): TrustView[];
-  /** Devices tracked and how many of them are COMPLETE. */
-  counts(): { devices: number; trusted: number };
-}
+export type { TrustFilter, TrustQuery } from '../operations/ports.js';
 
 /** Until the trust tracker runs, the agent tracks no devices. */
 export const noDevices: TrustQuery = {
