@@ -67,7 +67,7 @@ export class SparkplugFront {
   async start(publisher: SparkplugPublisher): Promise<void> {
     this.unsubscribe = this.o.subscribe((event) => this.onEvent(event));
     await this.refresh();
-    await this.trusted?.load(async (body) => (await this.ask('trust.get', body)) as TrustView[]);
+    await this.trusted?.sync(this.askTrust, undefined, this.o.clock.now());
     await this.poll();
     this.publisher = publisher;
     this.cancelPoll = this.o.clock.setInterval(() => void this.poll(), this.o.intervalMs);
@@ -192,6 +192,8 @@ export class SparkplugFront {
       // Updated whether or not a publisher is there yet: the first births carry these values.
       const changed = this.node.update(nodeValues(info), at);
       this.publisher?.publishNodeData(changed);
+      // The tracker announces no device's first beat: a count that moved means devices came or went.
+      if (this.trusted && this.trusted.count !== info.devices) await this.trusted.sync(this.askTrust, this.publisher, at);
       if (this.devices.size === 0) return;
       const usage = (await this.ask('services.metrics', {})) as MetricsView[];
       for (const u of usage) {
@@ -207,6 +209,8 @@ export class SparkplugFront {
   private deviceData(device: string, changed: OutMetric[]): void {
     this.publisher?.publishDeviceData(device, changed);
   }
+
+  private readonly askTrust = async (body: Record<string, unknown>): Promise<TrustView[]> => (await this.ask('trust.get', body)) as TrustView[];
 
   private async ask(op: OperationName, body: Record<string, unknown>): Promise<unknown> {
     const ticket = await this.o.intake.accept({ op, body, origin: 'sparkplug', principal: this.o.principal });

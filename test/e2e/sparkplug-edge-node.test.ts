@@ -350,6 +350,8 @@ describe.runIf(run)('Sparkplug B edge node on MQTT 5, acceptCommands false, no p
     await device.endAsync();
     const dbirth = await host.next('DBIRTH meter-7', (s) => s.verb === 'DBIRTH' && s.device === 'meter-7', from);
     expect(typesOf(dbirth)).toEqual({ 'Trust Level': 'String' });
+    // Found at the next poll (every 300 ms), well before the 1.5 s heartbeat timeout.
+    expect(dbirth.metrics.get('Trust Level')).toBe('COMPLETE');
     const levels = (): unknown[] => host.seen.slice(from).filter((s) => s.device === 'meter-7').map((s) => s.metrics.get('Trust Level'));
     await waitFor('COMPLETE, then NONE at the timeout', () => levels().join().match(/COMPLETE,NONE$/));
     for (const s of host.seen.slice(from).filter((m) => m.verb === 'DDATA' && m.device === 'meter-7')) expect([...s.metrics.keys()]).toEqual(['Trust Level']);
