@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { hasPeer } from './peers.js';
+import { REQUIRE_PEERS_FLAG } from './runner-env.js';
 import { waitFor } from './wait-for.js';
 
 const run = promisify(execFile);
@@ -18,7 +19,12 @@ export const BUSYBOX_IMAGE = 'sma-test-busybox';
 
 /** True when dockerd, the Debian docker client and a static busybox are here (else skipped, or a failure under SMA_REQUIRE_PEERS=1). */
 export function haveDocker(): boolean {
-  return hasPeer('dockerd', 'docker.io') && hasPeer(DOCKER_CLI, 'docker.io') && hasPeer('busybox', 'busybox-static') && process.getuid?.() === 0;
+  if (!(hasPeer('dockerd', 'docker.io') && hasPeer(DOCKER_CLI, 'docker.io') && hasPeer('busybox', 'busybox-static'))) return false;
+  if (process.getuid?.() === 0) return true;
+  // dockerd runs as root only (rootless Docker is another package): absent root is an absent peer.
+  if (process.env[REQUIRE_PEERS_FLAG] === '1') throw new Error('a private dockerd needs root (SMA_REQUIRE_PEERS=1)');
+  process.stderr.write('skipped: a private dockerd needs root\n');
+  return false;
 }
 
 export class PrivateDockerd {
