@@ -5,6 +5,10 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { archiveRefusal, type ArchiveEntry } from './archive-rules.js';
 import { DeployFailure } from './deployment.js';
+import { collectYoung } from './garbage-bound.js';
+
+/** tar reads the archive in pieces of this size (its default, 16 MB, shows as resident memory on a gateway). */
+const READ_SIZE = 1 << 16;
 
 /** More entries than this is no service release. */
 const MAX_ENTRIES = 200_000;
@@ -18,10 +22,12 @@ export async function listArchive(file: string): Promise<{ entries: ArchiveEntry
   const entries: ArchiveEntry[] = [];
   let bytes = 0;
   let tooMany = false;
+  const stop = collectingWhile();
   try {
     await tar.t({
       file,
       strict: true,
+      maxReadSize: READ_SIZE,
       onReadEntry: (entry) => {
         if (entries.length >= MAX_ENTRIES) tooMany = true;
         else entries.push({ path: entry.path, type: entry.type, linkpath: entry.linkpath, size: entry.size ?? 0 });
@@ -30,6 +36,8 @@ export async function listArchive(file: string): Promise<{ entries: ArchiveEntry
     });
   } catch (err) {
     throw new DeployFailure('INSTALL', `not a readable gzip'd tar: ${(err as Error).message}`);
+  } finally {
+    stop();
   }
   if (tooMany) throw new DeployFailure('INSTALL', `more than ${MAX_ENTRIES} entries`);
   return { entries, bytes };
@@ -43,11 +51,13 @@ export async function unpackArchive(file: string, dir: string, entries: readonly
   const partial = `${dir}.partial`;
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
+  const stop = collectingWhile();
   try {
     await tar.x({
       file,
       cwd: partial,
       strict: true,
+      maxReadSize: READ_SIZE,
       // Never as root's files with set-id bits: owners and modes beyond rwx come from no one we trust.
       preserveOwner: false,
       filter: (_path, entry) => {
@@ -58,8 +68,16 @@ export async function unpackArchive(file: string, dir: string, entries: readonly
   } catch (err) {
     await rm(partial, { recursive: true, force: true });
     throw new DeployFailure('INSTALL', `cannot unpack: ${(err as Error).message}`);
+  } finally {
+    stop();
   }
   await rename(partial, dir);
 }
 
 export const versionDir = (dataDir: string, name: string, version: string): string => join(dataDir, 'versions', name, version);
+
+/** tar's pieces are read and inflated into fresh buffers as the download's are (garbage-bound.ts): collected every 50 ms while it works. */
+function collectingWhile(): () => void {
+  const timer = setInterval(collectYoung, 50);
+  return () => clearInterval(timer);
+}

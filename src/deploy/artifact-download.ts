@@ -4,6 +4,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { DeployFailure } from './deployment.js';
+import { garbageBound } from './garbage-bound.js';
 
 export interface DownloadOptions {
   url: string;
@@ -82,8 +83,10 @@ async function downloadOnce(o: DownloadOptions): Promise<void> {
     throw err;
   }
   let bytes = from;
+  const bound = garbageBound();
   res.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
+    bound(chunk.length);
     o.progress(bytes, total);
   });
   try {

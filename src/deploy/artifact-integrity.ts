@@ -2,10 +2,15 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { DeployFailure } from './deployment.js';
+import { garbageBound } from './garbage-bound.js';
 
 export async function sha256Of(file: string): Promise<Buffer> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  const bound = garbageBound();
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 16 })) {
+    hash.update(chunk as Buffer);
+    bound((chunk as Buffer).length);
+  }
   return hash.digest();
 }
 
