@@ -36,6 +36,7 @@ button.confirm{background:#b42318;border-color:#b42318;color:#fff}
 #note{min-height:1.3em;margin:.4rem 0 0;color:#555}#note.err{color:#b42318}
 .empty{color:#777;text-align:center;padding:1rem}
 #alerts{margin:.4rem 0 0;padding:.4rem .6rem;background:#fbd9d6;color:#8c1d13;border-radius:.3rem}
+#output{max-height:20rem;overflow:auto;background:#fff;padding:.5rem;font-size:.8rem;white-space:pre-wrap}
 svg.spark{width:12rem;height:1.6rem;vertical-align:middle}svg.spark polyline{fill:none;stroke:#3b6fd4;stroke-width:1.5}
 .stale #services,.stale #devices,.stale .facts{opacity:.5;filter:grayscale(1)}
 .stale #live{color:#b42318;font-weight:600}
@@ -280,7 +281,17 @@ async function drawHistory() {
     const get = (metric) => fetch("api/v3/services/" + encodeURIComponent(name) + "/history?metric=" + metric + "&stepMs=10000&sinceMs=" + since).then((r) => (r.ok ? r.json() : { points: [] }), () => ({ points: [] }));
     const [cpu, mem] = await Promise.all([get("cpuPercent"), get("memoryBytes")]);
     let tr = body.querySelector('tr[data-history="' + CSS.escape(name) + '"]');
-    if (!tr) { tr = document.createElement("tr"); tr.dataset.history = name; for (let i = 0; i < 5; i++) tr.append(document.createElement("td")); tr.children[0].textContent = name; body.append(tr); }
+    if (!tr) {
+      tr = document.createElement("tr");
+      tr.dataset.history = name;
+      for (let i = 0; i < 6; i++) tr.append(document.createElement("td"));
+      tr.children[0].textContent = name;
+      const b = document.createElement("button");
+      b.textContent = "Output";
+      b.addEventListener("click", () => showOutput(name));
+      tr.children[5].append(b);
+      body.append(tr);
+    }
     const lastOf = (p) => (p.length ? p[p.length - 1][2] : undefined);
     cell(tr, 1, spark(cpu.points));
     cell(tr, 2, lastOf(cpu.points) === undefined ? "-" : lastOf(cpu.points).toFixed(1) + " %");
@@ -289,6 +300,19 @@ async function drawHistory() {
     tr.children[2].className = tr.children[4].className = "n";
   }
   for (const tr of [...body.children]) if (!rows.has(tr.dataset.history)) tr.remove();
+}
+// A service's last output lines (services.logs), on demand.
+async function showOutput(name) {
+  const box = $("output");
+  try {
+    const r = await fetch("api/v3/services/" + encodeURIComponent(name) + "/logs?lines=100");
+    const body = await r.json();
+    box.textContent = r.ok ? body.lines.map((l) => time(l.at) + " " + l.stream + " " + l.text).join("\\n") || "(no output)" : body.code + ": " + body.message;
+  } catch (e) {
+    box.textContent = e.message;
+  }
+  $("output-of").textContent = name;
+  $("output-box").hidden = false;
 }
 setInterval(drawHistory, 60000);
 let drawn = false;
@@ -327,7 +351,8 @@ export function pageHtml(): string {
 <thead><tr><th>Service</th><th>Status</th><th>Health</th><th>Re&shy;starts</th><th>Last exit</th><th>Why</th><th></th></tr></thead>
 <tbody id="services"></tbody></table><p id="empty" class="empty" hidden>No services registered.</p>
 <h2>Last hour</h2>
-<table id="watch"><thead><tr><th>Service</th><th>CPU</th><th></th><th>Memory</th><th></th></tr></thead><tbody id="history"></tbody></table>
+<table id="watch"><thead><tr><th>Service</th><th>CPU</th><th></th><th>Memory</th><th></th><th></th></tr></thead><tbody id="history"></tbody></table>
+<div id="output-box" hidden><h2>Output of <span id="output-of"></span></h2><pre id="output"></pre></div>
 <h2>Devices</h2>
 <div class="bar" id="dev-bar"><select id="dev-level" aria-label="trust level"><option value="">all levels</option><option>COMPLETE</option><option>NONE</option></select>
 <input id="dev-id" placeholder="device id" aria-label="device id"><button id="dev-go">Find</button>

@@ -1,6 +1,6 @@
 // Issue 27: the status page's watch views in a real browser (Debian's chromium through playwright-core)
 // against the agent as a real process: a FIRING rule is shown, and each service's CPU and memory of the last
-// hour are drawn (inline SVG, no charting library) from services.history.
+// hour are drawn (inline SVG, no charting library) from services.history; a service's output on demand.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -60,6 +60,9 @@ describe.skipIf(!present)('the status page shows firing rules and the last hour'
     expect(await history.locator('svg.spark').count()).toBe(2);
     expect(await history.locator('td').nth(4).textContent()).toMatch(/^\d+\.\d MB$/);
     expect(Number((await history.locator('td').nth(4).textContent())!.split(' ')[0])).toBeGreaterThan(100);
+    // Its output on demand: the sim's `listening PORT` line on stdout.
+    await history.locator('button', { hasText: 'Output' }).click();
+    await page.locator('#output', { hasText: `stdout listening ${port}` }).waitFor({ timeout: 10_000 });
     expect(errors).toEqual([]);
   });
 });
