@@ -34,6 +34,11 @@ export function effectOf(
     const iid = ids.service(event.name);
     return { paths: iid === undefined ? [[9]] : [1, 7, 9].map((r) => [9, iid, r]), instancesChanged: false };
   }
+  if (event.kind === 'alert') {
+    // Firing Alerts (33000/x/17) follows the rules' states.
+    const iid = ids.service(event.name);
+    return iid === undefined ? undefined : { paths: [[33000, iid, 17]], instancesChanged: false };
+  }
   if (event.kind === 'trust') {
     const iid = ids.device(event.deviceId);
     const appeared = iid === undefined || event.from === undefined || event.reason === 'REMOVED' || event.reason === 'REREGISTERED';

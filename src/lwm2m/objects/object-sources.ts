@@ -65,6 +65,10 @@ export class ServiceSource implements ObjectSource<ServiceInstance> {
       const byName = new Map(metrics.map((m) => [m.name, m]));
       for (const inst of out.values()) inst.metrics = byName.get(inst.view.name);
     }
+    if (query.needs.has('alerts')) {
+      const firing = ((await ask('alerts.list', {})) as Array<{ rule: string; name: string; state: string }>).filter((a) => a.state === 'FIRING');
+      for (const inst of out.values()) inst.alerts = firing.filter((a) => a.name === inst.view.name).map((a) => a.rule);
+    }
     if (query.needs.has('config')) {
       for (const inst of out.values()) inst.config = ((await ask('config.get', { name: inst.view.name })) as { config: ServiceConfig }).config;
     }

@@ -18,6 +18,8 @@ export interface ServiceInstance {
   metrics?: MetricsView;
   config?: ServiceConfig;
   lastResult?: string;
+  /** Rules FIRING for it (CONTRACT section 15). */
+  alerts?: string[];
 }
 export interface AgentInstance {
   info: { agentId: string; version: string; registry: RegistryKind; services: number; devices: number };
@@ -97,6 +99,7 @@ export const serviceBindings: BindingTable<ServiceInstance> = new Map<number, Re
   [14, { read: (s) => seconds(s.view.nextAttemptAt) }],
   [15, { read: (s) => s.view.exitCode }],
   [16, { read: (s) => seconds(s.view.lastExitAt) }],
+  [17, { needs: 'alerts', read: (s) => (s.alerts ?? []).join(',') }],
 ]);
 
 export const agentBindings: BindingTable<AgentInstance> = new Map<number, ResourceBinding<AgentInstance>>([
