@@ -4,13 +4,16 @@
 // the history shows the growth; a restarted agent keeps a FIRING rule FIRING without a second event.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { ROOT, startAgent, tempDir, type AgentProcess } from '../support/agent-process.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { BIN, ROOT, startAgent, tempDir, type AgentProcess } from '../support/agent-process.js';
 import { freePort } from '../support/free-port.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
 import { killAll } from '../support/service-procs.js';
 import { waitFor } from '../support/wait-for.js';
 
 const SIM = join(ROOT, 'firmware-sim/service.js');
+const run = promisify(execFile);
 const MB = 1024 * 1024;
 
 interface Alert {
@@ -122,6 +125,18 @@ describe('resource watch and rules, end to end', () => {
     expect(list.find((a) => a.rule === 'leak')).toMatchObject({ name: 'leaky', state: 'FIRING', actions: 2 });
     const metrics = await (await fetch(`http://127.0.0.1:${agent.httpPort}/metrics`)).text();
     expect(metrics).toContain('sma_alert_firing{rule="leak",service="leaky"} 1');
+  });
+
+  it('answers `sma-bridge alerts list` and `services history` on the command line', async () => {
+    const cli = async (...args: string[]): Promise<string> =>
+      (await run(process.execPath, [BIN, ...args, '--broker', `mqtt://127.0.0.1:${agent.mqttPort}`, '--agent', 'watch-gw'], { timeout: 20_000 })).stdout;
+    expect(await cli('alerts', 'list')).toMatch(/^leak\s+leaky\s+FIRING\s.*\s2$/m);
+    const history = (await cli('services', 'history', 'leaky', 'memoryBytes', '--since', '10m', '--step', '1m')).trim().split('\n');
+    expect(history[0]).toMatch(/^TIME\s+MIN\s+AVG\s+MAX$/);
+    expect(history.length).toBeGreaterThan(1);
+    const bad = await run(process.execPath, [BIN, 'services', 'history', 'leaky', 'disk'], { timeout: 20_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 2 });
+    expect((bad as { stderr: string }).stderr).toMatch(/METRIC must be one of cpuPercent, memoryBytes, fds, threads, restarts/);
   });
 
   it('keeps a FIRING rule FIRING across an agent restart, with no second event', async () => {
