@@ -15,8 +15,21 @@ import { startAgent, startMosquitto, percentile, freePort, sleep, ROOT } from '.
 const samples = Number(process.env.SAMPLES ?? 50);
 const serviceCount = Number(process.env.SERVICES ?? 100);
 const deviceCount = Number(process.env.DEVICES ?? 10_000);
+// Whatever happens, the agents and the broker started here do not outlive the bench.
+const started = [];
+process.on('exit', () => started.forEach((p) => p.kill('SIGTERM')));
+process.on('uncaughtException', (err) => {
+  console.error(err);
+  process.exit(1);
+});
 const broker = await startMosquitto();
 if (!broker) process.exit(0);
+started.push({ kill: () => broker.stop() });
+const launch = async (config) => {
+  const agent = await startAgent(config);
+  started.push(agent.child);
+  return agent;
+};
 const r = (v) => Math.round(v * 10) / 10;
 const stats = (xs) => {
   xs.sort((x, y) => x - y);
@@ -47,9 +60,10 @@ async function host(group) {
 // --- 1. state change to DDATA, beside R/event/service ---
 const port = await freePort();
 const h = await host('bench');
-const a = await startAgent({
+const a = await launch({
   mqtt: { mode: 'external', url: broker.url, protocolVersion: 4 },
-  health: { restartDelayMs: 50, intervalMs: 60_000 },
+  // Every sample is a crash: no back-off growth, no giving up.
+  health: { restartDelayMs: 50, backoffMaxMs: 50, maxRestarts: 1_000_000, intervalMs: 60_000 },
   services: [{ name: 'svc', check: { type: 'process' }, start: { command: process.execPath, args: [join(ROOT, 'firmware-sim/service.js'), '--port', String(port)] } }],
   sparkplug: { url: broker.url, groupId: 'bench' },
 });
@@ -89,7 +103,7 @@ const d = stats(toDdata);
 // --- 2. births after a rebirth ---
 async function births(label, config, track) {
   const hh = await host(label);
-  const agent = await startAgent(config);
+  const agent = await launch(config);
   await track?.(agent);
   const count = 1 + (config.services?.length ?? 0) + (track ? deviceCount : 0);
   const isBirth = (s) => s.verb === 'NBIRTH' || s.verb === 'DBIRTH';
@@ -113,7 +127,10 @@ const devices = await births('bdev', { sparkplug: { url: broker.url, groupId: 'b
   // Tracked once the node counts them (NDATA Agent/Devices, polled every health.intervalMs).
   const watch = await host('bdev');
   const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.ready.mqttPort}`, { protocolVersion: 4 });
-  for (let i = 0; i < deviceCount; i++) c.publish(`${agent.topicRoot}/heartbeat/device/d${i}`, '', { qos: 0 });
+  for (let i = 0; i < deviceCount; i++) {
+    const sent = c.publishAsync(`${agent.topicRoot}/heartbeat/device/d${i}`, '', { qos: 0 });
+    if (i % 500 === 499) await sent; // keeps the bench's own socket from queueing 10 000 writes
+  }
   await c.endAsync();
   await waitUntil('devices tracked', () => watch.seen.some((s) => s.verb === 'NDATA' && decodePayload(s.payload).metrics.some((m) => m.name === 'Agent/Devices' && m.value === deviceCount)), 120_000);
   await watch.client.endAsync();

@@ -40,13 +40,22 @@ export interface EdgeNodeOptions {
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 30_000;
 const BDSEQ_MODULO = 256;
+/** Below Node's 1000-listener warning, above any ordinary burst. */
+const PUBLISH_SLICE = 256;
 const REBIRTH = 'Node Control/Rebirth';
+/** An NCMD or DCMD carries a few metrics; MQTT 3.1.1 lets a broker pass up to 256 MB, which is not read. */
+const MAX_COMMAND_BYTES = 65_536;
 
 interface Session {
   connection: EdgeConnection;
   bdSeq: number;
   seq: number;
   born: boolean;
+  /** Messages in seq order, handed to the client a slice at a time (see pump). */
+  outbox: Array<{ topic: string; payload: Buffer; qos: 0 | 1 }>;
+  /** While a pump runs, and the promise it settles when the outbox is empty. */
+  pumping: boolean;
+  drained: Promise<void>;
 }
 
 export class EdgeNode {
@@ -68,24 +77,20 @@ export class EdgeNode {
     await this.enqueue(() => this.open());
   }
 
-  get online(): boolean {
-    return this.session?.born === true;
-  }
-
   publishNodeData(metrics: OutMetric[]): void {
-    if (metrics.length) this.send((s) => [this.o.topics.ndata, metrics, s]);
+    if (metrics.length) this.send(this.o.topics.ndata, metrics);
   }
 
   publishDeviceBirth(device: string, metrics: OutMetric[]): void {
-    this.send((s) => [this.o.topics.dbirth(device), metrics, s]);
+    this.send(this.o.topics.dbirth(device), metrics);
   }
 
   publishDeviceData(device: string, metrics: OutMetric[]): void {
-    if (metrics.length) this.send((s) => [this.o.topics.ddata(device), metrics, s]);
+    if (metrics.length) this.send(this.o.topics.ddata(device), metrics);
   }
 
   publishDeviceDeath(device: string): void {
-    this.send((s) => [this.o.topics.ddeath(device), [], s]);
+    this.send(this.o.topics.ddeath(device), []);
   }
 
   /** NBIRTH and every DBIRTH again, same bdSeq, seq from 0 (NCMD Node Control/Rebirth). */
@@ -103,8 +108,11 @@ export class EdgeNode {
       const s = this.session;
       this.session = undefined;
       if (!s) return;
-      if (s.connection.v5) return s.connection.end(true);
-      await s.connection.publish(this.o.topics.ndeath, this.ndeath(s.bdSeq), 1).catch(() => undefined);
+      if (s.connection.v5) {
+        if (s.pumping) await s.drained;
+        return s.connection.end(true);
+      }
+      await this.post(s, this.o.topics.ndeath, this.ndeath(s.bdSeq), 1);
       await s.connection.end(false);
     });
   }
@@ -116,12 +124,38 @@ export class EdgeNode {
   }
 
   /** Sends a DATA/DBIRTH/DDEATH in the current session, if it has been born; else the next births carry it. */
-  private send(message: (s: Session) => [string, OutMetric[], Session]): void {
+  private send(topic: string, metrics: OutMetric[]): void {
     const s = this.session;
     if (!s?.born) return;
-    const [topic, metrics] = message(s);
-    const payload = encodePayload({ timestamp: this.o.clock.now(), seq: this.nextSeq(s), metrics });
-    s.connection.publish(topic, payload, 0).catch((err: Error) => this.o.log.debug({ err: err.message, topic }, 'sparkplug publish failed'));
+    void this.post(s, topic, encodePayload({ timestamp: this.o.clock.now(), seq: this.nextSeq(s), metrics }), 0);
+  }
+
+  /** Queues a message behind those before it (its seq is already fixed); resolves once the outbox is empty. */
+  private post(s: Session, topic: string, payload: Buffer, qos: 0 | 1): Promise<void> {
+    s.outbox.push({ topic, payload, qos });
+    if (!s.pumping) {
+      s.pumping = true;
+      s.drained = this.pump(s);
+    }
+    return s.drained;
+  }
+
+  /**
+   * Hands the outbox to the client PUBLISH_SLICE messages at a time, each slice once the one before is
+   * written: 10 000 DBIRTHs would otherwise sit as 10 000 writes (and 'drain' listeners) on one socket.
+   */
+  private async pump(s: Session): Promise<void> {
+    try {
+      while (s.outbox.length) {
+        const slice = s.outbox.splice(0, PUBLISH_SLICE);
+        await Promise.all(slice.map((m) => s.connection.publish(m.topic, m.payload, m.qos))).catch((err: Error) =>
+          this.o.log.debug({ err: err.message }, 'sparkplug publish failed'),
+        );
+      }
+    } finally {
+      // Set in the same run as the empty check: a message posted after it starts a new pump.
+      s.pumping = false;
+    }
   }
 
   private nextSeq(s: Session): number {
@@ -148,7 +182,7 @@ export class EdgeNode {
       return;
     }
     this.attempt = 0;
-    const s: Session = { connection, bdSeq, seq: 0, born: false };
+    const s: Session = { connection, bdSeq, seq: 0, born: false, outbox: [], pumping: false, drained: Promise.resolve() };
     this.session = s;
     connection.onLost((reason) => this.enqueue(async () => this.lost(s, reason)));
     connection.onMessage((topic, payload) => this.receive(s, topic, payload));
@@ -177,13 +211,11 @@ export class EdgeNode {
     const now = this.o.clock.now();
     s.seq = 0;
     const nodeMetrics = node.map((m) => (m.name === 'bdSeq' ? { ...m, value: s.bdSeq } : m));
-    // Handed to the client in one synchronous run, so no DATA can slip between the NBIRTH and the DBIRTHs.
-    const sent = [s.connection.publish(this.o.topics.nbirth, encodePayload({ timestamp: now, seq: 0, metrics: nodeMetrics }), 0)];
-    for (const [device, metrics] of devices) {
-      sent.push(s.connection.publish(this.o.topics.dbirth(device), encodePayload({ timestamp: now, seq: this.nextSeq(s), metrics }), 0));
-    }
+    // Queued in one synchronous run, so no DATA can slip between the NBIRTH and the DBIRTHs.
+    const sent = this.post(s, this.o.topics.nbirth, encodePayload({ timestamp: now, seq: 0, metrics: nodeMetrics }), 0);
+    for (const [device, metrics] of devices) void this.post(s, this.o.topics.dbirth(device), encodePayload({ timestamp: now, seq: this.nextSeq(s), metrics }), 0);
     s.born = true;
-    await Promise.all(sent);
+    await sent;
     this.o.log.info({ bdSeq: s.bdSeq, devices: devices.length }, 'sparkplug births published');
   }
 
@@ -192,6 +224,9 @@ export class EdgeNode {
     const inbound = this.o.topics.parse(topic);
     if (inbound.kind === 'STATE') return this.hostState(s, payload);
     if (inbound.kind === 'other') return;
+    if (payload.length > MAX_COMMAND_BYTES) {
+      return this.o.badInput.once('too-large', { topic: topic.slice(0, 256), bytes: payload.length }, 'sparkplug command payload too large: ignored');
+    }
     let decoded: InPayload;
     try {
       decoded = decodePayload(payload);
@@ -235,7 +270,7 @@ export class EdgeNode {
   private async endForHost(s: Session): Promise<void> {
     if (this.session !== s) return;
     this.session = undefined;
-    await s.connection.publish(this.o.topics.ndeath, this.ndeath(s.bdSeq), 1).catch(() => undefined);
+    await this.post(s, this.o.topics.ndeath, this.ndeath(s.bdSeq), 1);
     await s.connection.end(false);
     await this.open();
   }
