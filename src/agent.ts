@@ -164,7 +164,7 @@ export class Agent {
     const trustLog = new TrustChangeLog({ subscribe: (l) => events.on(l), clock, log: log.child({ part: 'trust' }) });
     trustLog.start();
     this.onStop('trust change summary', async () => trustLog.stop());
-    const watch = await startWatch({ config: config.watch, rules: config.rules, store, executor, services: async () => (await registry.list()).filter((r) => !r.halted).map((record) => ({ record, view: ports.services.view(record) })), intake: inbox, events, clock, log: log.child({ part: 'watch' }) });
+    const watch = await startWatch({ config: config.watch, rules: config.rules, store, executor, records: async () => (await registry.list()).filter((r) => !r.halted), view: (record) => ports.services.view(record), intake: inbox, events, clock, log: log.child({ part: 'watch' }) });
     Object.assign(watchPorts, { history: watch.history, alerts: watch.alerts });
     this.onStop('watch (history and rule states)', () => watch.stop());
     deploy.resume();

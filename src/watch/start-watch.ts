@@ -21,8 +21,10 @@ export interface WatchDeps {
   rules: readonly Rule[];
   store: Store;
   executor: Executor;
-  /** The services the registry knows (not halted) and the supervisor's view of each. */
-  services(): Promise<Array<{ record: ServiceRecord; view: ServiceView }>>;
+  /** The services the registry knows (not halted): read again once a minute or when one is (de)registered. */
+  records(): Promise<ServiceRecord[]>;
+  /** The supervisor's view of one (in memory): status and restarts, each round. */
+  view(record: ServiceRecord): ServiceView;
   intake: Intake;
   events: EventBus;
   clock: Clock;
@@ -34,6 +36,8 @@ export interface Watch {
   alerts: AlertQuery & { firing(): Array<{ rule: string; service: string; firing: boolean }> };
   stop(): Promise<void>;
 }
+
+const REGISTRY_EVERY_MS = 60_000;
 
 /** Statuses in which a service has a process (or container) to sample. */
 const SAMPLED = new Set(['RUNNING', 'STARTING', 'STOPPING', 'UNKNOWN']);
@@ -62,13 +66,33 @@ export async function startWatch(d: WatchDeps): Promise<Watch> {
     log,
   });
   await rules.start();
+  // The registry is not asked every round (an external one is a network call away): its list is kept for a
+  // minute, and dropped at once when a service comes, goes or changes.
+  let listed: { at: number; records: Promise<ServiceRecord[]> } | undefined;
+  const records = (): Promise<ServiceRecord[]> => {
+    if (!listed || clock.now() - listed.at >= REGISTRY_EVERY_MS) {
+      const asked = d.records().catch((err: unknown) => {
+        if (listed?.records === asked) listed = undefined; // a failed read is not kept: the next round asks again
+        throw err;
+      });
+      listed = { at: clock.now(), records: asked };
+    }
+    return listed.records;
+  };
+  const stopListening = d.events.on((e) => {
+    if (e.kind === 'service' && (e.type === 'REGISTERED' || e.type === 'DEREGISTERED' || e.type === 'CONFIG')) listed = undefined;
+  });
   const pidOf = (name: string): number | undefined => d.executor.pidOf?.(name);
   const source = new RoutedSource(new ProcessGroupSource(pidOf), new ExecutorMetricsSource((r) => d.executor.metrics(r)));
   const sampler = new Sampler({
     clock,
     intervalMs: config.intervalMs,
     restartsWindowMs: config.rawWindowMs,
-    services: async () => (await d.services()).map(({ record, view }) => ({ record, running: SAMPLED.has(view.status), restarts: view.restarts })),
+    services: async () =>
+      (await records()).map((record) => {
+        const view = d.view(record);
+        return { record, running: SAMPLED.has(view.status), restarts: view.restarts };
+      }),
     source,
     round: async (samples, at) => {
       for (const [name, values] of samples) history.record(name, at, values);
@@ -83,6 +107,7 @@ export async function startWatch(d: WatchDeps): Promise<Watch> {
     history,
     alerts: rules,
     async stop() {
+      stopListening();
       await sampler.stop();
       await history.close(clock.now());
       await rules.close();
