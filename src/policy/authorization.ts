@@ -4,7 +4,7 @@
 import { serviceOfKey } from '../operations/kv-keys.js';
 import type { OperationName } from '../operations/schemas.js';
 import { checkUrlRefusal } from './check-url.js';
-import type { Principal } from './principal.js';
+import { isRules, type Principal } from './principal.js';
 
 /** Inbound messages that are not commands; `subject` is the id or name the message speaks for. */
 export type MessageKind = 'device-heartbeat' | 'service-heartbeat' | 'plugin-devices' | 'plugin-trust';
@@ -25,6 +25,16 @@ const COMMON_CONFIG = 'core-common-config-bootstrapper';
 // pushes its own defaults on first start; the keys decide (kvRefusal), not the names.
 const SERVICE_OPERATIONS: ReadonlySet<OperationName> = new Set(['registry.register', 'registry.deregister', 'registry.entries', 'config.get', 'services.health', 'kv.get', 'kv.put']);
 
+/**
+ * Principals the agent makes for its own engines (operator role, so every service name is theirs): each may
+ * ask only what its engine does. The rules restart or stop (CONTRACT 15); a Sparkplug host's DCMD starts,
+ * stops or restarts (CONTRACT 14). Neither deploys, registers, writes configuration or reads output.
+ */
+const ENGINE_OPERATIONS: ReadonlyArray<{ is(p: Principal): boolean; ops: ReadonlySet<OperationName> }> = [
+  { is: isRules, ops: new Set(['services.restart', 'services.stop']) },
+  { is: (p) => p.role === 'operator' && p.username.startsWith('sparkplug:'), ops: new Set(['services.start', 'services.stop', 'services.restart']) },
+];
+
 export class AuthorizationPolicy {
   constructor(private readonly options: PolicyOptions) {}
 
@@ -32,6 +42,8 @@ export class AuthorizationPolicy {
   commandRefusal(principal: Principal, op: OperationName, body: unknown): string | undefined {
     const registration = op === 'registry.register' ? this.registrationRefusal(body) : undefined;
     if (registration) return registration;
+    const engine = ENGINE_OPERATIONS.find((e) => e.is(principal));
+    if (engine && !engine.ops.has(op)) return `${principal.username} may not ask ${op}`;
     if (principal.role === 'operator') return undefined;
     if (principal.role === 'device') return 'a device may send heartbeats only, no requests';
     if (!SERVICE_OPERATIONS.has(op)) return `a service may not ask ${op}`;
