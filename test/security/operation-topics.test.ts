@@ -1,0 +1,107 @@
+// Every operation of the request table (src/operations/schemas.ts) and every topic the topic table builds
+// (src/mqtt/topics.ts), attacked by a service and a device user over the embedded broker of a real agent
+// process. Enumerated from the source tables, not from a list written here: an operation or event topic added
+// later (services.logs, services.deploy, R/event/log, R/event/alert, R/event/deploy came this way) is attacked
+// without anyone remembering to. What a service may publish is written here on purpose, so that opening a
+// request topic to services fails this test until someone looks at it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Topics } from '../../src/mqtt/topics.js';
+import { operationNames, type OperationName } from '../../src/operations/schemas.js';
+import { hostileBench, settle, type HostileBench } from './hostile-clients.js';
+
+/** The requests a service may publish (README "Roles"), each with a body about another service. */
+const SERVICE_REQUESTS: Partial<Record<OperationName, Record<string, unknown>>> = {
+  'registry.register': { name: 'svc-other', check: { type: 'none' } },
+  'registry.deregister': { name: 'svc-other' },
+  'config.get': { name: 'svc-other' },
+  'services.health': { names: ['svc-other'] },
+};
+
+/** Every topic the topic table builds, about the service `svc` (a rule named `svc` too). */
+function builtTopics(root: string): Array<[string, string]> {
+  const topics = new Topics(root) as unknown as Record<string, unknown>;
+  const built: Array<[string, string]> = [['status', topics.status as string]];
+  for (const f of topics.subscriptions as string[]) built.push(['subscriptions', f]);
+  for (const method of Object.getOwnPropertyNames(Topics.prototype)) {
+    if (method === 'constructor' || method === 'parse') continue;
+    built.push([method, (topics[method] as (...a: string[]) => string).call(topics, 'svc', 'svc')]);
+  }
+  return built;
+}
+
+/** The topic itself, its last level as `+`, and `#` in its place. */
+const variants = (topic: string): string[] => {
+  const levels = topic.split('/');
+  return [topic, [...levels.slice(0, -1), '+'].join('/'), [...levels.slice(0, -1), '#'].join('/')];
+};
+
+describe('every operation and every built topic, by a service and a device (embedded broker)', () => {
+  let bench: HostileBench;
+  let R: string;
+  beforeAll(async () => {
+    bench = await hostileBench();
+    R = bench.agent.topicRoot;
+    const idle = { command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'] };
+    expect((await bench.operator.request('registry.register', { name: 'svc-other', check: { type: 'process' }, start: idle })).ok).toBe(true);
+  }, 60_000);
+  afterAll(async () => bench?.close());
+
+  it('covers the new operations and topics (the tables are what is enumerated)', () => {
+    expect(operationNames).toEqual(expect.arrayContaining(['services.logs', 'services.history', 'alerts.list', 'services.deploy', 'services.rollback']));
+    expect(builtTopics('sma/x').map(([, t]) => t)).toEqual(expect.arrayContaining(['sma/x/event/log/svc', 'sma/x/event/alert/svc/svc', 'sma/x/event/deploy/svc']));
+  });
+
+  it("refuses a device every operation's request topic (the broker hangs up)", async () => {
+    for (const op of operationNames) {
+      const dev = await bench.as('dev1');
+      expect(await dev.publish(`${R}/request/${op}`, JSON.stringify({ name: 'svc-other', correlationId: `dev-${op}` })), op).toBe('refused');
+    }
+  });
+
+  it('refuses a service every operation but its few, and those answer FORBIDDEN about another service', async () => {
+    const view = async (): Promise<unknown> => ((await bench.operator.request('services.list', { includeDeregistered: true })).result as Array<{ name: string }>).find((s) => s.name === 'svc-other');
+    const before = await view();
+    expect(before).toMatchObject({ name: 'svc-other' });
+    for (const op of operationNames) {
+      const svc = await bench.as('svc');
+      const body = SERVICE_REQUESTS[op];
+      if (!body) {
+        expect(await svc.publish(`${R}/request/${op}`, JSON.stringify({ name: 'svc-other', names: ['svc-other'], correlationId: `svc-${op}` })), op).toBe('refused');
+        continue;
+      }
+      const reply = await svc.request(op, body, 'svc');
+      expect(reply.ok ? 'ok' : reply.error?.code, op).toBe('FORBIDDEN');
+    }
+    // Nothing happened to the other service: registered as it was (status, pid, restarts), never deployed.
+    await settle(bench.operator);
+    expect(await view()).toEqual(before);
+    const deployments = (await bench.operator.request('services.deployments', {})).result as { deployments: unknown[] };
+    expect(deployments.deployments).toEqual([]);
+  });
+
+  it('refuses a service and a device every built topic as a subscription (exact, +, #), but the service its own reregister call', async () => {
+    const allowed = new Set([`${R}/plugin/svc/reregister`]);
+    const built = builtTopics(R);
+    expect(built.length).toBeGreaterThanOrEqual(12);
+    const svc = await bench.as('svc');
+    const dev = await bench.as('dev1');
+    for (const [method, topic] of built) {
+      for (const filter of variants(topic)) {
+        expect(await dev.subscribe(filter), `device ${method} ${filter}`).toBe('refused');
+        expect(await svc.subscribe(filter), `service ${method} ${filter}`).toBe(allowed.has(filter) ? 'granted' : 'refused');
+      }
+    }
+  });
+
+  it('refuses a service and a device publishing any outbound topic (no spoofed status, output, alert or deployment event)', async () => {
+    const inbound = new Set(['subscriptions']);
+    const own = new Set([`${R}/heartbeat/service/svc`, `${R}/heartbeat/device/dev1`]);
+    for (const [method, topic] of builtTopics(R)) {
+      if (inbound.has(method) || own.has(topic)) continue;
+      for (const user of ['svc', 'dev1'] as const) {
+        const c = await bench.as(user);
+        expect(await c.publish(topic, JSON.stringify({ type: 'FIRING', rule: 'svc', name: 'svc' })), `${user} ${method} ${topic}`).toBe('refused');
+      }
+    }
+  });
+});
