@@ -25,6 +25,7 @@ export const optionConfig = {
   signature: { type: 'string' },
   'no-wait': { type: 'boolean' },
   'healthy-for': { type: 'string' },
+  image: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -57,6 +58,7 @@ export const optionHelp: Record<OptionName, string> = {
   signature: '--signature B64   base64 Ed25519 signature of the SHA-256 digest (for deploy.trustedKeys)',
   'no-wait': '--no-wait          return once the agent has accepted the deployment',
   'healthy-for': '--healthy-for DURATION  how long the new version must stay RUNNING and UP (default 30s)',
+  image: '--image REF        a container service\'s new image (one the engine has), instead of --url and --sha256',
   help: '-h, --help         this help',
   version: '-V, --version      print the version and exit',
 };
@@ -95,7 +97,7 @@ export const commands: readonly CommandSpec[] = [
   spec({ group: 'alerts', verb: 'list', synopsis: '', summary: 'rules and their state per service', client: true, extraOptions: [], minArgs: 0, maxArgs: 0 }),
   spec({ group: 'services', verb: 'register', synopsis: 'NAME [--check CHECK] [--container NAME] [-- COMMAND ARG...]', summary: 'register a service (its start command after --, run in this directory)', details: 'Example: sma-bridge services register demo --check http://127.0.0.1:8081/health -- node firmware-sim/service.js --port 8081', client: true, extraOptions: ['check', 'container'], minArgs: 1 }),
   spec({ group: 'services', verb: 'deregister', synopsis: 'NAME', summary: 'deregister a service (the agent stops supervising it)', client: true, extraOptions: [], minArgs: 1, maxArgs: 1 }),
-  spec({ group: 'services', verb: 'deploy', synopsis: 'NAME VERSION --url URL --sha256 HEX [--signature B64] [--healthy-for DURATION] [--no-wait]', summary: 'install a new version of a service and switch to it (waits, with a progress line)', client: true, extraOptions: ['url', 'sha256', 'signature', 'no-wait', 'healthy-for'], minArgs: 2, maxArgs: 2 }),
+  spec({ group: 'services', verb: 'deploy', synopsis: 'NAME VERSION --url URL --sha256 HEX [--signature B64] | --image REF [--healthy-for DURATION] [--no-wait]', summary: 'install a new version of a service and switch to it (waits, with a progress line)', client: true, extraOptions: ['url', 'sha256', 'signature', 'no-wait', 'healthy-for', 'image'], minArgs: 2, maxArgs: 2 }),
   spec({ group: 'services', verb: 'deployments', synopsis: '[NAME]', summary: 'deployments and the versions each service runs', client: true, extraOptions: [], minArgs: 0, maxArgs: 1 }),
   spec({ group: 'services', verb: 'rollback', synopsis: 'NAME [--no-wait]', summary: 'switch a service back to its previous version', client: true, extraOptions: ['no-wait'], minArgs: 1, maxArgs: 1 }),
   spec({ group: 'config', verb: 'get', synopsis: 'NAME [KEY...]', summary: "a service's configuration (dotted keys reach inside)", client: true, extraOptions: [], minArgs: 1 }),

@@ -45,6 +45,11 @@ const deploymentColumns: Column<DeploymentRow>[] = [
 export function deployArguments(verb: string, args: string[], values: OptionValues): void {
   if (verb !== 'deploy') return;
   if (!VERSION.test(args[1] ?? '')) throw usageError(`VERSION must match ${VERSION.source}, not '${args[1]}'`);
+  if (values.image !== undefined) {
+    if (values.url !== undefined || values.sha256 !== undefined) throw usageError('--image or --url with --sha256, not both');
+    if (!/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(values.image)) throw usageError(`--image takes an image reference, not '${values.image}'`);
+    return;
+  }
   if (!values.url || !/^https?:\/\//.test(values.url)) throw usageError('--url takes the artifact\'s http:// or https:// URL');
   if (!values.sha256 || !/^[0-9a-fA-F]{64}$/.test(values.sha256)) throw usageError('--sha256 takes the artifact\'s SHA-256 as 64 hex digits');
   if (values.signature !== undefined && !/^[A-Za-z0-9+/]+={0,2}$/.test(values.signature)) throw usageError('--signature takes a base64 Ed25519 signature');
@@ -67,7 +72,7 @@ export async function runDeploy(cmd: ClientCommand): Promise<number> {
       : {
           name: args[0],
           version: args[1],
-          artifact: { url: values.url, sha256: values.sha256, ...(values.signature ? { signature: values.signature } : {}) },
+          artifact: values.image ? { image: values.image } : { url: values.url, sha256: values.sha256, ...(values.signature ? { signature: values.signature } : {}) },
           ...(values['healthy-for'] !== undefined ? { gate: { healthyForMs: durationMs(values['healthy-for'], 'healthy-for') } } : {}),
         };
   const op = verb === 'rollback' ? 'services.rollback' : 'services.deploy';

@@ -111,6 +111,8 @@ describe('sma-bridge services deploy | deployments | rollback', () => {
     [['services', 'deploy', 'app', 'v9', '--url', 'ftp://x/y', '--sha256', 'a'.repeat(64)], /--url/],
     [['services', 'deploy', 'app', 'v9', '--url', 'http://x/y', '--sha256', 'abc'], /--sha256/],
     [['services', 'deploy', 'app', '../v9', '--url', 'http://x/y', '--sha256', 'a'.repeat(64)], /VERSION/],
+    [['services', 'deploy', 'app', 'v9', '--image', 'sma-app:9', '--url', 'http://x/y'], /--image or --url/],
+    [['services', 'deploy', 'app', 'v9', '--image', 'bad image'], /image reference/],
     [['services', 'deploy', 'App', 'v9', '--url', 'http://x/y', '--sha256', 'a'.repeat(64)], /service name/],
   ])('bad usage exits 2: %j', async (args, why) => {
     const r = await cli(...args);

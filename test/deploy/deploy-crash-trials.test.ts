@@ -5,6 +5,7 @@
 // once (sampled every 25 ms through every kill and restart). deploy.stepPauseMs holds each state for a while
 // after it is stored, and the kill comes at a random moment after the state's event (in the pause or in the
 // step itself); downloads are slowed so that DOWNLOADING is long.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, tempDir, type AgentProcess } from '../support/agent-process.js';
 import { freePort } from '../support/free-port.js';
@@ -72,7 +73,7 @@ describe('kill -9 in every state of a deployment', () => {
     it.each(Array.from({ length: TRIALS }, (_, i) => i + 1))(`trial %i ends DONE, ROLLED_BACK or FAILED with a version running`, async (trial) => {
       const version = `${state.toLowerCase().slice(0, 4)}-${trial}`;
       const crashing = state === 'ROLLING_BACK';
-      const body = release(version, crashing ? { crashAfterMs: 300 } : { extra: [{ path: 'app/padding.bin', body: Buffer.alloc(200_000, trial) }] });
+      const body = release(version, crashing ? { crashAfterMs: 300 } : { extra: [{ path: 'app/padding.bin', body: randomBytes(200_000) }] });
       // DOWNLOADING lasts about a second; the other states last their pause and their step.
       server.files.set(`/${version}.tgz`, { body, ...(state === 'DOWNLOADING' ? { bytesPerSecond: Math.ceil(body.length / 1.2) } : {}) });
       const before = current;
