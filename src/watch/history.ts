@@ -34,8 +34,10 @@ const minuteOf = (t: number): number => Math.floor(t / MINUTE_MS) * MINUTE_MS;
 export class History implements HistoryQuery {
   /** The minute in progress per service, in memory until it ends. */
   private readonly open = new Map<string, { minute: number; rows: RawRow[] }>();
-  private queued: BatchOp<unknown>[] = [];
-  private readonly ended = new Set<string>();
+  /** Minutes that ended and wait for the next flush. */
+  private closing: Array<{ name: string; minute: number; rows: RawRow[] }> = [];
+  /** Services whose first minute of this run was written: that one may continue a minute an earlier run wrote. */
+  private readonly continued = new Set<string>();
 
   constructor(private readonly o: HistoryOptions) {}
 
@@ -61,13 +63,22 @@ export class History implements HistoryQuery {
         this.open.delete(name);
       }
     }
-    if (this.queued.length === 0) return;
-    const ops = this.queued;
-    this.queued = [];
-    const names = [...this.ended];
-    this.ended.clear();
+    if (this.closing.length === 0) return;
+    const closing = this.closing;
+    this.closing = [];
     try {
-      for (const name of names) ops.push(...(await this.agedOut(name, now)));
+      const ops: BatchOp<unknown>[] = [];
+      for (const { name, minute, rows } of closing) {
+        let all = rows;
+        if (!this.continued.has(name)) {
+          // An agent restarted within a minute wrote that minute at its stop: this run's rows join them.
+          this.continued.add(name);
+          const before = (await this.o.section.get(rawKey(name, minute))) as RawRow[] | undefined;
+          if (before) all = [...before.filter((r) => r[0] < rows[0][0]), ...rows];
+        }
+        ops.push({ type: 'put', key: rawKey(name, minute), value: all }, { type: 'put', key: minuteKey(name, minute), value: summarize(all) });
+      }
+      for (const name of new Set(closing.map((c) => c.name))) ops.push(...(await this.agedOut(name, now)));
       await this.o.section.batch(ops);
     } catch (err) {
       this.o.onWriteError(err);
@@ -121,14 +132,11 @@ export class History implements HistoryQuery {
 
   /** Rows of minutes that ended but are not written yet (between `end` and the next flush). */
   private pendingRows(name: string): RawRow[] {
-    const prefix = `r/${name}/`;
-    return this.queued.filter((op) => op.type === 'put' && op.key.startsWith(prefix)).flatMap((op) => op.value as RawRow[]);
+    return this.closing.filter((c) => c.name === name).flatMap((c) => c.rows);
   }
 
   private end(name: string, current: { minute: number; rows: RawRow[] }): void {
-    this.queued.push({ type: 'put', key: rawKey(name, current.minute), value: current.rows });
-    this.queued.push({ type: 'put', key: minuteKey(name, current.minute), value: summarize(current.rows) });
-    this.ended.add(name);
+    this.closing.push({ name, minute: current.minute, rows: current.rows });
   }
 
   /** Deletes for this service's entries past their keeping: usually one of each, found with one seek. */

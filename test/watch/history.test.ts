@@ -72,12 +72,20 @@ describe('History', () => {
     for (const [t, min, avg, max] of hour) expect([min, avg, max]).toEqual(Array(3).fill((t - T0) / 60_000));
   });
 
-  it('writes the open minute at close, so that a restart loses none of it', async () => {
+  it('writes the open minute at close, and the next run continues that minute instead of replacing it', async () => {
     const now = { t: T0 + 20_000 };
     const { history, batches } = await rig(now);
     history.record('a', now.t, { memoryBytes: 7 });
     await history.close(now.t);
     expect(batches).toHaveLength(1);
     expect(await history.points('a', 'memoryBytes', T0, 10_000)).toEqual([[T0 + 20_000, 7, 7, 7]]);
+    // The agent again, later in the same minute (same store).
+    const again = new History({ section: store.section<unknown>('history'), rawWindowMs: 3 * MINUTE_MS, historyHours: 1, now: () => now.t, onWriteError: (err) => { throw err; } });
+    now.t = T0 + 40_000;
+    again.record('a', now.t, { memoryBytes: 9 });
+    now.t = T0 + 60_000;
+    await again.flush(now.t);
+    expect(await again.points('a', 'memoryBytes', T0, 10_000)).toEqual([[T0 + 20_000, 7, 7, 7], [T0 + 40_000, 9, 9, 9]]);
+    expect(await again.points('a', 'memoryBytes', T0, 60_000)).toEqual([[T0, 7, 8, 9]]);
   });
 });
