@@ -224,6 +224,8 @@ export const configSchema = z
         requireSignature: z.boolean().default(false),
         /** Hosts other than loopback that an artifact download may be redirected to. */
         allowedHosts: z.array(z.string().min(1).max(253)).default([]),
+        /** The most bytes an artifact may have: a longer download (a body that never ends) is cut and FAILED. */
+        maxArtifactBytes: z.number().int().min(1).default(2 ** 31),
         /** The gate of a deployment that names none (LwM2M object 9's always). */
         gate: z
           .object({ healthyForMs: z.number().int().min(0).max(86_400_000).default(30_000), timeoutMs: z.number().int().min(1).max(86_400_000).default(120_000) })

@@ -12,6 +12,12 @@ export interface DownloadOptions {
   file: string;
   /** Hosts a redirect may lead to besides loopback (`deploy.allowedHosts`). */
   allowedHosts: readonly string[];
+  /**
+   * The most bytes the artifact may have (`deploy.maxArtifactBytes`, or the request's `size` when smaller): a
+   * server that announces more is refused before the body, and one that sends more (a chunked body that never
+   * ends) is cut there, so that no server fills the gateway's disk.
+   */
+  maxBytes: number;
   /** Told the total (when the server says it) before the body is written: may refuse it (disk space). */
   beforeBody(total: number | undefined, have: number): Promise<void>;
   progress(bytes: number, total: number | undefined): void;
@@ -76,6 +82,10 @@ async function downloadOnce(o: DownloadOptions): Promise<void> {
       ? new FinalFailure('DOWNLOAD', message)
       : new DeployFailure('DOWNLOAD', message);
   }
+  if (total !== undefined && total > o.maxBytes) {
+    res.destroy();
+    throw new FinalFailure('DOWNLOAD', `the artifact has ${total} bytes, more than the ${o.maxBytes} allowed`);
+  }
   try {
     await o.beforeBody(total, from);
   } catch (err) {
@@ -83,15 +93,22 @@ async function downloadOnce(o: DownloadOptions): Promise<void> {
     throw err;
   }
   let bytes = from;
+  let overrun = false;
   const bound = garbageBound();
   res.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
     bound(chunk.length);
+    if (bytes > o.maxBytes && !overrun) {
+      overrun = true;
+      res.destroy(new Error(`more than the ${o.maxBytes} bytes allowed`));
+      return;
+    }
     o.progress(bytes, total);
   });
   try {
     await keepWhatArrives(res, createWriteStream(o.file, { flags: from > 0 ? 'a' : 'w' }));
   } catch (err) {
+    if (overrun) throw new FinalFailure('DOWNLOAD', `the artifact is longer than the ${o.maxBytes} bytes allowed`);
     throw new DeployFailure('DOWNLOAD', `interrupted at ${bytes} bytes: ${(err as Error).message}`);
   }
   if (res.complete === false || (total !== undefined && bytes !== total)) throw new DeployFailure('DOWNLOAD', `interrupted at ${bytes} of ${total ?? '?'} bytes`);

@@ -10,6 +10,8 @@ import { DeployFailure, type Artifact, type Deployment } from './deployment.js';
 export interface ArtifactStepOptions {
   dataDir: string;
   allowedHosts: readonly string[];
+  /** `deploy.maxArtifactBytes`. */
+  maxArtifactBytes: number;
   signatures: SignaturePolicy;
   freeBytes(dir: string): Promise<number>;
   pause(ms: number): Promise<void>;
@@ -29,6 +31,7 @@ export class ArtifactSteps {
       url: artifact.url,
       file,
       allowedHosts: this.o.allowedHosts,
+      maxBytes: Math.min(this.o.maxArtifactBytes, artifact.size ?? Infinity),
       pause: this.o.pause,
       progress: (bytes, total) => this.o.progress(d, bytes, total ?? artifact.size),
       beforeBody: async (total, have) => {

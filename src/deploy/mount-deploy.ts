@@ -65,6 +65,7 @@ export class DeployMount {
     const steps = new ArtifactSteps({
       dataDir: config.dataDir,
       allowedHosts: config.deploy.allowedHosts,
+      maxArtifactBytes: config.deploy.maxArtifactBytes,
       signatures: { trustedKeys, requireSignature: config.deploy.requireSignature },
       freeBytes,
       pause: (ms) => new Promise((resolve) => o.clock.setTimeout(resolve, ms)),

@@ -126,6 +126,7 @@ describe('the deploy engine stores each state before its step', () => {
       const real = new ArtifactSteps({
         dataDir,
         allowedHosts: [],
+        maxArtifactBytes: 2 ** 31,
         signatures: { trustedKeys: [], requireSignature: false },
         freeBytes: async () => body.length, // room for the artifact, not for it unpacked as well
         pause: async () => undefined,
