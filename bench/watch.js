@@ -4,6 +4,7 @@
 //    minus the same agent idle with the watch's timer at an hour; beside `ps -e -o pgid,rss,nlwp,time` run
 //    every 10 s over the same period (the same /proc reads, without open files), its CPU from our cutime.
 // 2. Flash: what the agent writes to dataDir per hour for that history (files' growth and /proc/PID/io).
+// (`--only query` or `--only sampling` runs one part.)
 // 3. A 24-hour history query at one-minute steps, p50/p99, on a store holding 24 h for 50 services, beside
 //    the floor: a bare LevelDB iteration over the same keys.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     services: { type: 'string', default: '50' },
     duration: { type: 'string', default: '180' },
     queries: { type: 'string', default: '200' },
+    only: { type: 'string' },
   },
 });
 const N = Number(values.services);
@@ -106,6 +108,7 @@ async function query() {
   let store = await LevelStore.open(dir);
   const now = { t: Math.floor(Date.now() / 60_000) * 60_000 };
   let history = new History({ section: store.section('history'), rawWindowMs: 3_600_000, historyHours: 24, now: () => now.t, onWriteError: (e) => { throw e; } });
+  const written0 = writeBytes(process.pid);
   const end = now.t;
   for (let t = end - 24 * 3_600_000; t < end; t += 10_000) {
     now.t = t;
@@ -114,9 +117,12 @@ async function query() {
   }
   now.t += 10_000;
   await history.flush(now.t);
+  await store.close();
+  // A day of history written as the agent writes it (a batch a minute, hours folded), LevelDB's own
+  // compactions of it included: what the block layer took, per hour of history.
+  const dayWritten = writeBytes(process.pid) - written0;
   // Reopened and left a few seconds: the day was written in seconds, and LevelDB's compactions of it (which a
   // gateway spreads over the day) would otherwise land inside the measured queries.
-  await store.close();
   store = await LevelStore.open(dir);
   history = new History({ section: store.section('history'), rawWindowMs: 3_600_000, historyHours: 24, now: () => now.t, onWriteError: (e) => { throw e; } });
   await sleep(5000);
@@ -133,6 +139,7 @@ async function query() {
     if (points.length < 1400) throw new Error(`only ${points.length} points`);
     t0 = performance.now();
     let n = 0;
+    for await (const [, v] of section.entries({ gte: `h/${name}/`, lt: `h/${name}/~` })) n += v.length;
     for await (const [, v] of section.entries({ gte: `m/${name}/`, lt: `m/${name}/~` })) n += v.n;
     floor.push(performance.now() - t0);
   }
@@ -141,9 +148,10 @@ async function query() {
   times.sort((a, b) => a - b);
   floor.sort((a, b) => a - b);
   const f = (x) => x.toFixed(2);
-  console.log(`| 24 h history query, 1-minute steps (1 440 points) | p50 ${f(percentile(times, 50))} ms, p99 ${f(percentile(times, 99))} ms | bare LevelDB iteration of the same keys: p50 ${f(percentile(floor, 50))} ms, p99 ${f(percentile(floor, 99))} ms |`);
+  console.log(`| history of ${N} services written for a simulated day (compactions included) | ${(dayWritten / 24 / 1e6).toFixed(2)} MB per hour of history (block layer) | |`);
+  console.log(`| 24 h history query, 1-minute steps (1 440 points) | p50 ${f(percentile(times, 50))} ms, p99 ${f(percentile(times, 99))} ms | bare LevelDB iteration of the same keys (24 hour keys and this hour's minute keys): p50 ${f(percentile(floor, 50))} ms, p99 ${f(percentile(floor, 99))} ms |`);
 }
 
 console.log(`node ${process.version}, ${execFileSync('nproc').toString().trim()} cores, ${new Date().toISOString()}`);
-await query();
-await sampling();
+if (values.only !== 'sampling') await query();
+if (values.only !== 'query') await sampling();

@@ -15,6 +15,9 @@ interface MinuteRow {
   v: Array<[number, number, number] | null>;
 }
 
+/** One hour's minutes, `[minute, figures]`, oldest first. */
+type HourRows = Array<[number, MinuteRow]>;
+
 export type MetricValues = Partial<Record<MetricName, number>>;
 
 export interface HistoryOptions {
@@ -29,6 +32,10 @@ export interface HistoryOptions {
 const pad = (t: number): string => String(t).padStart(13, '0');
 const rawKey = (name: string, minute: number): string => `r/${name}/${pad(minute)}`;
 const minuteKey = (name: string, minute: number): string => `m/${name}/${pad(minute)}`;
+const hourKey = (name: string, hour: number): string => `h/${name}/${pad(hour)}`;
+const HOUR_MS = 3_600_000;
+const hourOf = (t: number): number => Math.floor(t / HOUR_MS) * HOUR_MS;
+const timeOfKey = (key: string): number => Number(key.slice(key.lastIndexOf('/') + 1));
 const minuteOf = (t: number): number => Math.floor(t / MINUTE_MS) * MINUTE_MS;
 
 export class History implements HistoryQuery {
@@ -76,7 +83,10 @@ export class History implements HistoryQuery {
           const before = (await this.o.section.get(rawKey(name, minute))) as RawRow[] | undefined;
           if (before) all = [...before.filter((r) => r[0] < rows[0][0]), ...rows];
         }
-        ops.push({ type: 'put', key: rawKey(name, minute), value: all }, { type: 'put', key: minuteKey(name, minute), value: summarize(all) });
+        ops.push({ type: 'put', key: rawKey(name, minute), value: all });
+        // The hour's last minute folds the hour's minutes into one key: a day is then 24 keys to read, not 1 440.
+        if (minute + MINUTE_MS === hourOf(minute) + HOUR_MS) ops.push(...(await this.foldHour(name, hourOf(minute), [minute, summarize(all)])));
+        else ops.push({ type: 'put', key: minuteKey(name, minute), value: summarize(all) });
       }
       for (const name of new Set(closing.map((c) => c.name))) ops.push(...(await this.agedOut(name, now)));
       await this.o.section.batch(ops);
@@ -124,7 +134,8 @@ export class History implements HistoryQuery {
         const v = row.v[index];
         if (v && minute >= fromMinute) add(minute, v[0], v[1], v[2], row.n);
       };
-      for await (const [key, row] of section.entries({ gte: minuteKey(name, fromMinute), lt: `m/${name}/~` })) addMinute(Number(key.slice(key.lastIndexOf('/') + 1)), row as MinuteRow);
+      for await (const [, rows] of section.entries({ gte: hourKey(name, hourOf(fromMinute)), lt: `h/${name}/~` })) for (const [minute, row] of rows as HourRows) addMinute(minute, row);
+      for await (const [key, row] of section.entries({ gte: minuteKey(name, fromMinute), lt: `m/${name}/~` })) addMinute(timeOfKey(key), row as MinuteRow);
       if (current) addMinute(current.minute, summarize(current.rows));
     }
     return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([t, b]) => [t, b.min, Math.round((b.sum / b.n) * 100) / 100, b.max]);
@@ -139,12 +150,27 @@ export class History implements HistoryQuery {
     this.closing.push({ name, minute: current.minute, rows: current.rows });
   }
 
+  /** The hour's minute keys and its last minute as one `h/` key, the minute keys deleted (in the same batch). */
+  private async foldHour(name: string, hour: number, last: [number, MinuteRow]): Promise<BatchOp<unknown>[]> {
+    const rows: HourRows = [];
+    const ops: BatchOp<unknown>[] = [];
+    for await (const [key, row] of this.o.section.entries({ gte: minuteKey(name, hour), lt: minuteKey(name, hour + HOUR_MS) })) {
+      rows.push([timeOfKey(key), row as MinuteRow]);
+      ops.push({ type: 'del', key });
+    }
+    rows.push(last);
+    ops.push({ type: 'put', key: hourKey(name, hour), value: rows });
+    return ops;
+  }
+
   /** Deletes for this service's entries past their keeping: usually one of each, found with one seek. */
   private async agedOut(name: string, now: number): Promise<BatchOp<unknown>[]> {
     const ops: BatchOp<unknown>[] = [];
     const ranges: Array<[string, string]> = [
       [`r/${name}/`, rawKey(name, minuteOf(now - this.o.rawWindowMs))],
-      [`m/${name}/`, minuteKey(name, minuteOf(now - this.o.historyHours * 3_600_000))],
+      [`m/${name}/`, minuteKey(name, minuteOf(now - this.o.historyHours * HOUR_MS))],
+      // An hour goes once all of it is past keeping.
+      [`h/${name}/`, hourKey(name, hourOf(now - this.o.historyHours * HOUR_MS) - HOUR_MS)],
     ];
     for (const [gte, lt] of ranges) {
       for await (const [key] of this.o.section.entries({ gte, lt })) ops.push({ type: 'del', key });

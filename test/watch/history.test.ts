@@ -68,6 +68,11 @@ describe('History', () => {
     expect(keys.filter((k) => k.startsWith('m/')).length).toBeLessThanOrEqual(60);
     const hour = await history.points('a', 'memoryBytes', now.t - 3_600_000, 60_000);
     expect(hour.length).toBeGreaterThanOrEqual(59);
+    // Past an hour's end its minutes are one key (a day is 24 keys to read); the query reads both kinds.
+    const hourStart = Math.floor(now.t / 3_600_000) * 3_600_000;
+    expect(keys.some((k) => k.startsWith('h/a/'))).toBe(true);
+    expect(keys.filter((k) => k.startsWith('m/')).every((k) => Number(k.split('/')[2]) >= hourStart)).toBe(true);
+    expect(hour.some(([t]) => t < hourStart) && hour.some(([t]) => t >= hourStart)).toBe(true);
     // Each minute its own value: min = avg = max = the minute's index.
     for (const [t, min, avg, max] of hour) expect([min, avg, max]).toEqual(Array(3).fill((t - T0) / 60_000));
   });
