@@ -1,9 +1,9 @@
 // The steps before the switch, each over one deployment: download, verify, install. Nothing here touches the
 // running version; a failure leaves it as it was.
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listArchive, unpackArchive, versionDir } from './archive-install.js';
-import { downloadArtifact } from './artifact-download.js';
+import { downloadArtifact, redact } from './artifact-download.js';
 import { checkIntegrity, sha256Of, type SignaturePolicy } from './artifact-integrity.js';
 import { DeployFailure, type Artifact, type Deployment } from './deployment.js';
 
@@ -51,7 +51,38 @@ export class ArtifactSteps {
     } catch (err) {
       throw new DeployFailure('DOWNLOAD', `the downloaded artifact is gone: ${(err as Error).message}`);
     }
-    checkIntegrity(digest, artifact.sha256, artifact.signature, this.o.signatures);
+    if (artifact.sha256 !== undefined) return checkIntegrity(digest, artifact.sha256, artifact.signature, this.o.signatures);
+    // No digest given: the artifact is whatever arrived, and only a trusted key's signature of it vouches for it.
+    const signature = await this.detachedSignature(d, artifact.signatureUrl!);
+    checkIntegrity(digest, digest.toString('hex'), signature, { ...this.o.signatures, requireSignature: true });
+  }
+
+  /** The detached signature at `url` (base64 text, or the 64 raw bytes), fetched as the artifact was. */
+  private async detachedSignature(d: Deployment, url: string): Promise<string> {
+    const file = `${artifactFile(this.o.dataDir, d)}.sig`;
+    await rm(file, { force: true });
+    try {
+      await downloadArtifact({
+        url,
+        file,
+        allowedHosts: this.o.allowedHosts,
+        pause: this.o.pause,
+        progress: () => undefined,
+        attempts: 3,
+        maxBytes: 4096,
+        beforeBody: async (total) => {
+          if (total !== undefined && total > 4096) throw new DeployFailure('INTEGRITY', `the signature at ${redact(url)} is ${total} bytes: not a signature`);
+        },
+      });
+      const raw = await readFile(file);
+      if (raw.length > 4096) throw new DeployFailure('INTEGRITY', `the signature at ${redact(url)} is too large`);
+      return raw.length === 64 ? raw.toString('base64') : raw.toString('utf8').trim();
+    } catch (err) {
+      if (err instanceof DeployFailure && err.code === 'INTEGRITY') throw err;
+      throw new DeployFailure('INTEGRITY', `no signature for an artifact given without its digest: ${(err as Error).message}`);
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   /** Unpacks into the version directory; one already there that no slot keeps is replaced. */

@@ -14,12 +14,15 @@ const httpUrl = z
 export const artifactSchema = z
   .object({
     url: httpUrl,
-    sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'),
+    sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits').optional(),
     /** Base64 Ed25519 signature of the 32-byte SHA-256 digest. */
     signature: z.string().max(256).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64').optional(),
+    /** Beyond the contract (LwM2M object 9): where the detached signature is, for an artifact given without its digest. */
+    signatureUrl: httpUrl.optional(),
     size: z.number().int().min(0).optional(),
   })
-  .strict();
+  .strict()
+  .refine((a) => a.sha256 !== undefined || a.signatureUrl !== undefined, { message: 'needs sha256 (or, for a signed artifact, signatureUrl)', path: ['sha256'] });
 export type Artifact = z.infer<typeof artifactSchema>;
 export type ImageArtifact = z.infer<typeof imageArtifactSchema>;
 

@@ -13,7 +13,7 @@ import { waitFor } from '../support/wait-for.js';
 import { Lwm2mServerProcess } from '../lwm2m/fixtures/server-process.js';
 import { ArtifactServer } from './artifact-server.js';
 import { appRegistration, runningVersion } from './deploy-rig.js';
-import { release, sha256Hex } from './tarball.js';
+import { release, sha256Hex, signingKey } from './tarball.js';
 
 const EP = 'sw-gw';
 
@@ -24,6 +24,8 @@ describe('object 9 bound to deployments, against lwm2m-node-lib', () => {
   let artifacts: ArtifactServer;
   let appPort: number;
   let iid: number;
+  const key = signingKey();
+  const stranger = signingKey();
 
   const cmd = (c: string, args: Record<string, unknown>) => server.command(c, { ep: EP, ...args });
   const read = async (r: number): Promise<string> => String(await cmd('read', { path: `/9/${iid}/${r}` }));
@@ -43,7 +45,7 @@ describe('object 9 bound to deployments, against lwm2m-node-lib', () => {
       agent: { id: EP },
       executor: 'process',
       health: { intervalMs: 200, retries: 2, restartDelayMs: 300 },
-      deploy: { gate: { healthyForMs: 800, timeoutMs: 15_000 } },
+      deploy: { gate: { healthyForMs: 800, timeoutMs: 15_000 }, trustedKeys: [key.publicPem] },
       lwm2m: { serverUri: `coap://127.0.0.1:${server.port}`, lifetimeS: 60, localPort: await freeUdpPort() },
     });
     mqtt = await MqttRequester.forAgent(agent);
@@ -97,8 +99,28 @@ describe('object 9 bound to deployments, against lwm2m-node-lib', () => {
     expect(await runningVersion(appPort)).toBe('1.0.0');
   });
 
-  it('a Package URI without a digest is refused with 4.00 and result 56', async () => {
-    await expect(cmd('write', { path: `/9/${iid}/3`, value: artifacts.url('/app-3.0.0.tgz') })).rejects.toMatchObject({ code: '4.00' });
+  it('a Package URI without a digest needs a trusted signature at URI.sig: a stranger\'s ends 53, a trusted one DELIVERED', async () => {
+    const signed = (version: string, signer: ReturnType<typeof signingKey>): string => {
+      const body = release(version);
+      artifacts.files.set(`/app-${version}.tgz`, { body });
+      artifacts.files.set(`/app-${version}.tgz.sig`, { body: Buffer.from(signer.signDigest(body)) });
+      return artifacts.url(`/app-${version}.tgz`);
+    };
+    let from = server.events.length;
+    expect(await cmd('write', { path: `/9/${iid}/3`, value: signed('3.0.0', stranger) })).toBe('');
+    await waitFor('result 53', async () => (await read(9)) === '53', 10_000);
+    from = server.events.length;
+    expect(await cmd('write', { path: `/9/${iid}/3`, value: signed('3.0.1', key) })).toBe('');
+    await notified(7, '3', from);
+    expect(await read(9)).toBe('3');
+    // Uninstall "for update" drops the delivered package: INITIAL again, 1.0.0 untouched.
+    expect(await cmd('execute', { path: `/9/${iid}/6`, value: '1' })).toBe('');
+    expect(await read(7)).toBe('0');
+    expect(await runningVersion(appPort)).toBe('1.0.0');
+  });
+
+  it('a Package URI that is no http(s) URI is refused with 4.00 and result 56', async () => {
+    await expect(cmd('write', { path: `/9/${iid}/3`, value: 'ftp://127.0.0.1/app-3.0.0.tgz' })).rejects.toMatchObject({ code: '4.00' });
     expect(await read(9)).toBe('56');
   });
 

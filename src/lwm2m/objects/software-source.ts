@@ -59,14 +59,17 @@ export function packageRequest(name: string, uri: string): Record<string, unknow
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CoapFailure('4.00', 'Package URI must be http:// or https://');
   const fragment = new URLSearchParams(url.hash.slice(1));
-  const sha256 = fragment.get('sha256') ?? '';
-  if (!/^[0-9a-fA-F]{64}$/.test(sha256)) throw new CoapFailure('4.00', 'Package URI needs its digest as the fragment #sha256=HEX (64 hex digits)');
+  const sha256 = fragment.get('sha256') ?? undefined;
+  if (sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(sha256)) throw new CoapFailure('4.00', 'the fragment #sha256= takes 64 hex digits');
   const file = url.pathname.split('/').pop() ?? '';
   const fromName = /-([0-9][0-9A-Za-z._+-]*?)(?:\.tar\.gz|\.tgz)$/.exec(file)?.[1];
-  const version = fragment.get('version') ?? fromName ?? `sha-${sha256.slice(0, 12).toLowerCase()}`;
+  const version = fragment.get('version') ?? fromName ?? (sha256 ? `sha-${sha256.slice(0, 12).toLowerCase()}` : undefined);
+  if (version === undefined) throw new CoapFailure('4.00', 'Package URI names no version: #version=V, or a file name NAME-VERSION.tgz');
   if (!VERSION.test(version)) throw new CoapFailure('4.00', `version ${JSON.stringify(version)} does not match ${VERSION.source}`);
   url.hash = '';
-  return { name, version, artifact: { url: url.href, sha256 }, hold: true };
+  // Without a digest, the artifact must be signed: its detached signature is at URI.sig (CONTRACT 13).
+  const artifact = sha256 ? { url: url.href, sha256 } : { url: url.href, signatureUrl: `${url.href}.sig` };
+  return { name, version, artifact, hold: true };
 }
 
 export class SoftwareSource implements ObjectSource<SoftwareInstance> {
