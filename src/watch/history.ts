@@ -170,7 +170,7 @@ export class History implements HistoryQuery {
       [`r/${name}/`, rawKey(name, minuteOf(now - this.o.rawWindowMs))],
       [`m/${name}/`, minuteKey(name, minuteOf(now - this.o.historyHours * HOUR_MS))],
       // An hour goes once all of it is past keeping.
-      [`h/${name}/`, hourKey(name, hourOf(now - this.o.historyHours * HOUR_MS) - HOUR_MS)],
+      [`h/${name}/`, hourKey(name, hourOf(now - this.o.historyHours * HOUR_MS))],
     ];
     for (const [gte, lt] of ranges) {
       for await (const [key] of this.o.section.entries({ gte, lt })) ops.push({ type: 'del', key });
