@@ -120,6 +120,8 @@ describe('deployments of a process service, end to end', () => {
     ['an absolute entry', 'v4-absolute', () => [{ path: join(outside, 'escaped-absolute'), body: 'x' }]],
     ['a link pointing out', 'v4-link', () => [{ path: 'app/out', type: 'symlink' as const, linkpath: '../../../../../../../..' + outside }, { path: 'app/out/escaped-link', body: 'x' }]],
     ['a link pointing out alone', 'v4-linkonly', () => [{ path: 'app/etc', type: 'symlink' as const, linkpath: '/etc' }]],
+    // A hard link to a symbolic link is the link itself in a new place, where its `..` climbs out.
+    ['a hard link that moves a link', 'v4-hardlink', () => [{ path: 'app/s', type: 'symlink' as const, linkpath: '../x' }, { path: 'h', type: 'hardlink' as const, linkpath: 'app/s' }]],
   ])('%s ends FAILED with INSTALL and writes nothing outside', async (_what, version, extra) => {
     const id = await deploy(mqtt, { name: 'app', version, artifact: artifact(`/${version}.tgz`, release(version, { extra: extra() })), gate: GATE });
     const end = await finalEvent(mqtt, 'app', id);
