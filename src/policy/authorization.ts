@@ -32,7 +32,11 @@ const SERVICE_OPERATIONS: ReadonlySet<OperationName> = new Set(['registry.regist
  */
 const ENGINE_OPERATIONS: ReadonlyArray<{ is(p: Principal): boolean; ops: ReadonlySet<OperationName> }> = [
   { is: isRules, ops: new Set(['services.restart', 'services.stop']) },
-  { is: (p) => p.role === 'operator' && p.username.startsWith('sparkplug:'), ops: new Set(['services.start', 'services.stop', 'services.restart']) },
+  // The Sparkplug front also reads, as the same principal, what its births and DATA show (src/sparkplug/).
+  {
+    is: (p) => p.role === 'operator' && p.username.startsWith('sparkplug:'),
+    ops: new Set(['services.start', 'services.stop', 'services.restart', 'services.list', 'services.metrics', 'agent.info', 'trust.get']),
+  },
 ];
 
 export class AuthorizationPolicy {

@@ -19,7 +19,8 @@ const sparkplug: Principal = { role: 'operator', username: 'sparkplug:broker.exa
 const SERVICE_ABOUT_ITSELF: ReadonlySet<OperationName> = new Set(['registry.register', 'registry.deregister', 'registry.entries', 'config.get', 'services.health', 'kv.get', 'kv.put']);
 const ENGINES: Array<[Principal, ReadonlySet<OperationName>]> = [
   [RULES, new Set(['services.restart', 'services.stop'])],
-  [sparkplug, new Set(['services.start', 'services.stop', 'services.restart'])],
+  // Its DCMDs start, stop, restart; the front reads what the births show.
+  [sparkplug, new Set(['services.start', 'services.stop', 'services.restart', 'services.list', 'services.metrics', 'agent.info', 'trust.get'])],
 ];
 
 describe('every operation of the request table against each principal', () => {
