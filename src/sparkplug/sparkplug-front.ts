@@ -67,7 +67,8 @@ export class SparkplugFront {
   async start(publisher: SparkplugPublisher): Promise<void> {
     this.unsubscribe = this.o.subscribe((event) => this.onEvent(event));
     await this.refresh();
-    await this.trusted?.sync(this.askTrust, undefined, this.o.clock.now());
+    // A failed read leaves the devices to the next poll; it never keeps the agent from starting.
+    await this.trusted?.sync(this.askTrust, undefined, this.o.clock.now()).catch((err: Error) => this.o.log.warn({ err: err.message }, 'sparkplug trust devices not read'));
     await this.poll();
     this.publisher = publisher;
     this.cancelPoll = this.o.clock.setInterval(() => void this.poll(), this.o.intervalMs);
