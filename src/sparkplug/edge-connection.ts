@@ -22,7 +22,8 @@ export interface EdgeConnection {
   publish(topic: string, payload: Buffer, qos: 0 | 1): Promise<void>;
   /** At QoS 1 (message-flow-edge-node-ncmd-subscribe, message-flow-device-dcmd-subscribe). */
   subscribe(filters: string[]): Promise<void>;
-  onMessage(handler: (topic: string, payload: Buffer) => void): void;
+  /** `retained`: the broker replayed a stored copy (not a live message). */
+  onMessage(handler: (topic: string, payload: Buffer, retained: boolean) => void): void;
   /** Called once when the connection ends without our asking. */
   onLost(handler: (reason: string) => void): void;
   /** MQTT 5: DISCONNECT with reason 0x04, so the broker sends the will; 3.1.1: a plain DISCONNECT. */
@@ -85,7 +86,7 @@ export async function openEdgeConnection(o: ConnectionOptions): Promise<EdgeConn
       await client.subscribeAsync(filters, { qos: 1 });
     },
     onMessage(handler) {
-      client.on('message', (topic, payload) => handler(topic, payload));
+      client.on('message', (topic, payload, packet) => handler(topic, payload, packet.retain));
     },
     onLost(handler) {
       lost = handler;

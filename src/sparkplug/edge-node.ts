@@ -185,7 +185,7 @@ export class EdgeNode {
     const s: Session = { connection, bdSeq, seq: 0, born: false, outbox: [], pumping: false, drained: Promise.resolve() };
     this.session = s;
     connection.onLost((reason) => this.enqueue(async () => this.lost(s, reason)));
-    connection.onMessage((topic, payload) => this.receive(s, topic, payload));
+    connection.onMessage((topic, payload, retained) => this.receive(s, topic, payload, retained));
     const filters = [this.o.topics.ncmd, this.o.topics.dcmdFilter];
     if (this.o.primaryHostId) filters.push(SparkplugTopics.state(this.o.primaryHostId));
     await connection.subscribe(filters);
@@ -219,11 +219,14 @@ export class EdgeNode {
     this.o.log.info({ bdSeq: s.bdSeq, devices: devices.length }, 'sparkplug births published');
   }
 
-  private receive(s: Session, topic: string, payload: Buffer): void {
+  private receive(s: Session, topic: string, payload: Buffer, retained: boolean): void {
     if (this.session !== s) return;
     const inbound = this.o.topics.parse(topic);
     if (inbound.kind === 'STATE') return this.hostState(s, payload);
     if (inbound.kind === 'other') return;
+    // A command is never retained (Sparkplug 3.0): a retained one would be replayed to every new session, a
+    // restart (or rebirth) at each reconnect, long after whoever sent it meant it. Only live commands run.
+    if (retained) return this.o.badInput.once('retained-command', { topic: topic.slice(0, 256) }, 'sparkplug command replayed from a retained message: ignored');
     if (payload.length > MAX_COMMAND_BYTES) {
       return this.o.badInput.once('too-large', { topic: topic.slice(0, 256), bytes: payload.length }, 'sparkplug command payload too large: ignored');
     }

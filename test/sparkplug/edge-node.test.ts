@@ -22,7 +22,7 @@ class MemoryConnection implements EdgeConnection {
   readonly sent: Sent[] = [];
   subscribed: string[] = [];
   ended?: { withWill: boolean };
-  private handler?: (topic: string, payload: Buffer) => void;
+  private handler?: (topic: string, payload: Buffer, retained: boolean) => void;
   private lostHandler?: (reason: string) => void;
 
   constructor(readonly v5: boolean, readonly will: ConnectionOptions['will']) {}
@@ -34,7 +34,7 @@ class MemoryConnection implements EdgeConnection {
   async subscribe(filters: string[]): Promise<void> {
     this.subscribed.push(...filters);
   }
-  onMessage(handler: (topic: string, payload: Buffer) => void): void {
+  onMessage(handler: (topic: string, payload: Buffer, retained: boolean) => void): void {
     this.handler = handler;
   }
   onLost(handler: (reason: string) => void): void {
@@ -43,8 +43,8 @@ class MemoryConnection implements EdgeConnection {
   async end(withWill: boolean): Promise<void> {
     this.ended = { withWill };
   }
-  deliver(topic: string, payload: Buffer | string): void {
-    this.handler?.(topic, Buffer.from(payload));
+  deliver(topic: string, payload: Buffer | string, retained = false): void {
+    this.handler?.(topic, Buffer.from(payload), retained);
   }
   drop(): void {
     this.lostHandler?.('test');

@@ -85,16 +85,17 @@ export class SparkplugHost {
     await this.client.publishAsync(`spBv1.0/STATE/${hostId}`, payload, { qos: 1, retain: true });
   }
 
-  async ncmd(metrics: Array<{ name: string; type: string; value: unknown }>): Promise<void> {
-    await this.client.publishAsync(`spBv1.0/${this.group}/NCMD/${this.edge}`, Buffer.from(tahu.encodePayload({ timestamp: Date.now(), metrics })), { qos: 1 });
+  /** `retain` only to attack the node: commands are never retained. */
+  async ncmd(metrics: Array<{ name: string; type: string; value: unknown }>, opts: { retain?: boolean } = {}): Promise<void> {
+    await this.client.publishAsync(`spBv1.0/${this.group}/NCMD/${this.edge}`, Buffer.from(tahu.encodePayload({ timestamp: Date.now(), metrics })), { qos: 1, retain: opts.retain ?? false });
   }
 
-  async dcmd(device: string, metrics: Array<{ name: string; type: string; value: unknown }>): Promise<void> {
-    await this.dcmdRaw(device, Buffer.from(tahu.encodePayload({ timestamp: Date.now(), metrics })));
+  async dcmd(device: string, metrics: Array<{ name: string; type: string; value: unknown }>, opts: { retain?: boolean } = {}): Promise<void> {
+    await this.dcmdRaw(device, Buffer.from(tahu.encodePayload({ timestamp: Date.now(), metrics })), opts);
   }
 
-  async dcmdRaw(device: string, payload: Buffer): Promise<void> {
-    await this.client.publishAsync(`spBv1.0/${this.group}/DCMD/${this.edge}/${device}`, payload, { qos: 1 });
+  async dcmdRaw(device: string, payload: Buffer, opts: { retain?: boolean } = {}): Promise<void> {
+    await this.client.publishAsync(`spBv1.0/${this.group}/DCMD/${this.edge}/${device}`, payload, { qos: 1, retain: opts.retain ?? false });
   }
 
   async close(): Promise<void> {
