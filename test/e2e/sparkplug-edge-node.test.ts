@@ -383,12 +383,27 @@ describe.runIf(run)('Sparkplug B edge node on MQTT 5, acceptCommands false, no p
     expectSeqChain(host.seen);
   });
 
+  it('a broker restart ends the session; the next one (bdSeq 1) births again', async () => {
+    const connects = (): number => broker.log().split('as sma-bridge-sparkplug-gw5 (').length - 1;
+    expect(connects()).toBe(1);
+    await host.close();
+    await broker.restart();
+    host = await SparkplugHost.connect(broker.url, 'sma', 'gw5');
+    await waitFor('the edge node back', () => connects() === 2);
+    await waitFor('second session open', () => logged(agent, 'sparkplug session open').find((l) => l.bdSeq === 1));
+    // Its births may have gone out before this host subscribed: ask for them again.
+    await host.ncmd([{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }]);
+    const nbirth = await host.next('NBIRTH of the new session', (s) => s.verb === 'NBIRTH');
+    expect(nbirth.metrics.get('bdSeq')).toBe(1);
+    expect(broker.log()).toMatch(/Will message specified \(\d+ bytes\) \(r0, q1\)\.\n\d+: \tspBv1\.0\/sma\/NDEATH\/gw5\n[\s\S]*Will message specified/);
+  });
+
   it('a graceful stop disconnects with reason 0x04: the broker sends the will, the NDEATH', async () => {
     const from = host.mark();
     await agent.stop();
     const ndeath = await host.next('will NDEATH', (s) => s.verb === 'NDEATH', from);
     expect(ndeath).toMatchObject({ qos: 1, retain: false });
-    expect(ndeath.metrics.get('bdSeq')).toBe(0);
+    expect(ndeath.metrics.get('bdSeq')).toBe(1);
     const log = broker.log();
     expect(log).toContain('Received DISCONNECT from sma-bridge-sparkplug-gw5');
     // Not published by the node itself: it came from the will.
