@@ -31,6 +31,7 @@
 // - graceful stop: ID_PAYLOADS_NDEATH_WILL_MESSAGE_PUBLISHER, _DISCONNECT_MQTT311,
 //   ID_OPERATIONAL_BEHAVIOR_EDGE_NODE_INTENTIONAL_DISCONNECT_NDEATH, _PACKET; on MQTT 5 (second describe)
 //   ID_PRINCIPLES_PERSISTENCE_CLEAN_SESSION_50 (Clean Start) and ID_PAYLOADS_NDEATH_WILL_MESSAGE_PUBLISHER_DISCONNECT_MQTT50
+// - a mosquitto restart: the next session with bdSeq + 1 and its own will (second describe)
 // Not covered: aliases (none are used: ID_PAYLOADS_ALIAS_UNIQUENESS), templates, and the session expiry
 // interval of 0 on MQTT 5 (sent, but mosquitto's log does not show it).
 import { join } from 'node:path';
