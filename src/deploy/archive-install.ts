@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { archiveRefusal, type ArchiveEntry } from './archive-rules.js';
 import { DeployFailure } from './deployment.js';
 import { collectYoung } from './garbage-bound.js';
+import { SERVICE_NAME } from '../names.js';
+import { VERSION_PATTERN } from '../operations/deploy-schemas.js';
 
 /** tar reads the archive in pieces of this size (its default, 16 MB, shows as resident memory on a gateway). */
 const READ_SIZE = 1 << 16;
@@ -74,7 +76,15 @@ export async function unpackArchive(file: string, dir: string, entries: readonly
   await rename(partial, dir);
 }
 
-export const versionDir = (dataDir: string, name: string, version: string): string => join(dataDir, 'versions', name, version);
+/**
+ * `{dataDir}/versions/{name}/{version}`. The request schemas already hold both to their patterns; checked again
+ * here, where they become a path that is removed and unpacked into, so that no other way in (a stored
+ * deployment, a future front) can name a directory outside.
+ */
+export function versionDir(dataDir: string, name: string, version: string): string {
+  if (!SERVICE_NAME.test(name) || !VERSION_PATTERN.test(version)) throw new DeployFailure('INSTALL', `not a service name and version: ${JSON.stringify(name).slice(0, 80)} ${JSON.stringify(version).slice(0, 80)}`);
+  return join(dataDir, 'versions', name, version);
+}
 
 /** tar's pieces are read and inflated into fresh buffers as the download's are (garbage-bound.ts): collected every 50 ms while it works. */
 function collectingWhile(): () => void {

@@ -79,6 +79,15 @@ describe('every operation and every built topic, by a service and a device (embe
     expect(deployments.deployments).toEqual([]);
   });
 
+  it('refuses a deployment whose version would leave {dataDir}/versions/{name} (/, .., NUL, too long), over MQTT', async () => {
+    for (const version of ['../../../etc', 'a/b', '..', '.', '', '1.0\u0000', `v${'1'.repeat(64)}`, '/abs', '1.0\\..\\x']) {
+      const reply = await bench.operator.request('services.deploy', { name: 'svc-other', version, artifact: { url: 'http://127.0.0.1:9/a.tgz', sha256: 'a'.repeat(64) } });
+      expect(reply.ok ? 'ok' : reply.error?.code, JSON.stringify(version)).toBe('INVALID_REQUEST');
+    }
+    const deployments = (await bench.operator.request('services.deployments', {})).result as { deployments: unknown[] };
+    expect(deployments.deployments).toEqual([]);
+  });
+
   it('refuses a service and a device every built topic as a subscription (exact, +, #), but the service its own reregister call', async () => {
     const allowed = new Set([`${R}/plugin/svc/reregister`]);
     const built = builtTopics(R);
