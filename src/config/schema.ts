@@ -226,6 +226,8 @@ export const configSchema = z
         allowedHosts: z.array(z.string().min(1).max(253)).default([]),
         /** The most bytes an artifact may have: a longer download (a body that never ends) is cut and FAILED. */
         maxArtifactBytes: z.number().int().min(1).default(2 ** 31),
+        /** The whole download's time, attempts included: a server trickling bytes cannot hold a deployment for ever. */
+        downloadTimeoutMs: z.number().int().min(1_000).max(7 * 86_400_000).default(3_600_000),
         /** The gate of a deployment that names none (LwM2M object 9's always). */
         gate: z
           .object({ healthyForMs: z.number().int().min(0).max(86_400_000).default(30_000), timeoutMs: z.number().int().min(1).max(86_400_000).default(120_000) })

@@ -18,6 +18,12 @@ export interface DownloadOptions {
    * ends) is cut there, so that no server fills the gateway's disk.
    */
   maxBytes: number;
+  /**
+   * The whole download's time, attempts and pauses included (`deploy.downloadTimeoutMs`): a server that
+   * trickles a byte now and then (never idle long enough to time out) would otherwise hold the service's one
+   * deployment for ever.
+   */
+  timeoutMs?: number;
   /** Told the total (when the server says it) before the body is written: may refuse it (disk space). */
   beforeBody(total: number | undefined, have: number): Promise<void>;
   progress(bytes: number, total: number | undefined): void;
@@ -32,9 +38,11 @@ const MAX_REDIRECTS = 5;
 /** Downloads until the file holds the whole artifact; DOWNLOAD after the attempts, at once for a 4xx. */
 export async function downloadArtifact(o: DownloadOptions): Promise<void> {
   const attempts = o.attempts ?? 5;
+  const deadline = Date.now() + (o.timeoutMs ?? Infinity);
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await downloadOnce(o);
+      if (Date.now() >= deadline) throw new FinalFailure('DOWNLOAD', `not done within ${o.timeoutMs} ms`);
+      return await downloadOnce(o, deadline);
     } catch (err) {
       if (err instanceof DeployFailure && (err.code !== 'DOWNLOAD' || !retryable(err))) throw err;
       if (attempt >= attempts) throw new DeployFailure('DOWNLOAD', `${(err as Error).message} (after ${attempts} attempts)`);
@@ -54,9 +62,28 @@ async function sizeOf(file: string): Promise<number> {
   }
 }
 
-async function downloadOnce(o: DownloadOptions): Promise<void> {
+async function downloadOnce(o: DownloadOptions, deadline: number): Promise<void> {
   const have = await sizeOf(o.file);
   const res = await follow(o.url, have, o.allowedHosts, o.idleTimeoutMs ?? 30_000);
+  let late = false;
+  const timer = Number.isFinite(deadline)
+    ? setTimeout(() => {
+        late = true;
+        res.destroy(new Error('the download took too long'));
+      }, Math.max(0, deadline - Date.now()))
+    : undefined;
+  try {
+    await receive(o, res, have);
+  } catch (err) {
+    if (late) throw new FinalFailure('DOWNLOAD', `not done within ${o.timeoutMs} ms`);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The response's body into the file, after `have` bytes already there. */
+async function receive(o: DownloadOptions, res: IncomingMessage, have: number): Promise<void> {
   let from = 0;
   let total: number | undefined;
   if (res.statusCode === 206) {

@@ -12,6 +12,8 @@ export interface ArtifactStepOptions {
   allowedHosts: readonly string[];
   /** `deploy.maxArtifactBytes`. */
   maxArtifactBytes: number;
+  /** `deploy.downloadTimeoutMs`. */
+  downloadTimeoutMs?: number;
   signatures: SignaturePolicy;
   freeBytes(dir: string): Promise<number>;
   pause(ms: number): Promise<void>;
@@ -32,6 +34,7 @@ export class ArtifactSteps {
       file,
       allowedHosts: this.o.allowedHosts,
       maxBytes: Math.min(this.o.maxArtifactBytes, artifact.size ?? Infinity),
+      timeoutMs: this.o.downloadTimeoutMs,
       pause: this.o.pause,
       progress: (bytes, total) => this.o.progress(d, bytes, total ?? artifact.size),
       beforeBody: async (total, have) => {

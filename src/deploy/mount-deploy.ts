@@ -66,6 +66,7 @@ export class DeployMount {
       dataDir: config.dataDir,
       allowedHosts: config.deploy.allowedHosts,
       maxArtifactBytes: config.deploy.maxArtifactBytes,
+      downloadTimeoutMs: config.deploy.downloadTimeoutMs,
       signatures: { trustedKeys, requireSignature: config.deploy.requireSignature },
       freeBytes,
       pause: (ms) => new Promise((resolve) => o.clock.setTimeout(resolve, ms)),

@@ -89,6 +89,19 @@ describe('the artifact download against a hostile server', () => {
     expect(existsSync(file) ? statSync(file).size : 0).toBeLessThanOrEqual((1 << 20) + 64 * 1024);
   });
 
+  it('ends a download that trickles (never idle long enough to time out) at the download timeout, without retries', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-length': '1000' });
+      const drip = setInterval(() => (res.destroyed ? clearInterval(drip) : res.write('x')), 100);
+      res.once('close', () => clearInterval(drip));
+    };
+    const started = Date.now();
+    const { error } = await download('/trickle', { idleTimeoutMs: 1_000, timeoutMs: 1_500 });
+    expect(error?.message).toMatch(/not done within 1500 ms/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(requests).toEqual(['/trickle']);
+  });
+
   it('refuses an announced length beyond maxBytes before writing any of the body', async () => {
     let beforeBodyCalled = false;
     handler = (_req, res) => {
