@@ -61,4 +61,17 @@ describe.skipIf(!present)('firing rules over LwM2M', () => {
     expect(await read(`/33000/${iid('fat')}/17`)).toBe('big');
     expect(await read(`/33000/${iid('calm')}/17`)).toBe('');
   });
+
+  it('reads the last hour of CPU and memory (services.history) on 33000/x/18 and /19, the growth included', async () => {
+    const views = (await mqtt.request('services.list')).result as Array<{ name: string; instanceId: number }>;
+    const fat = views.find((v) => v.name === 'fat')!.instanceId;
+    const memory = JSON.parse(await read(`/33000/${fat}/19`)) as number[][];
+    const fromOp = (await mqtt.request('services.history', { name: 'fat', metric: 'memoryBytes', stepMs: 60_000 })).result as { points: number[][] };
+    expect(memory.length).toBeGreaterThan(0);
+    expect(memory.map((p) => p[0])).toEqual(fromOp.points.map((p) => p[0]));
+    expect(Math.max(...memory.map((p) => p[3]))).toBeGreaterThan(100 * 1024 * 1024);
+    const cpu = JSON.parse(await read(`/33000/${fat}/18`)) as number[][];
+    expect(cpu.length).toBeGreaterThan(0);
+    expect(cpu.every((p) => p.length === 4)).toBe(true);
+  });
 });

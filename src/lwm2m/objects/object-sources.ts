@@ -69,6 +69,9 @@ export class ServiceSource implements ObjectSource<ServiceInstance> {
       const firing = ((await ask('alerts.list', {})) as Array<{ rule: string; name: string; state: string }>).filter((a) => a.state === 'FIRING');
       for (const inst of out.values()) inst.alerts = firing.filter((a) => a.name === inst.view.name).map((a) => a.rule);
     }
+    if (query.needs.has('history')) {
+      for (const inst of out.values()) inst.history = await lastHour(ask, inst.view.name);
+    }
     if (query.needs.has('config')) {
       for (const inst of out.values()) inst.config = ((await ask('config.get', { name: inst.view.name })) as { config: ServiceConfig }).config;
     }
@@ -100,6 +103,20 @@ export class ServiceSource implements ObjectSource<ServiceInstance> {
   delete(instance: ServiceInstance): Effect {
     return { op: 'registry.deregister', body: { name: instance.view.name } };
   }
+}
+
+/** CPU and memory of the last hour (services.history's default) at one-minute steps; none while the watch is off. */
+async function lastHour(ask: Ask, name: string): Promise<ServiceInstance['history']> {
+  const history: NonNullable<ServiceInstance['history']> = {};
+  for (const metric of ['cpuPercent', 'memoryBytes'] as const) {
+    try {
+      const got = (await ask('services.history', { name, metric, stepMs: 60_000 })) as { points: number[][] };
+      history[metric] = got.points;
+    } catch {
+      // UNAVAILABLE with the watch off: the resource is then absent, as any resource without a value.
+    }
+  }
+  return history;
 }
 
 export class AgentSource implements ObjectSource<AgentInstance> {

@@ -20,6 +20,8 @@ export interface ServiceInstance {
   lastResult?: string;
   /** Rules FIRING for it (CONTRACT section 15). */
   alerts?: string[];
+  /** The last hour of services.history per metric: `[[t, min, avg, max], ...]` at one-minute steps. */
+  history?: { cpuPercent?: number[][]; memoryBytes?: number[][] };
 }
 export interface AgentInstance {
   info: { agentId: string; version: string; registry: RegistryKind; services: number; devices: number };
@@ -100,6 +102,9 @@ export const serviceBindings: BindingTable<ServiceInstance> = new Map<number, Re
   [15, { read: (s) => s.view.exitCode }],
   [16, { read: (s) => seconds(s.view.lastExitAt) }],
   [17, { needs: 'alerts', read: (s) => (s.alerts ?? []).join(',') }],
+  // services.history over LwM2M: the points as services.history answers them (JSON), the last hour by minute.
+  [18, { needs: 'history', read: (s) => (s.history?.cpuPercent ? JSON.stringify(s.history.cpuPercent) : undefined) }],
+  [19, { needs: 'history', read: (s) => (s.history?.memoryBytes ? JSON.stringify(s.history.memoryBytes) : undefined) }],
 ]);
 
 export const agentBindings: BindingTable<AgentInstance> = new Map<number, ResourceBinding<AgentInstance>>([
