@@ -135,7 +135,7 @@ export class Agent {
     const recovered = await journal.recover(clock.now());
     const compaction = new JournalCompaction(journal, clock, { keepMs: IDEMPOTENCY_WINDOW_MS, everyMs: 3_600_000 }, log.child({ part: 'journal' }));
     await compaction.start();
-    const policy = new AuthorizationPolicy({ allowedCheckHosts: config.health.allowedHosts, serviceRoot: config.http.keeper.serviceRoot });
+    const policy = new AuthorizationPolicy({ allowedCheckHosts: config.health.allowedHosts, serviceRoot: config.http.keeper.serviceRoot, agentId: config.agent.id });
     const inbox = new Inbox(ports, journal, { timeoutMs: config.operations.timeoutMs, policy, refuseWrites: () => store.refusal() }, log.child({ part: 'inbox' }));
 
     const { transport, mayRead } = await this.openMqtt(transportPlan);

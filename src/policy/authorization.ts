@@ -14,6 +14,11 @@ export interface PolicyOptions {
   allowedCheckHosts: readonly string[];
   /** Where service configuration keys start (`http.keeper.serviceRoot`): `{root}/{service}/...`. */
   serviceRoot: string;
+  /**
+   * The agent's own name (`agent.id`): a batch naming it stops or restarts the agent itself. Only a person may
+   * decide that, not an engine acting on a registered service that happens to bear the name.
+   */
+  agentId?: string;
 }
 
 /** The configuration every EdgeX service reads at start (written by core-common-config-bootstrapper). */
@@ -48,6 +53,7 @@ export class AuthorizationPolicy {
     if (registration) return registration;
     const engine = ENGINE_OPERATIONS.find((e) => e.is(principal));
     if (engine && !engine.ops.has(op)) return `${principal.username} may not ask ${op}`;
+    if (engine && this.options.agentId !== undefined && namesIn(body).includes(this.options.agentId)) return `${principal.username} may not stop or restart the agent itself`;
     if (principal.role === 'operator') return undefined;
     if (principal.role === 'device') return 'a device may send heartbeats only, no requests';
     if (!SERVICE_OPERATIONS.has(op)) return `a service may not ask ${op}`;

@@ -7,7 +7,7 @@ import { operationNames, type OperationName } from '../../src/operations/schemas
 import { AuthorizationPolicy } from '../../src/policy/authorization.js';
 import { RULES, type Principal } from '../../src/policy/principal.js';
 
-const policy = new AuthorizationPolicy({ allowedCheckHosts: [], serviceRoot: 'edgex/v4' });
+const policy = new AuthorizationPolicy({ allowedCheckHosts: [], serviceRoot: 'edgex/v4', agentId: 'gw1' });
 /** A body about `subject` in every shape the policy reads (name, names, key). */
 const about = (subject: string): Record<string, unknown> => ({ name: subject, names: [subject], key: `edgex/v4/${subject}/Writable/LogLevel`, check: { type: 'none' } });
 
@@ -53,6 +53,16 @@ describe('every operation of the request table against each principal', () => {
     }
     // After a journal replay the principal is a new object with the same role and name.
     expect(policy.commandRefusal({ role: 'operator', username: 'rules' }, 'services.deploy', about('svc'))).toBeDefined();
+  });
+
+  it('never lets the rules or a Sparkplug host stop or restart the agent itself (a registered service named as agent.id)', () => {
+    for (const [principal] of ENGINES) {
+      for (const op of ['services.stop', 'services.restart'] as const) {
+        expect(policy.commandRefusal(principal, op, { names: ['gw1'] }), `${principal.username} ${op}`).toMatch(/the agent itself/);
+        expect(policy.commandRefusal(principal, op, { names: ['svc', 'gw1'] }), `${principal.username} ${op} in a batch`).toMatch(/the agent itself/);
+      }
+    }
+    expect(policy.commandRefusal({ role: 'operator', username: 'op' }, 'services.restart', { names: ['gw1'] })).toBeUndefined();
   });
 
   it('leaves an operator every operation', () => {
