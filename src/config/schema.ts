@@ -2,7 +2,7 @@
 import { z } from 'zod/v3';
 import { registrationSchema, restartPolicySchema } from '../model.js';
 import { AGENT_ID, defaultAgentId } from './agent-id.js';
-import { USERNAME_PATTERN } from '../policy/principal.js';
+import { RESERVED_USERNAMES, USERNAME_PATTERN } from '../policy/principal.js';
 import { logsConfigSchema } from '../output/output-config.js';
 import { sparkplugConfigSchema } from '../sparkplug/config-schema.js';
 import { rulesConfigSchema, watchConfigSchema } from '../watch/watch-config.js';
@@ -22,10 +22,16 @@ const pskSchema = z
 const port = z.number().int().min(0).max(65535);
 const positiveMs = z.number().int().positive();
 
+// A username becomes a topic level (R/response/{username}/...): no '/', '+', '#' or NUL; and it may not be
+// a built-in principal's (HTTP users too: their names key stored answers and rules' restarts alike).
+const username = z
+  .string()
+  .regex(USERNAME_PATTERN, 'letters, digits and . _ @ - only (it becomes a topic level)')
+  .refine((u) => !RESERVED_USERNAMES.has(u), (u) => ({ message: `${u} is the name of a built-in principal (${[...RESERVED_USERNAMES].join(', ')}): choose another` }));
+
 const brokerUser = z
   .object({
-    // A username becomes a topic level (R/response/{username}/...): no '/', '+', '#' or NUL.
-    username: z.string().regex(USERNAME_PATTERN, 'letters, digits and . _ @ - only (it becomes a topic level)'),
+    username,
     /** `scrypt$N$r$p$saltBase64$hashBase64` (see `sma-bridge passwd`). */
     passwordHash: z.string().min(1),
     role: z.enum(['operator', 'service', 'device']),
@@ -34,7 +40,7 @@ const brokerUser = z
 
 const httpUser = z
   .object({
-    username: z.string().min(1).max(128),
+    username,
     /** scrypt hash of the password (HTTP Basic), see `sma-bridge passwd`. */
     passwordHash: z.string().min(1).optional(),
     /** scrypt hash of a bearer token (Authorization: Bearer ...). */

@@ -31,5 +31,12 @@ export const isRules = (p: Principal): boolean => p.role === RULES.role && p.use
 /** A username becomes a topic level: it may hold no level separator, wildcard or NUL. */
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
+/**
+ * The built-in principals' names, which no configured user may take: a user named `rules` would be held to
+ * the rules' two operations and count its restarts as theirs, one named `local` would share the loopback
+ * operator's stored answers.
+ */
+export const RESERVED_USERNAMES: ReadonlySet<string> = new Set([LOCAL_OPERATOR, LWM2M_SERVER, EXTERNAL_BROKER, RULES].map((p) => p.username));
+
 /** One string per principal, e.g. to scope stored answers to their owner. */
 export const principalKey = (p: Principal): string => `${p.role}:${p.username}`;

@@ -84,6 +84,11 @@ describe('loadConfig', () => {
     [{ services: [{ name: 'Bad!', check: { type: 'none' } }] }, 'services.0.name'],
     [{ executor: { type: 'command' } }, 'executor'],
     [{ lwm2m: { serverUri: 'http://x' } }, 'lwm2m.serverUri'],
+    // A configured user may not take a built-in principal's name, nor hold a topic separator (HTTP users too).
+    [{ http: { users: [{ username: 'rules', passwordHash: 'x', role: 'operator' }] } }, 'http.users.0.username'],
+    [{ http: { users: [{ username: 'sparkplug:host', passwordHash: 'x', role: 'operator' }] } }, 'http.users.0.username'],
+    [{ mqtt: { broker: { users: [{ username: 'local', passwordHash: 'x', role: 'operator' }] } } }, 'mqtt.broker.users.0.username'],
+    [{ mqtt: { broker: { users: [{ username: 'lwm2m-server', passwordHash: 'x', role: 'service' }] } } }, 'mqtt.broker.users.0.username'],
   ])('refuses %j naming %s', (value, path) => {
     const lines = problems(() => loadConfig(file(value), {}));
     expect(lines.some((l) => l.startsWith(path))).toBe(true);
