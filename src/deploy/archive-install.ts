@@ -2,7 +2,7 @@
 // (archive-rules.ts), then extracted into a hidden directory beside it and renamed into place, so that a
 // version directory, once it exists, is complete.
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { archiveRefusal, type ArchiveEntry } from './archive-rules.js';
 import { DeployFailure } from './deployment.js';
 import { collectYoung } from './garbage-bound.js';
@@ -45,12 +45,16 @@ export async function listArchive(file: string): Promise<{ entries: ArchiveEntry
   return { entries, bytes };
 }
 
-/** Checks the listing, then unpacks into `dir` (which must not exist yet) through `{dir}.partial`. */
+/**
+ * Checks the listing, then unpacks into `dir` (which must not exist yet) through `.{version}.partial` beside
+ * it: a leading dot no version can have (VERSION_PATTERN), so the unpacking never removes another version's
+ * directory (`{version}.partial` is itself a valid version).
+ */
 export async function unpackArchive(file: string, dir: string, entries: readonly ArchiveEntry[]): Promise<void> {
   const refusal = archiveRefusal(entries);
   if (refusal) throw new DeployFailure('INSTALL', refusal);
   const tar = await tarLibrary();
-  const partial = `${dir}.partial`;
+  const partial = join(dirname(dir), `.${basename(dir)}.partial`);
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
   const stop = collectingWhile();
