@@ -79,6 +79,16 @@ describe('every operation and every built topic, by a service and a device (embe
     expect(deployments.deployments).toEqual([]);
   });
 
+  it("refuses a service registering itself with a container or a start command (an operator's decision), over MQTT", async () => {
+    const svc = await bench.as('svc');
+    const container = await svc.request('registry.register', { name: 'svc', check: { type: 'none' }, container: { name: 'privileged-box', allowEngineRestart: true } }, 'svc');
+    expect(container.ok ? 'ok' : container.error?.code).toBe('FORBIDDEN');
+    const start = await svc.request('registry.register', { name: 'svc', check: { type: 'none' }, start: { command: '/bin/sh', args: ['-c', 'id'] } }, 'svc');
+    expect(start.ok ? 'ok' : start.error?.code).toBe('FORBIDDEN');
+    const names = ((await bench.operator.request('services.list', { includeDeregistered: true })).result as Array<{ name: string }>).map((v) => v.name);
+    expect(names).not.toContain('svc');
+  });
+
   it('refuses a deployment whose version would leave {dataDir}/versions/{name} (/, .., NUL, too long), over MQTT', async () => {
     for (const version of ['../../../etc', 'a/b', '..', '.', '', '1.0\u0000', `v${'1'.repeat(64)}`, '/abs', '1.0\\..\\x']) {
       const reply = await bench.operator.request('services.deploy', { name: 'svc-other', version, artifact: { url: 'http://127.0.0.1:9/a.tgz', sha256: 'a'.repeat(64) } });
