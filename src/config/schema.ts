@@ -3,6 +3,7 @@ import { z } from 'zod/v3';
 import { registrationSchema, restartPolicySchema } from '../model.js';
 import { AGENT_ID, defaultAgentId } from './agent-id.js';
 import { RESERVED_USERNAMES, USERNAME_PATTERN } from '../policy/principal.js';
+import { brokerLoginFields } from './broker-login.js';
 import { logsConfigSchema } from '../output/output-config.js';
 import { sparkplugConfigSchema } from '../sparkplug/config-schema.js';
 import { rulesConfigSchema, watchConfigSchema } from '../watch/watch-config.js';
@@ -94,12 +95,7 @@ export const configSchema = z
     mqtt: z
       .object({
         mode: z.enum(['embedded', 'external']).default('embedded'),
-        url: z.string().regex(/^mqtts?:\/\//, 'must start with mqtt:// or mqtts://').optional(),
-        username: z.string().optional(),
-        password: z.string().optional(),
-        ca: z.string().optional(),
-        cert: z.string().optional(),
-        key: z.string().optional(),
+        ...brokerLoginFields,
         protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
         /** Send or accept passwords in clear beyond loopback: only on a trusted network; logged loudly at every start. */
         allowPlaintext: z.boolean().default(false),

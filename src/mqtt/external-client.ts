@@ -1,8 +1,8 @@
 // The agent as a client of an external broker (mosquitto, ...): MQTT 5 by default, with a will saying OFFLINE.
-import { readFileSync } from 'node:fs';
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { requireCommonJs } from '../commonjs.js';
+import { loginOptions, type BrokerLogin } from '../config/broker-login.js';
 import { MAX_PACKET_BYTES } from './limits.js';
 import { EXTERNAL_BROKER } from '../policy/principal.js';
 import { isTopicName } from './topic-rules.js';
@@ -10,15 +10,7 @@ import type { MessageHandler, MqttTransport, PublishOptions } from './transport.
 
 const mqtt = requireCommonJs('mqtt') as typeof import('mqtt');
 
-export interface ExternalClientOptions {
-  url: string;
-  clientId: string;
-  username?: string;
-  password?: string;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  protocolVersion: 4 | 5;
+export interface ExternalClientOptions extends BrokerLogin {
   will: { topic: string; payload: Buffer };
   log: Logger;
 }
@@ -32,13 +24,7 @@ const CLOSE_GRACE_MS = 3_000;
 
 export async function connectExternal(options: ExternalClientOptions): Promise<MqttTransport> {
   const connectOptions: IClientOptions = {
-    clientId: options.clientId,
-    protocolVersion: options.protocolVersion,
-    username: options.username,
-    password: options.password,
-    ca: options.ca ? readFileSync(options.ca) : undefined,
-    cert: options.cert ? readFileSync(options.cert) : undefined,
-    key: options.key ? readFileSync(options.key) : undefined,
+    ...loginOptions(options),
     // A persistent session: requests sent while the agent was away are delivered when it returns.
     clean: false,
     properties: options.protocolVersion === 5 ? { sessionExpiryInterval: 86_400, maximumPacketSize: MAX_INBOUND_PACKET } : undefined,

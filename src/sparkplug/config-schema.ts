@@ -1,17 +1,13 @@
 // `sparkplug` in the configuration file (CONTRACT section 14): absent or without `url`, the edge node is off.
 import { z } from 'zod/v3';
+import { brokerLoginFields } from '../config/broker-login.js';
 import { TOPIC_ID } from './topics.js';
 
 const topicId = z.string().regex(TOPIC_ID, 'one topic level: no / + # or NUL, at most 128 characters');
 
 export const sparkplugConfigSchema = z
   .object({
-    url: z.string().regex(/^mqtts?:\/\//, 'must start with mqtt:// or mqtts://').optional(),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    ca: z.string().optional(),
-    cert: z.string().optional(),
-    key: z.string().optional(),
+    ...brokerLoginFields,
     /** 4 (3.1.1, what Sparkplug 3.0 is written against) or 5. */
     protocolVersion: z.union([z.literal(4), z.literal(5)]).default(4),
     /** Send the password in clear beyond loopback anyway (as `mqtt.allowPlaintext`). */

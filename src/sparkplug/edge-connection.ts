@@ -1,19 +1,11 @@
 // One MQTT connection of the edge node: one Sparkplug session. Clean Session / Clean Start with a session
 // expiry of 0, the NDEATH as the will at QoS 1 (not retained), no reconnection of its own: a new
 // connection is a new session with a new bdSeq, which edge-node.ts decides.
-import { readFileSync } from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { requireCommonJs } from '../commonjs.js';
+import { loginOptions, type BrokerLogin } from '../config/broker-login.js';
 
-export interface ConnectionOptions {
-  url: string;
-  clientId: string;
-  username?: string;
-  password?: string;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  protocolVersion: 4 | 5;
+export interface ConnectionOptions extends BrokerLogin {
   will: { topic: string; payload: Buffer };
 }
 
@@ -40,13 +32,7 @@ export async function openEdgeConnection(o: ConnectionOptions): Promise<EdgeConn
   const mqtt = requireCommonJs('mqtt') as typeof import('mqtt');
   const v5 = o.protocolVersion === 5;
   const options: IClientOptions = {
-    clientId: o.clientId,
-    protocolVersion: o.protocolVersion,
-    username: o.username,
-    password: o.password,
-    ca: o.ca ? readFileSync(o.ca) : undefined,
-    cert: o.cert ? readFileSync(o.cert) : undefined,
-    key: o.key ? readFileSync(o.key) : undefined,
+    ...loginOptions(o),
     clean: true,
     properties: v5 ? { sessionExpiryInterval: 0, maximumPacketSize: MAX_INBOUND_PACKET } : undefined,
     reconnectPeriod: 0,
