@@ -32,6 +32,8 @@ export interface DeployEngineOptions {
   defaultGate?: { healthyForMs: number; timeoutMs: number };
   /** A pause after each state is stored, before its step (0 in service; crash trials widen the window with it). */
   stepPauseMs?: number;
+  /** `deploy.requireSignature`: an image by reference carries no signature, so it is refused. */
+  requireSignature?: boolean;
 }
 
 /** At most one DOWNLOADING progress event per service this often. */
@@ -83,6 +85,9 @@ export class DeployEngine {
       const containers = this.o.containers;
       if (!containers) throw invalidRequest('this agent deploys no containers');
       const container = record.container.name;
+      // An image the engine has, by reference, is signed by no one: with signatures required only a signed image
+      // tarball (url, sha256, signature) may be deployed.
+      if ('image' in req.artifact && this.o.requireSignature) throw invalidRequest('deploy.requireSignature is set: an image by reference carries no signature; deploy a signed image tarball (url, sha256, signature)');
       // What runs before the first deployment is the container's own image: the version a failure goes back to.
       const known = before.active ? before : { ...before, active: { image: await containers.currentImage(container) } };
       const image = 'image' in req.artifact ? req.artifact.image : undefined;

@@ -72,7 +72,7 @@ export class DeployMount {
       pause: (ms) => new Promise((resolve) => o.clock.setTimeout(resolve, ms)),
       progress: (d, bytes, total) => engine.progress(d, bytes, total),
     });
-    engine = new DeployEngine({ ...o, store: this.store, steps, slots: this.slots, stepPauseMs: config.deploy.stepPauseMs, defaultGate: config.deploy.gate,
+    engine = new DeployEngine({ ...o, store: this.store, steps, slots: this.slots, stepPauseMs: config.deploy.stepPauseMs, defaultGate: config.deploy.gate, requireSignature: config.deploy.requireSignature,
       containers: new ContainerSteps(new DockerEngine(config.executor.docker.socket), config.dataDir),
     });
     await engine.load();
