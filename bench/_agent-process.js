@@ -87,3 +87,30 @@ export async function startMosquitto(extraConfig = '') {
     },
   };
 }
+
+/**
+ * An MQTT 3.1.1 client of the agent's embedded broker that collects the events under `eventPrefix`
+ * (e.g. `event/service/`, each with the time it arrived) and sends requests, resolving with their replies.
+ */
+export async function agentClient(agent, eventPrefix) {
+  const { default: mqtt } = await import('mqtt');
+  const { randomUUID } = await import('node:crypto');
+  const root = agent.topicRoot;
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.ready.mqttPort}`, { protocolVersion: 4 });
+  client.stream.setNoDelay(true);
+  const events = [];
+  const replies = new Map();
+  client.on('message', (topic, payload) => {
+    const body = JSON.parse(payload.toString());
+    if (topic.startsWith(`${root}/${eventPrefix}`)) events.push({ at: performance.now(), e: body });
+    else replies.get(body.correlationId)?.(body);
+  });
+  await client.subscribeAsync([`${root}/${eventPrefix}#`, `${root}/response/#`], { qos: 1 });
+  const request = (op, body) =>
+    new Promise((resolve) => {
+      const correlationId = randomUUID();
+      replies.set(correlationId, resolve);
+      client.publish(`${root}/request/${op}`, JSON.stringify({ ...body, correlationId }), { qos: 1 });
+    });
+  return { client, events, request };
+}

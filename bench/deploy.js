@@ -5,13 +5,12 @@
 //    the goal is under 10 MB above idle).
 // 3. Accepted -> DONE for a small artifact with a 5 s gate, split by state (from the events' times).
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import mqtt from 'mqtt';
-import { freePort, rssBytes, sleep, startAgent } from './_agent-process.js';
+import { agentClient, freePort, rssBytes, sleep, startAgent } from './_agent-process.js';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const SIZE = Number(process.env.SIZE_MB ?? 50) * 1024 * 1024;
@@ -72,22 +71,9 @@ for (let i = 0; i < RUNS; i++) {
 
 const appPort = await freePort();
 const a = await startAgent({ executor: 'process', health: { intervalMs: 200, retries: 2 }, deploy: { gate: { healthyForMs: 5_000, timeoutMs: 60_000 } } });
-const root = a.topicRoot;
-const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${a.ready.mqttPort}`, { protocolVersion: 4 });
-const events = [];
-const replies = new Map();
-client.on('message', (topic, payload) => {
-  const body = JSON.parse(payload.toString());
-  if (topic.startsWith(`${root}/event/deploy/`)) events.push(body);
-  else replies.get(body.correlationId)?.(body);
-});
-await client.subscribeAsync([`${root}/event/deploy/#`, `${root}/response/#`], { qos: 1 });
-const request = (op, body) =>
-  new Promise((resolve) => {
-    const correlationId = randomUUID();
-    replies.set(correlationId, resolve);
-    client.publish(`${root}/request/${op}`, JSON.stringify({ ...body, correlationId }), { qos: 1 });
-  });
+const { client, events: arrived, request } = await agentClient(a, 'event/deploy/');
+/** The deploy events so far, as they came. */
+const events = { find: (f) => arrived.map((x) => x.e).find(f), filter: (f) => arrived.map((x) => x.e).filter(f) };
 await request('registry.register', { name: 'app', check: { type: 'process' }, start: { command: process.execPath, args: ['app/app.js', '--port', String(appPort)] } });
 
 async function deployed(version, file, bytes) {

@@ -7,11 +7,9 @@
 // 3. the agent's CPU while 20 containers' metrics are asked every 10 s (and checked every 10 s), goal < 1 % of
 //    one core; beside it `docker stats --no-stream` for the same 20 containers, its wall time per round.
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import mqtt from 'mqtt';
-import { startAgent, percentile, freePort, sleep } from './_agent-process.js';
+import { agentClient, startAgent, percentile, freePort, sleep } from './_agent-process.js';
 import { engineCall, startDockerd } from './_dockerd.js';
 
 const samples = Number(process.env.SAMPLES ?? 30);
@@ -23,23 +21,7 @@ const web = (port) => ['sh', '-c', `trap 'exit 0' TERM; /bin/busybox mkdir -p /w
 const create = (name, args) => dockerd.docker('create', '--name', name, '--network', 'host', image, ...args);
 
 const a = await startAgent({ health, executor: { type: 'process', docker: { socket: dockerd.socket, stopGraceMs: 1000 } } });
-const root = a.topicRoot;
-const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${a.ready.mqttPort}`, { protocolVersion: 4 });
-client.stream.setNoDelay(true);
-const events = [];
-const replies = new Map();
-client.on('message', (topic, payload) => {
-  const body = JSON.parse(payload.toString());
-  if (topic.startsWith(`${root}/event/service/`)) events.push({ at: performance.now(), e: body });
-  else replies.get(body.correlationId)?.(body);
-});
-await client.subscribeAsync([`${root}/event/service/#`, `${root}/response/#`], { qos: 1 });
-const request = (op, body) =>
-  new Promise((resolve) => {
-    const correlationId = randomUUID();
-    replies.set(correlationId, resolve);
-    client.publish(`${root}/request/${op}`, JSON.stringify({ ...body, correlationId }), { qos: 1 });
-  });
+const { client, events, request } = await agentClient(a, 'event/service/');
 const countOf = (name, pred) => events.filter((x) => x.e.name === name && pred(x.e)).length;
 const waitFor = async (fn) => { while (!fn()) await sleep(2); };
 

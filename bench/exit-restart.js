@@ -6,31 +6,13 @@
 // health.restartDelayMs + 50 ms. systemd is not running on this machine, so no systemd-run peer is measured here.
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import mqtt from 'mqtt';
-import { startAgent, percentile, freePort, sleep, ROOT } from './_agent-process.js';
+import { agentClient, startAgent, percentile, freePort, sleep, ROOT } from './_agent-process.js';
 
 const samples = Number(process.env.SAMPLES ?? 50);
 const health = { restartDelayMs: 1000, ...JSON.parse(process.env.BENCH_HEALTH ?? '{}') };
 const a = await startAgent({ health });
-const root = a.topicRoot;
-const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${a.ready.mqttPort}`, { protocolVersion: 4 });
-client.stream.setNoDelay(true);
-const events = [];
-const replies = new Map();
-client.on('message', (topic, payload) => {
-  const body = JSON.parse(payload.toString());
-  if (topic.startsWith(`${root}/event/service/`)) events.push({ at: performance.now(), e: body });
-  else replies.get(body.correlationId)?.(body);
-});
-await client.subscribeAsync([`${root}/event/service/#`, `${root}/response/#`], { qos: 1 });
-const request = (op, body) =>
-  new Promise((resolve) => {
-    const correlationId = randomUUID();
-    replies.set(correlationId, resolve);
-    client.publish(`${root}/request/${op}`, JSON.stringify({ ...body, correlationId }), { qos: 1 });
-  });
+const { client, events, request } = await agentClient(a, 'event/service/');
 const seen = (name, pred) => events.some((x) => x.e.name === name && pred(x.e));
 
 const delays = [];
