@@ -4,6 +4,7 @@ import type { OptionValues } from './argv.js';
 import { formatClock } from './cell-format.js';
 import { EXIT_OK, usageError, writeLine } from './io.js';
 import { renderTable, type Column } from './table.js';
+import { terminalText } from './terminal-text.js';
 
 interface LogLine {
   at: string;
@@ -38,13 +39,7 @@ export function watchArguments(verb: string, args: string[], values: OptionValue
   if (verb === 'history' && !METRIC_NAMES.includes(args[1])) throw usageError(`METRIC must be one of ${METRIC_NAMES.join(', ')}, not '${args[1]}'`);
 }
 
-/**
- * A service's output is remote text bound for the operator's terminal: escape sequences in it could set the
- * clipboard (OSC 52), retitle the window, clear the screen or move the cursor over earlier lines. Every control
- * character but TAB is shown as `\xNN` instead (tables drop them: cellText); --json keeps the text as it was.
- */
-const shown = (text: string): string => text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-const lineText = (l: LogLine): string => `${l.at} ${shown(l.stream)} ${shown(l.text)}`;
+const lineText = (l: LogLine): string => `${l.at} ${terminalText(l.stream)} ${terminalText(l.text)}`;
 
 export async function runLogs(cmd: ClientCommand): Promise<number> {
   const { args, values, io, client } = cmd;

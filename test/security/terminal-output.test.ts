@@ -7,6 +7,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, startAgent, type AgentProcess } from '../support/agent-process.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
+import { ArtifactServer } from '../deploy/artifact-server.js';
+import { sha256Hex, tarball } from '../deploy/tarball.js';
 import { waitFor } from '../support/wait-for.js';
 
 const run = promisify(execFile);
@@ -27,7 +29,9 @@ describe('service output on the operator’s terminal', () => {
   afterAll(async () => {
     await mqtt?.close();
     await agent?.stop();
+    await server?.close();
   });
+  let server: ArtifactServer | undefined;
 
   it('shows escape sequences as \\xNN and writes no control character but newlines', async () => {
     const { stdout } = await run(process.execPath, [BIN, 'services', 'logs', 'hostile', '--broker', `mqtt://127.0.0.1:${agent.mqttPort}`, '--agent', 'term-gw'], { timeout: 20_000 });
@@ -36,5 +40,20 @@ describe('service output on the operator’s terminal', () => {
     // --json is for programs: the text as the service wrote it, JSON-escaped.
     const json = await run(process.execPath, [BIN, 'services', 'logs', 'hostile', '--json', '--broker', `mqtt://127.0.0.1:${agent.mqttPort}`, '--agent', 'term-gw'], { timeout: 20_000 });
     expect(json.stdout).toContain('\\u001b]52;c;');
+  });
+
+  it('shows an 8-bit CSI quoted from an archive path in a deployment error as \\x9b (progress and stderr)', async () => {
+    server = await ArtifactServer.start();
+    const body = tarball([{ path: 'app.js', body: 'x' }, { path: 'evil\u009b2J\u009bH/../../x', body: 'x' }]);
+    server.files.set('/v2.tgz', { body });
+    const cli = promisify(execFile);
+    const failed = await cli(process.execPath, [BIN, 'services', 'deploy', 'hostile', 'v2', '--url', server.url('/v2.tgz'), '--sha256', sha256Hex(body), '--broker', `mqtt://127.0.0.1:${agent.mqttPort}`, '--agent', 'term-gw'], { timeout: 30_000 }).then(
+      () => undefined,
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toMatch(/ended FAILED: INSTALL: .*evil\\x9b2J\\x9bH/);
+    expect(failed?.stdout).toMatch(/INSTALL: .*evil\\x9b2J/);
+    for (const text of [failed!.stdout, failed!.stderr]) expect(text.replace(/[\n\t]/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
   });
 });
