@@ -73,6 +73,8 @@ export class ArtifactSteps {
         progress: () => undefined,
         attempts: 3,
         maxBytes: 4096,
+        // A signature trickled a byte at a time would hold the deployment as long as an artifact could.
+        timeoutMs: this.o.downloadTimeoutMs,
         beforeBody: async (total) => {
           if (total !== undefined && total > 4096) throw new DeployFailure('INTEGRITY', `the signature at ${redact(url)} is ${total} bytes: not a signature`);
         },

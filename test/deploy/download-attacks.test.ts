@@ -1,14 +1,15 @@
 // A hostile artifact server against the download step (CONTRACT 13): redirects to a host that is not
 // allowed, to file:, from http to https; a body that never ends; a length beyond the limit; more bytes than
 // the request's `size`. Real HTTP over loopback (node:http servers written to misbehave), the real download.
-import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { downloadArtifact, type DownloadOptions } from '../../src/deploy/artifact-download.js';
-import { DeployFailure } from '../../src/deploy/deployment.js';
+import { DeployFailure, type Deployment } from '../../src/deploy/deployment.js';
+import { ArtifactSteps, artifactFile, downloadsDir } from '../../src/deploy/artifact-steps.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -112,5 +113,23 @@ describe('the artifact download against a hostile server', () => {
     expect(error?.message).toMatch(/10485760 bytes, more than the 1048576 allowed/);
     expect(beforeBodyCalled).toBe(false);
     expect(existsSync(file)).toBe(false);
+  });
+
+  it('ends a detached signature (LwM2M object 9, no digest) that trickles at the download timeout: INTEGRITY', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-length': '88' });
+      const drip = setInterval(() => (res.destroyed ? clearInterval(drip) : res.write('A')), 100);
+      res.once('close', () => clearInterval(drip));
+    };
+    dir = mkdtempSync(join(tmpdir(), 'sma-signature-attack-'));
+    const steps = new ArtifactSteps({ dataDir: dir, allowedHosts: [], maxArtifactBytes: 1 << 20, downloadTimeoutMs: 1_500, signatures: { trustedKeys: [], requireSignature: false }, freeBytes: async () => 1 << 30, pause: async () => undefined, progress: () => undefined });
+    const d = { deploymentId: 'd1', name: 'app', version: '2', artifact: { url: url('/a.tgz'), signatureUrl: url('/a.tgz.sig') } } as unknown as Deployment;
+    mkdirSync(downloadsDir(dir), { recursive: true });
+    writeFileSync(artifactFile(dir, d), 'the artifact');
+    const started = Date.now();
+    const error = await steps.verify(d).then(() => undefined, (err: DeployFailure) => err);
+    expect(error?.code).toBe('INTEGRITY');
+    expect(error?.message).toMatch(/not done within 1500 ms/);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
