@@ -11,6 +11,7 @@ import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
 import { hasPeer } from '../support/peers.js';
 import { waitFor } from '../support/wait-for.js';
+import { operationNames } from '../../src/operations/schemas.js';
 
 const PASSWORDS = { 'sma-agent': 'agent-secret', op: 'operator-secret', svc: 'service-secret', 'svc-other': 'other-secret', dev1: 'device-one' } as const;
 type User = keyof typeof PASSWORDS;
@@ -97,6 +98,23 @@ describe.skipIf(!HAS_MOSQUITTO)('the README mosquitto ACL against each role (ext
     expect(names.sort()).toEqual(['svc', 'svc-other']);
     expect(existsSync(marker)).toBe(false);
     for (const user of ['svc', 'dev1'] as const) expect(heard.get(user)!.filter((m) => m.topic.includes('/response/'))).toEqual([]);
+  });
+
+  it('lets no service or device reach the agent with any operation of the request table (enumerated): the agent answers none of them', async () => {
+    // An operator listening on every answer: whatever reaches the agent is answered (INVALID_REQUEST at least).
+    const listener = await as('op');
+    const ids = new Set<string>();
+    for (const user of ['svc', 'dev1'] as const) {
+      const c = await as(user);
+      for (const op of operationNames) {
+        const correlationId = `enum-${user}-${op}`;
+        ids.add(correlationId);
+        await c.publishAsync(`${R}/request/${op}`, JSON.stringify({ name: 'svc-other', names: ['svc-other'], correlationId }), { qos: 1 });
+      }
+    }
+    await settle();
+    expect(listener.connected).toBe(true);
+    expect(heard.get('op')!.filter((m) => m.topic.startsWith(`${R}/response/`) && [...ids].some((id) => m.topic.endsWith(`/${id}`)))).toEqual([]);
   });
 
   it("lets no service or device read an operator's answers, events or status, even with wildcards", async () => {
