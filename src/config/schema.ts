@@ -131,6 +131,11 @@ export const configSchema = z
         localPort: port.default(0),
         /** NoSec mode serves only the registered server; `any` is for debugging. */
         acceptFrom: z.enum(['server', 'any']).default('server'),
+        /**
+         * Object 9 over NoSec: a Package URI carrying its own `#sha256` is refused unless this is set (anyone who
+         * can spoof the server's UDP address could deploy code with it); a signed one (no digest) always goes.
+         */
+        noSecPackageDigest: z.boolean().default(false),
       })
       .strict()
       .refine((l) => !l.bootstrapUri?.startsWith('coaps:') || l.bootstrapPsk !== undefined, { message: 'a coaps:// bootstrapUri needs bootstrapPsk', path: ['bootstrapPsk'] })

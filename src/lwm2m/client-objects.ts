@@ -32,6 +32,8 @@ export interface ClientObjectsOptions {
   /** The LwM2M version the server accepted: 1.0 gets TLV for multiple values. */
   version: () => '1.0' | '1.1' | undefined;
   params: Lwm2mParameters;
+  /** `lwm2m.noSecPackageDigest`: object 9 takes a Package URI's own digest from a NoSec server. */
+  noSecPackageDigest?: boolean;
   clock: Clock;
   log: Logger;
 }
@@ -48,7 +50,8 @@ export async function buildClientObjects(o: ClientObjectsOptions): Promise<Clien
   const models = await loadObjectModels(o.objectsDir);
   const services = new ServiceSource();
   const trust = new TrustSource(o.heartbeatTimeoutS);
-  const software = new SoftwareSource();
+  // Over DTLS the server is who it says; over NoSec only a signature by a trusted key vouches for a package.
+  const software = new SoftwareSource(() => o.noSecPackageDigest === true || o.security().some((a) => !a.bootstrap && a.mode === 0));
   const sources: ObjectSource<unknown>[] = [
     new SecuritySource(o.security) as ObjectSource<unknown>,
     new ServerSource(o.server) as ObjectSource<unknown>,

@@ -124,6 +124,7 @@ export class Lwm2mClient {
       ...this.o,
       params: this.params,
       security: () => this.securityInstances(),
+      noSecPackageDigest: config.noSecPackageDigest,
       version: () => this.session?.version,
       server: {
         shortServerId: () => this.account?.shortServerId ?? SHORT_SERVER_ID,

@@ -46,7 +46,8 @@ describe('object 9 bound to deployments, against lwm2m-node-lib', () => {
       executor: 'process',
       health: { intervalMs: 200, retries: 2, restartDelayMs: 300 },
       deploy: { gate: { healthyForMs: 800, timeoutMs: 15_000 }, trustedKeys: [key.publicPem] },
-      lwm2m: { serverUri: `coap://127.0.0.1:${server.port}`, lifetimeS: 60, localPort: await freeUdpPort() },
+      // NoSec with Package URIs that carry their own digest: the opt-in (test/security/lwm2m-nosec-software.test.ts covers its absence).
+      lwm2m: { serverUri: `coap://127.0.0.1:${server.port}`, lifetimeS: 60, localPort: await freeUdpPort(), noSecPackageDigest: true },
     });
     mqtt = await MqttRequester.forAgent(agent);
     await server.waitFor((e) => e.event === 'registration' && e.ep === EP);

@@ -78,7 +78,8 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
   private readonly ids = new Map<string, number>();
   private readonly refused = new Set<string>();
 
-  constructor() {
+  /** `digestTrusted`: whether a Package URI's own `#sha256` may stand for the package (DTLS, or the NoSec opt-in). */
+  constructor(digestTrusted: () => boolean) {
     const name = (i: SoftwareInstance): string => i.view.name;
     this.bindings = new Map<number, ResourceBinding<SoftwareInstance>>([
       [0, { read: name }],
@@ -89,6 +90,9 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
           write: ({ instance, value }): Effect => {
             try {
               const body = packageRequest(name(instance), String(value));
+              if ((body.artifact as { sha256?: string }).sha256 !== undefined && !digestTrusted()) {
+                throw new CoapFailure('4.03', 'NoSec: a Package URI with its own #sha256 is refused (anyone could send it); give a signed package (no digest) or set lwm2m.noSecPackageDigest');
+              }
               this.refused.delete(name(instance));
               return { op: 'services.deploy', body };
             } catch (err) {
