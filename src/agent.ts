@@ -18,8 +18,8 @@ import { JournalBudget } from './inbox/journal-budget.js';
 import { JournalCompaction } from './inbox/journal-compaction.js';
 import { IDEMPOTENCY_WINDOW_MS } from './inbox/inbox.js';
 import { HttpFront } from './http/http-front.js';
-import { isLoopbackHost } from './http/request-guard.js';
 import { httpRoutes, type HttpRouteDeps } from './http/http-routes.js';
+import { isLoopback } from './policy/loopback.js';
 import { StatusFeed } from './http/status-feed.js';
 import { HttpAuthenticator } from './http/http-auth.js';
 import { httpTransportPlan } from './http/http-transport-plan.js';
@@ -260,7 +260,7 @@ export class Agent {
     return new HttpFront({
       host: h.host,
       port: h.port,
-      loopback: isLoopbackHost(h.host),
+      loopback: isLoopback(h.host),
       clock,
       log: log.child({ part: 'http' }),
       ...(h.users?.length ? { authenticator: new HttpAuthenticator(h.users, this.logins, () => clock.now()) } : {}),

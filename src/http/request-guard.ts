@@ -4,7 +4,7 @@
 // cross-site form or "simple" fetch. With users, the browser adds the Basic login it remembers, so the same
 // holds there. The front runs these as steps in order; each answers a refusal or nothing.
 import type { IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
+import { isLoopback } from '../policy/loopback.js';
 import type { Access, HttpPrincipal } from './router.js';
 
 export interface Refusal {
@@ -13,14 +13,7 @@ export interface Refusal {
   message: string;
 }
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '');
-  if (LOOPBACK_NAMES.has(bare)) return true;
-  return isIP(bare) === 4 ? bare.startsWith('127.') : bare === '::1';
-}
 
 /** The Host header's name without its port. */
 function hostName(header: string): string {
@@ -32,7 +25,7 @@ function hostName(header: string): string {
 export function hostRefusal(req: IncomingMessage, listenerIsLoopback: boolean): Refusal | undefined {
   if (!listenerIsLoopback) return undefined;
   const host = req.headers.host;
-  if (host !== undefined && isLoopbackHost(hostName(host))) return undefined;
+  if (host !== undefined && isLoopback(hostName(host))) return undefined;
   return { status: 421, code: 'FORBIDDEN', message: 'this agent answers only under a loopback host name' };
 }
 

@@ -2,7 +2,8 @@
 // agent's real route table, and test/e2e/cross-site-browser.test.ts through a real browser).
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { accessRefusal, correlationIdOf, crossSiteRefusal, hostRefusal, isLoopbackHost } from '../../src/http/request-guard.js';
+import { accessRefusal, correlationIdOf, crossSiteRefusal, hostRefusal } from '../../src/http/request-guard.js';
+import { isLoopback } from '../../src/policy/loopback.js';
 
 const req = (headers: Record<string, string>, method = 'POST'): IncomingMessage => ({ headers, method }) as unknown as IncomingMessage;
 
@@ -17,8 +18,8 @@ describe('HTTP request guard', () => {
     ['127.example.com', false],
     ['192.168.1.7', false],
     ['localhost.evil.example', false],
-  ])('isLoopbackHost(%s) is %s', (host, loopback) => {
-    expect(isLoopbackHost(host)).toBe(loopback);
+  ])('isLoopback(%s) is %s', (host, loopback) => {
+    expect(isLoopback(host)).toBe(loopback);
   });
 
   it('on a loopback listener, serves only loopback Host names (with or without a port)', () => {
