@@ -9,6 +9,8 @@ const only = process.argv.slice(2);
 const scripts = readdirSync(here)
   .filter((f) => f.endsWith('.js') && f !== 'run.js' && !f.startsWith('_'))
   .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
+  // The soak takes two hours: only when named or asked for.
+  .filter((f) => f !== 'soak.js' || only.length > 0 || process.env.SMA_BENCH_SOAK === '1')
   .sort();
 let failed = 0;
 for (const script of scripts) {
