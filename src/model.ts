@@ -79,6 +79,13 @@ export const registrationSchema = z
   .strict();
 export type ServiceRegistration = z.infer<typeof registrationSchema>;
 
+/** A service runs one way: both a start command and a container would leave one of them silently unused. */
+export function runsOneWay(r: { start?: unknown; container?: unknown }, ctx: z.RefinementCtx): void {
+  if (r.start !== undefined && r.container !== undefined) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['container'], message: 'a service runs either a start command or a container, not both' });
+  }
+}
+
 export type ServiceStatus = 'RUNNING' | 'STOPPED' | 'STARTING' | 'STOPPING' | 'BACKOFF' | 'FAILED' | 'HALT' | 'UNKNOWN';
 export type Health = 'UP' | 'DOWN' | 'UNKNOWN';
 export type Desired = 'RUNNING' | 'STOPPED';

@@ -1,6 +1,6 @@
 // The configuration file's schema and defaults (CONTRACT section 3).
 import { z } from 'zod/v3';
-import { registrationSchema, restartPolicySchema } from '../model.js';
+import { registrationSchema, restartPolicySchema, runsOneWay } from '../model.js';
 import { AGENT_ID, defaultAgentId } from './agent-id.js';
 import { RESERVED_USERNAMES, USERNAME_PATTERN } from '../policy/principal.js';
 import { brokerLoginFields } from './broker-login.js';
@@ -197,7 +197,7 @@ export const configSchema = z
         }),
       )
       .default({ type: 'process' }),
-    services: z.array(registrationSchema).default([]),
+    services: z.array(registrationSchema.superRefine(runsOneWay)).default([]),
     http: z
       .object({
         host: z.string().default('127.0.0.1'),

@@ -2,7 +2,7 @@
 import { z } from 'zod/v3';
 import { configPathRefusal, KEY_PATTERN } from './kv-keys.js';
 import { METRICS } from './watch-ports.js';
-import { configObjectSchema, registrationSchema, serviceNameSchema } from '../model.js';
+import { configObjectSchema, registrationSchema, runsOneWay, serviceNameSchema } from '../model.js';
 import { deploymentsRequestSchema, deployRequestSchema, discardRequestSchema, installRequestSchema, rollbackRequestSchema } from './deploy-schemas.js';
 
 const names = z.array(serviceNameSchema).max(1000);
@@ -37,7 +37,7 @@ export const requestSchemas = {
   'config.get': z.object({ name: serviceNameSchema, keys: z.array(z.string().max(256)).max(256).optional() }).strict(),
   'config.set': z.object({ name: serviceNameSchema, config: storableConfig }).strict(),
   // `expect`: a conditional register (Keeper's POST creates, 409 when the name exists; its PUT updates, 404 when not).
-  'registry.register': registrationSchema.extend({ config: storableConfig.optional(), expect: z.enum(['absent', 'present']).optional() }),
+  'registry.register': registrationSchema.extend({ config: storableConfig.optional(), expect: z.enum(['absent', 'present']).optional() }).superRefine(runsOneWay),
   'registry.deregister': z.object({ name: serviceNameSchema }).strict(),
   'trust.get': z
     .object({

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { registrationSchema } from '../../src/model.js';
+import { requestSchemas } from '../../src/operations/schemas.js';
 import { AuthorizationPolicy } from '../../src/policy/authorization.js';
 import type { Principal } from '../../src/policy/principal.js';
 
@@ -29,5 +30,15 @@ describe('container in a registration', () => {
     const config = configSchema.parse({ executor: { type: 'process', docker: { socket: '/run/docker.sock' } }, services: [{ name: 'core-data', check: { type: 'process' }, container: { name: 'edgex-core-data' } }] });
     expect(config.services[0]!.container).toEqual({ name: 'edgex-core-data' });
     expect(config.executor.docker.socket).toBe('/run/docker.sock');
+  });
+
+  it('is refused beside a start command, in a request and in a manifest entry (one of them would silently not run)', () => {
+    const both = { ...body, start: { command: '/usr/bin/core-data' } };
+    const request = requestSchemas['registry.register'].safeParse(both);
+    expect(request.success).toBe(false);
+    expect(JSON.stringify(request.error?.issues)).toMatch(/either a start command or a container/);
+    expect(configSchema.safeParse({ services: [both] }).success).toBe(false);
+    expect(requestSchemas['registry.register'].safeParse({ ...body }).success).toBe(true);
+    expect(configSchema.safeParse({ services: [{ ...both, container: undefined }] }).success).toBe(true);
   });
 });
