@@ -1,33 +1,21 @@
 // The composition root: config -> store -> providers -> engines -> inbox -> fronts, and the stop order.
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigError } from './config/load.js';
-import { deviceFacts } from './device-facts.js';
-import { endpointOf, topicRootOf, type Config } from './config/schema.js';
+import type { Config } from './config/schema.js';
 import { EventBus } from './events.js';
 import type { Executor, OutputSink } from './executor/executor.js';
 import { ServiceOutput } from './output/service-output.js';
 import { startWatch } from './watch/start-watch.js';
 import type { WatchPorts } from './operations/watch-ports.js';
 import { Inbox } from './inbox/inbox.js';
-import { Journal } from './inbox/journal.js';
+import { openJournal } from './inbox/open-journal.js';
 import { StoreExitMemory } from './supervisor/exit-memory.js';
-import { JournalBudget } from './inbox/journal-budget.js';
-import { JournalCompaction } from './inbox/journal-compaction.js';
-import { IDEMPOTENCY_WINDOW_MS } from './inbox/inbox.js';
-import { HttpFront } from './http/http-front.js';
-import { httpRoutes, type HttpRouteDeps } from './http/http-routes.js';
-import { isLoopback } from './policy/loopback.js';
-import { StatusFeed } from './http/status-feed.js';
-import { HttpAuthenticator } from './http/http-auth.js';
-import { httpTransportPlan } from './http/http-transport-plan.js';
+import { mountHttp } from './http/mount-http.js';
 import { KeeperChangePublisher } from './mqtt/keeper-change-publisher.js';
-import { BrokerAccess } from './mqtt/broker-access.js';
-import { EmbeddedBroker } from './mqtt/embedded-broker.js';
-import { MqttFront } from './mqtt/mqtt-front.js';
-import type { MqttTransport } from './mqtt/transport.js';
+import { mqttTransportPlan } from './mqtt/configured-transport.js';
+import { mountMqtt } from './mqtt/mount-mqtt.js';
 import type { Ports, SelfControl } from './operations/ports.js';
 import type { Registry } from './registry/registry.js';
 import type { RememberedAccount } from './lwm2m/bootstrap/account-memory.js';
@@ -44,9 +32,7 @@ import { openExecutors } from './executor/open-executors.js';
 import { TrustTracker } from './trust/trust-tracker.js';
 import { TrustChangeLog } from './trust/trust-change-log.js';
 import { AuthorizationPolicy } from './policy/authorization.js';
-import { embeddedBrokerPlan, externalBrokerPlan, type TransportPlan } from './policy/transport-rules.js';
-import { toCloudEvent } from './trust/cloud-event.js';
-import { PACKAGE_ROOT, VERSION } from './version.js';
+import { VERSION } from './version.js';
 
 /** In-flight commands get this long at a stop; the whole stop must fit in run-agent's STOP_DEADLINE_MS. */
 const DRAIN_MAX_MS = 4_000;
@@ -73,7 +59,7 @@ export class Agent {
   async start(self: Omit<SelfControl, 'name'>): Promise<void> {
     const { config, log, clock } = this;
     const startedAt = clock.now();
-    const transportPlan = this.transportPlan();
+    const transportPlan = mqttTransportPlan(config.mqtt);
     if (transportPlan.errors.length) throw new ConfigError(transportPlan.errors);
     for (const warning of transportPlan.warnings) log.warn({ security: 'plaintext' }, `INSECURE: ${warning}`);
     // Writes through the guard: a full or read-only disk turns into UNAVAILABLE answers and a DEGRADED /health.
@@ -127,35 +113,15 @@ export class Agent {
       // The process executor is always there (services with `start`), and with it their output.
       watch: watchPorts,
     };
-    const budget = new JournalBudget({ maxBytes: config.operations.journalMaxBytes, principalShare: config.operations.journalPrincipalShare });
-    const journal = new Journal(store, budget);
-    await journal.open();
-    // Before any front takes a command: what a crash cut short is answered INTERRUPTED, never run again;
-    // what was still waiting in a queue runs now, ahead of anything new.
-    const recovered = await journal.recover(clock.now());
-    const compaction = new JournalCompaction(journal, clock, { keepMs: IDEMPOTENCY_WINDOW_MS, everyMs: 3_600_000 }, log.child({ part: 'journal' }));
-    await compaction.start();
+    // Before any front takes a command: what a crash cut short is read back (recovered), answered below.
+    const { journal, recovered, compaction } = await openJournal({ store, limits: config.operations, clock, log: log.child({ part: 'journal' }) });
     const policy = new AuthorizationPolicy({ allowedCheckHosts: config.health.allowedHosts, serviceRoot: config.http.keeper.serviceRoot, agentId: config.agent.id });
     const inbox = new Inbox(ports, journal, { timeoutMs: config.operations.timeoutMs, policy, refuseWrites: () => store.refusal() }, log.child({ part: 'inbox' }));
 
-    const { transport, mayRead } = await this.openMqtt(transportPlan);
-    const mqtt = new MqttFront({
-      transport,
-      topicRoot: topicRootOf(config),
-      intake: inbox,
-      policy,
-      mayRead,
-      events,
-      serviceBeat: (name, at) => supervisor.heartbeat(name, at),
-      trust,
-      formatTrustEvent: (e) => toCloudEvent(e, config.agent.id),
-      published: (e) => {
-        if (e.kind === 'trust') trust.acknowledge(e);
-      },
-      now: () => clock.now(),
-      version: VERSION,
-      log: log.child({ part: 'mqtt' }),
-    });
+    // The embedded broker listens from here on (services connect as they start); the front starts below.
+    const { front: mqtt, transport, brokerPort, closes, close } = await mountMqtt({ config, plan: transportPlan, logins: this.logins, intake: inbox, policy, events, services: supervisor, trust, clock, log });
+    this.mqttPort = brokerPort;
+    this.onStop(closes, close);
 
     await supervisor.start();
     this.onStop('supervisor', () => supervisor.close());
@@ -181,22 +147,16 @@ export class Agent {
       void done.then(async (reply) => sent(command.origin === 'mqtt' && (await mqtt.sendRecovered(command, reply))));
     }
 
-    const feed = new StatusFeed({
-      intake: inbox,
-      subscribe: (listener) => events.on(listener),
-      trustCounts: () => trust.counts(),
-      now: () => clock.now(),
-      log: log.child({ part: 'http' }),
-    });
     const keeperChanges = new KeeperChangePublisher({ transport, events, topicPrefix: config.http.keeper.changeTopicPrefix, log: log.child({ part: 'keeper' }) });
     keeperChanges.start();
     this.onStop('keeper KV change publisher', async () => keeperChanges.stop());
 
-    const http = await this.openHttp({
+    const http = await mountHttp({
+      config,
+      logins: this.logins,
       intake: inbox,
-      feed,
-      info: { serviceName: config.agent.id, version: VERSION, publicConfig: () => publicConfig(config) },
-      checkIntervalMs: config.health.intervalMs,
+      subscribe: (listener) => events.on(listener),
+      trustCounts: () => trust.counts(),
       counters: () => {
         const { devices, trusted } = trust.counts();
         return { ...supervisor.counters(), devices, trustedDevices: trusted, uptimeS: Math.floor((clock.now() - startedAt) / 1000), alerts: watch.alerts.firing() };
@@ -205,32 +165,17 @@ export class Agent {
         const { writable, reason } = store.condition();
         return { status: writable ? 'UP' : 'DEGRADED', checks: { store: writable ? 'writable' : `not writable: ${reason}`, registry: registry.kind } };
       },
+      clock,
+      log: log.child({ part: 'http' }),
     });
-    await http.start();
-    feed.start();
     this.httpPort = http.port;
-    this.onStop('http', async () => {
-      feed.stop();
-      await http.stop();
-    });
+    this.onStop('http', http.stop);
 
     if (config.lwm2m.serverUri || config.lwm2m.bootstrapUri) {
-      const { Lwm2mClient } = await import('./lwm2m/lwm2m-front.js');
-      const lwm2m = new Lwm2mClient({
-        config: { ...config.lwm2m, endpoint: endpointOf(config) },
-        intake: inbox,
-        events,
-        clock,
-        log: log.child({ part: 'lwm2m' }),
-        objectsDir: join(PACKAGE_ROOT, 'objects'),
-        device: deviceFacts(VERSION),
-        canReboot: executor.canReboot,
-        reboot: () => executor.reboot(),
-        heartbeatTimeoutS: Math.round(config.trust.heartbeatTimeoutMs / 1000),
-        memory: storedValue<RememberedAccount>(store, 'lwm2m-account', 'account', { sync: true }),
-      });
-      await lwm2m.start();
-      this.onStop('lwm2m (de-register)', () => lwm2m.stop());
+      // Loaded only when used: the CoAP and DTLS stacks stay out of an agent that does not speak LwM2M.
+      const { mountLwm2m } = await import('./lwm2m/mount-lwm2m.js');
+      const memory = storedValue<RememberedAccount>(store, 'lwm2m-account', 'account', { sync: true });
+      this.onStop('lwm2m (de-register)', await mountLwm2m({ config, intake: inbox, events, executor, memory, clock, log: log.child({ part: 'lwm2m' }) }));
     }
     if (config.sparkplug.url) {
       const { mountSparkplug } = await import('./sparkplug/mount.js');
@@ -250,74 +195,9 @@ export class Agent {
     );
   }
 
-  /** The HTTP front with its route modules (src/http/http-routes.ts), on the listener the configuration allows. */
-  private async openHttp(deps: HttpRouteDeps): Promise<HttpFront> {
-    const { config, log, clock } = this;
-    const h = config.http;
-    const plan = httpTransportPlan({ host: h.host, users: h.users?.length ?? 0, tls: h.cert !== undefined, allowPlaintext: h.allowPlaintext });
-    if (plan.errors.length) throw new ConfigError(plan.errors);
-    for (const w of plan.warnings) log.warn({ insecure: true }, w);
-    return new HttpFront({
-      host: h.host,
-      port: h.port,
-      loopback: isLoopback(h.host),
-      clock,
-      log: log.child({ part: 'http' }),
-      ...(h.users?.length ? { authenticator: new HttpAuthenticator(h.users, this.logins, () => clock.now()) } : {}),
-      ...(h.cert && h.key ? { tls: { cert: readFileSync(h.cert), key: readFileSync(h.key) } } : {}),
-      routes: httpRoutes(deps),
-    });
-  }
-
   /** Each service under the executor its registration names (process, Docker, or the configured default). */
   private openExecutor(output: OutputSink): Promise<Executor> {
     return openExecutors(this.config, this.log.child({ part: 'executor' }), output);
-  }
-
-  private transportPlan(): TransportPlan {
-    const m = this.config.mqtt;
-    if (m.mode === 'external') return externalBrokerPlan(m.url!, m.password !== undefined, m.allowPlaintext);
-    const b = m.broker;
-    return embeddedBrokerPlan({ host: b.host, users: b.users?.length ?? 0, tls: b.tlsPort !== undefined && !!b.cert && !!b.key }, m.allowPlaintext);
-  }
-
-  private async openMqtt(plan: TransportPlan): Promise<{ transport: MqttTransport; mayRead?: BrokerAccess['mayRead'] }> {
-    const { config, log } = this;
-    const root = topicRootOf(config);
-    if (config.mqtt.mode === 'external') {
-      const offline = Buffer.from(JSON.stringify({ state: 'OFFLINE', since: null, version: VERSION }));
-      // Loaded only when used: the MQTT client and CoAP stacks are memory a gateway may not need.
-      const { connectExternal } = await import('./mqtt/external-client.js');
-      const transport = await connectExternal({
-        url: config.mqtt.url!,
-        clientId: `sma-bridge-${config.agent.id}`,
-        username: config.mqtt.username,
-        password: config.mqtt.password,
-        ca: config.mqtt.ca,
-        cert: config.mqtt.cert,
-        key: config.mqtt.key,
-        protocolVersion: config.mqtt.protocolVersion,
-        will: { topic: `${root}/status`, payload: offline },
-        log: log.child({ part: 'mqtt' }),
-      });
-      this.onStop('mqtt client', () => transport.close());
-      return { transport };
-    }
-    const b = config.mqtt.broker;
-    const access = new BrokerAccess(b.users ?? [], root, (password, hash) => this.logins.check(password, hash), log.child({ part: 'broker' }), () => this.clock.now());
-    const broker = await EmbeddedBroker.start({
-      host: plan.plainHost ?? b.host,
-      tlsHost: b.host,
-      port: b.port,
-      tlsPort: b.tlsPort,
-      cert: b.cert,
-      key: b.key,
-      access,
-      log: log.child({ part: 'broker' }),
-    });
-    this.mqttPort = broker.port;
-    this.onStop('embedded broker', () => broker.close());
-    return { transport: broker.transport(), mayRead: (p, topic) => access.mayRead(p, topic) };
   }
 
   /** Graceful stop in order: intake and fronts first, then engines, children, store. */
@@ -334,9 +214,3 @@ export class Agent {
   }
 }
 
-/** The configuration as /config shows it: password and token hashes and key paths left out. */
-export function publicConfig(config: Config): Record<string, unknown> {
-  return JSON.parse(
-    JSON.stringify(config, (key, value: unknown) => (['passwordHash', 'tokenHash', 'password', 'key', 'psk'].includes(key) ? undefined : value)),
-  ) as Record<string, unknown>;
-}
