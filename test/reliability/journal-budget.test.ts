@@ -1,8 +1,8 @@
 // Issue 11 item 4: the command journal is bounded in bytes, with a share per principal. A service filling
 // its share gets UNAVAILABLE for new commands; its stored answers stay; other principals, and reads, go on.
 // Against the agent process with the embedded broker's users (one per role).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostileBench, type HostileBench } from '../security/hostile-clients.js';
+import { describe, expect, it } from 'vitest';
+import { hostileSuite } from '../security/hostile-clients.js';
 
 // 64 KiB in all (the smallest the configuration takes), a quarter of it per principal: 16 KiB.
 const LIMITS = { journalMaxBytes: 65_536, journalPrincipalShare: 0.25 };
@@ -10,13 +10,10 @@ const LIMITS = { journalMaxBytes: 65_536, journalPrincipalShare: 0.25 };
 const bulky = (name: string, cid: string): Record<string, unknown> => ({ name, check: { type: 'none' }, config: { blob: 'x'.repeat(3_000) }, correlationId: cid });
 
 describe('the command journal is bounded in bytes, per principal', () => {
-  let bench: HostileBench;
-  beforeAll(async () => {
-    bench = await hostileBench({ operations: LIMITS });
-  });
-  afterAll(async () => bench?.close());
+  const s = hostileSuite({ operations: LIMITS });
 
   it('refuses a principal past its share with UNAVAILABLE, keeps its stored answers, and lets the others on', async () => {
+    const { bench } = s;
     const svc = await bench.as('svc');
     const answers = [];
     for (let i = 0; i < 6; i++) answers.push(await svc.request('registry.register', bulky('svc', `fill-${i}`), 'svc'));

@@ -1,24 +1,20 @@
 // Issue 10, attack class 9 (a usability hole that pushes operators to open the broker): with broker users
 // configured, the CLI's agent discovery failed with "Subscribe error" because an operator could not
 // subscribe `sma/+/status`. The CLI as a real process against the agent as a real process.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { BIN } from '../support/agent-process.js';
-import { hostileBench, USERS, type HostileBench } from './hostile-clients.js';
+import { hostileSuite, USERS } from './hostile-clients.js';
 
 const run = promisify(execFile);
 
 describe('the CLI with broker users', () => {
-  let bench: HostileBench;
-  beforeAll(async () => {
-    bench = await hostileBench();
-  });
-  afterAll(async () => bench?.close());
+  const s = hostileSuite();
 
   const cli = async (user: string, password: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
     try {
-      const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--broker', bench.url, '--username', user, '--password', password], { timeout: 20_000 });
+      const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--broker', s.bench.url, '--username', user, '--password', password], { timeout: 20_000 });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };

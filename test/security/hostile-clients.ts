@@ -2,6 +2,7 @@
 // the moves of a hostile client: publish and see whether the broker took it, subscribe and see whether it
 // was granted, request and collect whatever lands on the topics it can read.
 import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { hashPassword } from '../../src/security/password-hash.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
@@ -63,6 +64,20 @@ export async function hostileBench(config: Record<string, unknown> = {}): Promis
       await agent.stop();
     },
   };
+}
+
+/**
+ * The bench of the enclosing `describe`: its agent starts before the first test and stops after the last.
+ * `bench` and `R` (the agent's topic root) are there once the first test runs.
+ */
+export function hostileSuite(config: Record<string, unknown> = {}, setupTimeoutMs?: number): { bench: HostileBench; R: string } {
+  const suite = {} as { bench: HostileBench; R: string };
+  beforeAll(async () => {
+    suite.bench = await hostileBench(config);
+    suite.R = suite.bench.agent.topicRoot;
+  }, setupTimeoutMs);
+  afterAll(async () => suite.bench?.close());
+  return suite;
 }
 
 function wrap(c: MqttClient, root: string): Client {

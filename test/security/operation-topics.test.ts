@@ -1,13 +1,13 @@
 // Every operation of the request table (src/operations/schemas.ts) and every topic the topic table builds
-// (src/mqtt/topics.ts), attacked by a service and a device user over the embedded broker of a real agent
-// process. Enumerated from the source tables, not from a list written here: an operation or event topic added
-// later (services.logs, services.deploy, R/event/log, R/event/alert, R/event/deploy came this way) is attacked
-// without anyone remembering to. What a service may publish is written here on purpose, so that opening a
-// request topic to services fails this test until someone looks at it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Topics } from '../../src/mqtt/topics.js';
+// (src/mqtt/topics.ts, read by test/support/agent-topics.ts), attacked by a service and a device user over the
+// embedded broker of a real agent process. Enumerated from the source tables, not from a list written here: an
+// operation or event topic added later (services.logs, services.deploy, R/event/log, R/event/alert,
+// R/event/deploy came this way) is attacked without anyone remembering to. What a service may publish is
+// written here on purpose, so that opening a request topic to services fails this test until someone looks at it.
+import { beforeAll, describe, expect, it } from 'vitest';
 import { operationNames, type OperationName } from '../../src/operations/schemas.js';
-import { hostileBench, settle, type HostileBench } from './hostile-clients.js';
+import { builtTopics } from '../support/agent-topics.js';
+import { hostileSuite, settle } from './hostile-clients.js';
 
 /** The requests a service may publish (README "Roles"), each with a body about another service. */
 const SERVICE_REQUESTS: Partial<Record<OperationName, Record<string, unknown>>> = {
@@ -17,18 +17,6 @@ const SERVICE_REQUESTS: Partial<Record<OperationName, Record<string, unknown>>> 
   'services.health': { names: ['svc-other'] },
 };
 
-/** Every topic the topic table builds, about the service `svc` (a rule named `svc` too). */
-function builtTopics(root: string): Array<[string, string]> {
-  const topics = new Topics(root) as unknown as Record<string, unknown>;
-  const built: Array<[string, string]> = [['status', topics.status as string]];
-  for (const f of topics.subscriptions as string[]) built.push(['subscriptions', f]);
-  for (const method of Object.getOwnPropertyNames(Topics.prototype)) {
-    if (method === 'constructor' || method === 'parse') continue;
-    built.push([method, (topics[method] as (...a: string[]) => string).call(topics, 'svc', 'svc')]);
-  }
-  return built;
-}
-
 /** The topic itself, its last level as `+`, and `#` in its place. */
 const variants = (topic: string): string[] => {
   const levels = topic.split('/');
@@ -36,15 +24,11 @@ const variants = (topic: string): string[] => {
 };
 
 describe('every operation and every built topic, by a service and a device (embedded broker)', () => {
-  let bench: HostileBench;
-  let R: string;
+  const s = hostileSuite({}, 60_000);
   beforeAll(async () => {
-    bench = await hostileBench();
-    R = bench.agent.topicRoot;
     const idle = { command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'] };
-    expect((await bench.operator.request('registry.register', { name: 'svc-other', check: { type: 'process' }, start: idle })).ok).toBe(true);
+    expect((await s.bench.operator.request('registry.register', { name: 'svc-other', check: { type: 'process' }, start: idle })).ok).toBe(true);
   }, 60_000);
-  afterAll(async () => bench?.close());
 
   it('covers the new operations and topics (the tables are what is enumerated)', () => {
     expect(operationNames).toEqual(expect.arrayContaining(['services.logs', 'services.history', 'alerts.list', 'services.deploy', 'services.rollback']));
@@ -52,6 +36,7 @@ describe('every operation and every built topic, by a service and a device (embe
   });
 
   it("refuses a device every operation's request topic (the broker hangs up)", async () => {
+    const { bench, R } = s;
     for (const op of operationNames) {
       const dev = await bench.as('dev1');
       expect(await dev.publish(`${R}/request/${op}`, JSON.stringify({ name: 'svc-other', correlationId: `dev-${op}` })), op).toBe('refused');
@@ -59,6 +44,7 @@ describe('every operation and every built topic, by a service and a device (embe
   });
 
   it('refuses a service every operation but its few, and those answer FORBIDDEN about another service', async () => {
+    const { bench, R } = s;
     const view = async (): Promise<unknown> => ((await bench.operator.request('services.list', { includeDeregistered: true })).result as Array<{ name: string }>).find((s) => s.name === 'svc-other');
     const before = await view();
     expect(before).toMatchObject({ name: 'svc-other' });
@@ -80,6 +66,7 @@ describe('every operation and every built topic, by a service and a device (embe
   });
 
   it("refuses a service registering itself with a container or a start command (an operator's decision), over MQTT", async () => {
+    const { bench } = s;
     const svc = await bench.as('svc');
     const container = await svc.request('registry.register', { name: 'svc', check: { type: 'none' }, container: { name: 'privileged-box', allowEngineRestart: true } }, 'svc');
     expect(container.ok ? 'ok' : container.error?.code).toBe('FORBIDDEN');
@@ -90,6 +77,7 @@ describe('every operation and every built topic, by a service and a device (embe
   });
 
   it('refuses a deployment whose version would leave {dataDir}/versions/{name} (/, .., NUL, too long), over MQTT', async () => {
+    const { bench } = s;
     for (const version of ['../../../etc', 'a/b', '..', '.', '', '1.0\u0000', `v${'1'.repeat(64)}`, '/abs', '1.0\\..\\x']) {
       const reply = await bench.operator.request('services.deploy', { name: 'svc-other', version, artifact: { url: 'http://127.0.0.1:9/a.tgz', sha256: 'a'.repeat(64) } });
       expect(reply.ok ? 'ok' : reply.error?.code, JSON.stringify(version)).toBe('INVALID_REQUEST');
@@ -99,6 +87,7 @@ describe('every operation and every built topic, by a service and a device (embe
   });
 
   it('refuses a service and a device every built topic as a subscription (exact, +, #), but the service its own reregister call', async () => {
+    const { bench, R } = s;
     const allowed = new Set([`${R}/plugin/svc/reregister`]);
     const built = builtTopics(R);
     expect(built.length).toBeGreaterThanOrEqual(12);
@@ -113,6 +102,7 @@ describe('every operation and every built topic, by a service and a device (embe
   });
 
   it('refuses a service and a device publishing any outbound topic (no spoofed status, output, alert or deployment event)', async () => {
+    const { bench, R } = s;
     const inbound = new Set(['subscriptions']);
     const own = new Set([`${R}/heartbeat/service/svc`, `${R}/heartbeat/device/dev1`]);
     for (const [method, topic] of builtTopics(R)) {

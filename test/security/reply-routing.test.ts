@@ -11,7 +11,7 @@ import { hasPeer } from '../support/peers.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { MqttRequester, type Reply } from '../support/mqtt-requester.js';
 import { waitFor } from '../support/wait-for.js';
-import { hostileBench, settle, type HostileBench } from './hostile-clients.js';
+import { hostileSuite, settle } from './hostile-clients.js';
 
 const run = promisify(execFile);
 const haveMosquitto = hasPeer('mosquitto', 'mosquitto') && hasPeer('mosquitto_rr', 'mosquitto-clients');
@@ -20,15 +20,10 @@ const trustIds = async (operator: MqttRequester): Promise<string[]> =>
   ((await operator.request('trust.get')).result as Array<{ id: string }>).map((d) => d.id);
 
 describe('replies go only where the requester may read (embedded broker)', () => {
-  let bench: HostileBench;
-  let R: string;
-  beforeAll(async () => {
-    bench = await hostileBench();
-    R = bench.agent.topicRoot;
-  });
-  afterAll(async () => bench?.close());
+  const s = hostileSuite();
 
   it('never publishes a reply on a device heartbeat topic: the ghost device stays unknown', async () => {
+    const { bench, R } = s;
     const reply = await bench.operator.request('agent.info', { replyTo: `${R}/heartbeat/device/ghost` });
     expect(reply).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     await settle(bench.operator);
@@ -37,6 +32,7 @@ describe('replies go only where the requester may read (embedded broker)', () =>
   });
 
   it('never on the status, an event or a request topic (another topic each), and runs no reflected request', async () => {
+    const { bench, R } = s;
     for (const target of [`${R}/status`, `${R}/event/service/x`, `${R}/request/registry.register`, `${R}/response/svc/stolen`]) {
       const body = { name: 'reflected', check: { type: 'none' }, replyTo: target };
       const reply = await bench.operator.request('registry.register', body);
@@ -50,6 +46,7 @@ describe('replies go only where the requester may read (embedded broker)', () =>
   });
 
   it('never to a topic the requesting service may not subscribe (another name, outside the tree)', async () => {
+    const { bench, R } = s;
     const spy = await bench.as('op');
     await spy.subscribe('#');
     const svc = await bench.as('svc');
@@ -68,6 +65,7 @@ describe('replies go only where the requester may read (embedded broker)', () =>
   });
 
   it('never to a wildcard topic', async () => {
+    const { bench, R } = s;
     for (const target of [`${R}/response/+`, '#', 'client/#']) {
       const reply = await bench.operator.request('agent.info', { replyTo: target });
       expect(reply, target).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });

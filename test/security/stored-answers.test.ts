@@ -1,17 +1,14 @@
 // Issue 10, attack class 3: whoever guesses another client's correlationId used to receive that client's
 // stored answer at its own reply topic. Stored answers (and answers in flight) now belong to the principal
 // that sent the command. Against the agent process.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostileBench, type HostileBench } from './hostile-clients.js';
+import { describe, expect, it } from 'vitest';
+import { hostileSuite } from './hostile-clients.js';
 
 describe('a stored answer is returned only to the principal that sent the command', () => {
-  let bench: HostileBench;
-  beforeAll(async () => {
-    bench = await hostileBench();
-  });
-  afterAll(async () => bench?.close());
+  const s = hostileSuite();
 
   it('gives a service reusing an operator’s correlationId no stored answer: its own command runs', async () => {
+    const { bench } = s;
     const secret = { name: 'svc', check: { type: 'none' }, config: { apiKey: 'operator-only' } };
     const first = await bench.operator.request('registry.register', { ...secret, correlationId: 'guessable-1' });
     expect(first).toMatchObject({ ok: true, result: { name: 'svc' } });
@@ -26,6 +23,7 @@ describe('a stored answer is returned only to the principal that sent the comman
   });
 
   it('gives another service (another name) nothing of a service’s stored answer', async () => {
+    const { bench } = s;
     const svc = await bench.as('svc');
     const own = await svc.request('registry.register', { name: 'svc', check: { type: 'none' }, correlationId: 'svc-cid' }, 'svc');
     expect(own.ok).toBe(true);
@@ -37,6 +35,7 @@ describe('a stored answer is returned only to the principal that sent the comman
   });
 
   it('still answers its operator', async () => {
+    const { bench } = s;
     expect(await bench.operator.request('agent.info')).toMatchObject({ ok: true, result: { agentId: 'hostile' } });
   });
 });
