@@ -160,7 +160,8 @@ export interface MetricsView {
   restarts: number;
 }
 
-export type ItemResult = 'OK' | 'FAILED' | 'TIMEOUT' | 'NOT_FOUND';
+/** NOT_FOUND and CONFLICT: refused before anything was done (no such service; a deployment owns it). */
+export type ItemResult = 'OK' | 'FAILED' | 'TIMEOUT' | 'NOT_FOUND' | 'CONFLICT';
 
 export interface BatchItem {
   name: string;

@@ -139,6 +139,17 @@ export class DeployEngine {
     };
   }
 
+  /**
+   * The deployment that owns `name`'s lifecycle now: from acceptance to its end, but for one resting at DELIVERED
+   * (nothing of it has touched the service yet, and Install is a command of its own). Operators' starts, stops,
+   * restarts and deregistrations of the service are refused meanwhile (src/operations/deployment-hold.ts).
+   */
+  inProgress(name: string): { deploymentId: string; state: DeployState } | undefined {
+    const d = this.unfinished.get(name);
+    if (!d || d.state === 'DELIVERED' || FINAL_STATES.has(d.state)) return undefined;
+    return { deploymentId: d.deploymentId, state: d.state };
+  }
+
   /** Waits for every running deployment to reach a state it would stop in (tests, benchmarks). */
   async settled(): Promise<void> {
     while (this.runs.size) await Promise.allSettled([...this.runs]);

@@ -100,6 +100,8 @@ export interface DeployControl {
   install(name: string): Promise<unknown>;
   discard(name: string): Promise<unknown>;
   list(name?: string): Promise<unknown>;
+  /** The service's deployment while it owns the service (accepted, not resting at DELIVERED, not ended). */
+  inProgress(name: string): { deploymentId: string; state: string } | undefined;
 }
 
 export interface Ports {

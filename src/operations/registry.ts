@@ -7,6 +7,7 @@ import type { OperationOutcome, Ports } from './ports.js';
 import type { RequestOf } from './schemas.js';
 import { mayDecideStart } from '../policy/authorization.js';
 import type { Principal } from '../policy/principal.js';
+import { heldByDeployment } from './deployment-hold.js';
 
 export async function registryRegister(ports: Ports, request: RequestOf<'registry.register'>, caller: Principal): Promise<OperationOutcome> {
   const { expect, ...req } = request;
@@ -26,6 +27,8 @@ export async function registryRegister(ports: Ports, request: RequestOf<'registr
 export async function registryDeregister(ports: Ports, req: RequestOf<'registry.deregister'>): Promise<OperationOutcome> {
   const existing = await ports.registry.get(req.name);
   if (!existing || existing.halted) throw notFound(`no service named ${req.name}`);
+  const held = heldByDeployment(ports, req.name);
+  if (held) throw held;
   await ports.registry.deregister(req.name);
   ports.services.untrack(req.name);
   ports.events.emit({ kind: 'service', type: 'DEREGISTERED', name: req.name, at: ports.clock.now() });

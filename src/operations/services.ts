@@ -2,6 +2,7 @@
 import type { BatchItem, ServiceRecord } from '../model.js';
 import type { OperationOutcome, Ports } from './ports.js';
 import type { BatchRequest, RequestOf } from './schemas.js';
+import { heldByDeployment } from './deployment-hold.js';
 
 const visible = (r: ServiceRecord): boolean => !r.halted;
 
@@ -54,6 +55,11 @@ export async function servicesBatch(ports: Ports, action: Action, req: BatchRequ
     const record = await ports.registry.get(name);
     if (!record || record.halted) {
       items.push(missing(name));
+      continue;
+    }
+    const held = heldByDeployment(ports, name);
+    if (held) {
+      items.push({ name, result: 'CONFLICT', status: ports.services.view(record).status, error: held.toJSON() });
       continue;
     }
     items.push(await (action === 'restart' ? ports.services.restart(record, { counted }) : ports.services[action](record)));

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import type { EventBus } from '../events.js';
 import type { Executor } from '../executor/executor.js';
 import type { Intake } from '../inbox/command.js';
-import type { ServiceRecord, ServiceView } from '../model.js';
+import type { BatchItem, ServiceRecord, ServiceView } from '../model.js';
 import type { AlertQuery, HistoryQuery } from '../operations/watch-ports.js';
 import { RULES } from '../policy/principal.js';
 import type { Store } from '../store/store.js';
@@ -60,6 +60,9 @@ export async function startWatch(d: WatchDeps): Promise<Watch> {
       const reply = await ticket.done;
       ticket.afterSent();
       if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+      // The item's own refusal (a deployment owns the service: CONFLICT) or failure is the rule's failure too.
+      const [item] = reply.result as BatchItem[];
+      if (item && item.result !== 'OK') throw new Error(`${item.error?.code ?? item.result}: ${item.error?.message ?? ''}`);
     },
     emit: (event) => d.events.emit(event),
     pendingGraceMs: Math.max(10 * 60_000, 3 * config.intervalMs),

@@ -61,7 +61,6 @@ export class ArtifactServer {
     if (cut) file.cuts = (file.cuts ?? 1) - 1;
     const limit = cut ? Math.max(0, file.cutAfter! - start) : body.length;
     const piece = 16_384;
-    const delay = file.bytesPerSecond ? (piece / file.bytesPerSecond) * 1000 : 0;
     let at = 0;
     const next = (): void => {
       if (res.destroyed) return;
@@ -73,6 +72,8 @@ export class ArtifactServer {
       const end = Math.min(limit, at + piece);
       res.write(body.subarray(at, end));
       at = end;
+      // Read at each piece: a test may speed a slowed download up while it runs.
+      const delay = file.bytesPerSecond ? (piece / file.bytesPerSecond) * 1000 : 0;
       if (delay) setTimeout(next, delay);
       else setImmediate(next);
     };
