@@ -1,6 +1,9 @@
 // The configuration file's text: JSON, plus // and /* */ comments (so a sample can explain itself), read with
-// the line and column of the first mistake. The text is checked by a small scanner that knows where it is;
-// the values come from JSON.parse once the comments are blanked out.
+// the line and column of the first mistake. The grammar is jsonc-parser's (VS Code's reader of settings files);
+// this file only builds the value and words the first error for a person. What jsonc-parser knows about a
+// mistake is a code and an offset; what was expected there (a key, a value, a comma) it does not say for a
+// stray word, so the visitor keeps that one fact as it goes.
+import { ParseErrorCode, visit } from 'jsonc-parser';
 
 export class ConfigTextError extends Error {
   constructor(
@@ -13,150 +16,119 @@ export class ConfigTextError extends Error {
   }
 }
 
-/** Deeper than any real configuration; the scanner recurses once per level. */
+/** Levels below the top one; deeper than any real configuration. jsonc-parser recurses once per level, so this also bounds its stack. */
 const MAX_DEPTH = 64;
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
-export function parseConfigText(text: string): unknown {
-  const comments: Array<[number, number]> = [];
-  new Scanner(text, comments).document();
-  let plain = text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text;
-  // Blanked, not cut: JSON.parse then sees the same text at the same places.
-  for (const [from, to] of comments) plain = plain.slice(0, from) + plain.slice(from, to).replace(/[^\n]/g, ' ') + plain.slice(to);
-  return JSON.parse(plain);
+type Container = Record<string, unknown> | unknown[];
+/** What the reader wanted at the point it stopped. */
+type Expecting = 'key' | 'colon' | 'value' | 'next' | 'end';
+
+export function parseConfigText(file: string): unknown {
+  // A byte-order mark (Windows editors write one) is no whitespace to jsonc-parser; a space keeps every offset.
+  const text = file.charCodeAt(0) === 0xfeff ? ` ${file.slice(1)}` : file;
+  const open: Container[] = [];
+  let root: unknown;
+  let key = '';
+  let expecting: Expecting = 'value';
+  let afterComma = false;
+  const fail = (reason: string, at: number): never => {
+    const before = text.slice(0, at).split('\n');
+    throw new ConfigTextError(reason, before.length, before.at(-1)!.length + 1);
+  };
+  const put = (value: unknown): void => {
+    const into = open.at(-1);
+    if (!into) root = value;
+    else if (Array.isArray(into)) into.push(value);
+    // As JSON.parse does: "__proto__" stays a plain key, never the object's prototype.
+    else Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
+  };
+  const settled = (): void => {
+    expecting = open.length > 0 ? 'next' : 'end';
+    afterComma = false;
+  };
+  const begin = (container: Container, offset: number): void => {
+    if (open.length > MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH} levels`, offset);
+    put(container);
+    open.push(container);
+    expecting = Array.isArray(container) ? 'value' : 'key';
+    afterComma = false;
+  };
+  visit(
+    text,
+    {
+      onObjectBegin: (offset) => begin({}, offset),
+      onArrayBegin: (offset) => begin([], offset),
+      onObjectEnd: () => (open.pop(), settled()),
+      onArrayEnd: () => (open.pop(), settled()),
+      onObjectProperty: (name) => {
+        key = name;
+        expecting = 'colon';
+      },
+      onSeparator: (separator) => {
+        afterComma = separator === ',';
+        expecting = afterComma && !Array.isArray(open.at(-1)) ? 'key' : 'value';
+      },
+      onLiteralValue: (value) => (put(value), settled()),
+      onError: (code, offset, length) => {
+        const [reason, at] = explain(text, code, offset, length, expecting, afterComma, Array.isArray(open.at(-1)) ? ']' : '}');
+        fail(reason, at);
+      },
+    },
+    { disallowComments: false, allowTrailingComma: false, allowEmptyContent: false },
+  );
+  return root;
 }
 
-class Scanner {
-  private i = 0;
-  constructor(
-    private readonly s: string,
-    private readonly comments: Array<[number, number]>,
-  ) {}
-
-  document(): void {
-    if (this.s.charCodeAt(0) === 0xfeff) this.i = 1;
-    this.value(0);
-    this.space();
-    if (this.i < this.s.length) this.fail(`unexpected ${this.shown()} after the end of the configuration`);
-  }
-
-  private fail(message: string, at = this.i): never {
-    const before = this.s.slice(0, at).split('\n');
-    throw new ConfigTextError(message, before.length, before.at(-1)!.length + 1);
-  }
-
-  private shown(): string {
-    const rest = this.s.slice(this.i);
-    if (!rest) return 'end of file';
-    return JSON.stringify(/^[A-Za-z_]\w*/.exec(rest)?.[0] ?? rest[0]);
-  }
-
-  private space(): void {
-    const s = this.s;
-    while (this.i < s.length) {
-      const c = s[this.i]!;
-      if (c === ' ' || c === '\t' || c === '\n' || c === '\r') this.i++;
-      else if (c === '/' && s[this.i + 1] === '/') {
-        const end = s.indexOf('\n', this.i);
-        const to = end < 0 ? s.length : end;
-        this.comments.push([this.i, to]);
-        this.i = to;
-      } else if (c === '/' && s[this.i + 1] === '*') {
-        const end = s.indexOf('*/', this.i + 2);
-        if (end < 0) this.fail('a /* comment is never closed');
-        this.comments.push([this.i, end + 2]);
-        this.i = end + 2;
-      } else return;
+/** The first mistake in words, and where to point: a string's problem is inside it, not at its quote. */
+function explain(text: string, code: ParseErrorCode, offset: number, length: number, expecting: Expecting, afterComma: boolean, close: string): [string, number] {
+  const found = shown(text, offset);
+  const token = text.slice(offset, offset + length);
+  switch (code) {
+    case ParseErrorCode.UnexpectedEndOfComment:
+      return ['a /* comment is never closed', offset];
+    case ParseErrorCode.UnexpectedEndOfString:
+      return /[\r\n]/.test(text[offset + length] ?? '') ? ['a line break inside a string (a closing " missing?)', offset + length] : ['a string is never closed', offset];
+    case ParseErrorCode.InvalidCharacter:
+      return ['a control character inside a string', offset + token.search(/[\x00-\x1f]/)];
+    case ParseErrorCode.InvalidEscapeCharacter:
+    case ParseErrorCode.InvalidUnicode: {
+      const bad = /\\(?:u(?![0-9a-fA-F]{4})|[^"\\/bfnrtu]|$)/.exec(token);
+      return [`a bad escape ${bad?.[0] ?? '\\'}`, offset + (bad?.index ?? 0)];
     }
+    case ParseErrorCode.UnexpectedEndOfNumber:
+    case ParseErrorCode.InvalidNumberFormat:
+      return ['a bad number', offset];
+    case ParseErrorCode.PropertyNameExpected:
+    case ParseErrorCode.ValueExpected:
+      if (afterComma && (found === '"}"' || found === '"]"')) return [`a comma before ${found[1]} (JSON allows no trailing comma)`, offset];
+      return [code === ParseErrorCode.PropertyNameExpected ? keyExpected(found) : valueExpected(found), offset];
+    case ParseErrorCode.ColonExpected:
+      return [`expected : after the key, found ${found}`, offset];
+    case ParseErrorCode.CommaExpected:
+    case ParseErrorCode.CloseBraceExpected:
+    case ParseErrorCode.CloseBracketExpected:
+      return [nextExpected(code === ParseErrorCode.CloseBracketExpected ? ']' : code === ParseErrorCode.CloseBraceExpected ? '}' : close, found), offset];
+    case ParseErrorCode.EndOfFileExpected:
+      return [`unexpected ${found} after the end of the configuration`, offset];
+    default: // InvalidSymbol: a stray word or character, worded by what was wanted where it stands
+      return [
+        { key: keyExpected(found), colon: `expected : after the key, found ${found}`, value: valueExpected(found), next: nextExpected(close, found), end: `unexpected ${found} after the end of the configuration` }[expecting],
+        offset,
+      ];
   }
+}
 
-  private value(depth: number): void {
-    if (depth > MAX_DEPTH) this.fail(`nested deeper than ${MAX_DEPTH} levels`);
-    this.space();
-    const c = this.s[this.i];
-    if (c === '{') return this.members(depth);
-    if (c === '[') return this.items(depth);
-    if (c === '"') return this.string();
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
-    for (const word of ['true', 'false', 'null']) {
-      if (this.s.startsWith(word, this.i) && !/\w/.test(this.s[this.i + word.length] ?? '')) {
-        this.i += word.length;
-        return;
-      }
-    }
-    if (c === "'") this.fail('strings take double quotes (")');
-    this.fail(`expected a value, found ${this.shown()}${/^[A-Za-z]/.test(c ?? '') ? ' (text needs double quotes)' : ''}`);
-  }
+const keyExpected = (found: string): string => `expected a "quoted" key, found ${found}`;
+const nextExpected = (close: string, found: string): string => `expected , or ${close} after a value, found ${found}${found.startsWith('"\\"') ? ' (a comma missing?)' : ''}`;
 
-  private members(depth: number): void {
-    this.i++;
-    this.space();
-    if (this.s[this.i] === '}') {
-      this.i++;
-      return;
-    }
-    for (;;) {
-      this.space();
-      if (this.s[this.i] === '}') this.fail('a comma before } (JSON allows no trailing comma)');
-      if (this.s[this.i] !== '"') this.fail(`expected a "quoted" key, found ${this.shown()}`);
-      this.string();
-      this.space();
-      if (this.s[this.i] !== ':') this.fail(`expected : after the key, found ${this.shown()}`);
-      this.i++;
-      this.value(depth + 1);
-      this.space();
-      const c = this.s[this.i];
-      this.i++;
-      if (c === '}') return;
-      if (c !== ',') this.fail(`expected , or } after a value, found ${(this.i--, this.shown())}${c === '"' ? ' (a comma missing?)' : ''}`);
-    }
-  }
+function valueExpected(found: string): string {
+  if (found === `"'"`) return 'strings take double quotes (")';
+  return `expected a value, found ${found}${/^"[A-Za-z]/.test(found) ? ' (text needs double quotes)' : ''}`;
+}
 
-  private items(depth: number): void {
-    this.i++;
-    this.space();
-    if (this.s[this.i] === ']') {
-      this.i++;
-      return;
-    }
-    for (;;) {
-      this.space();
-      if (this.s[this.i] === ']') this.fail('a comma before ] (JSON allows no trailing comma)');
-      this.value(depth + 1);
-      this.space();
-      const c = this.s[this.i];
-      this.i++;
-      if (c === ']') return;
-      if (c !== ',') this.fail(`expected , or ] after a value, found ${(this.i--, this.shown())}`);
-    }
-  }
-
-  private string(): void {
-    const start = this.i;
-    const s = this.s;
-    this.i++;
-    while (this.i < s.length) {
-      const c = s[this.i]!;
-      if (c === '"') {
-        this.i++;
-        return;
-      }
-      if (c === '\\') {
-        const next = s[this.i + 1] ?? '';
-        if (next === 'u' ? !/^[0-9a-fA-F]{4}$/.test(s.slice(this.i + 2, this.i + 6)) : !'"\\/bfnrt'.includes(next) || next === '') this.fail(`a bad escape \\${next}`);
-        this.i += next === 'u' ? 6 : 2;
-        continue;
-      }
-      if (c < ' ') this.fail(c === '\n' ? 'a line break inside a string (a closing " missing?)' : 'a control character inside a string');
-      this.i++;
-    }
-    this.fail('a string is never closed', start);
-  }
-
-  private number(): void {
-    NUMBER.lastIndex = this.i;
-    const m = NUMBER.exec(this.s);
-    if (!m) this.fail(`a bad number`);
-    this.i = NUMBER.lastIndex;
-  }
+/** The word or character at `at`, quoted, for a message. */
+function shown(text: string, at: number): string {
+  const rest = text.slice(at);
+  if (!rest) return 'end of file';
+  return JSON.stringify(/^[A-Za-z_]\w*/.exec(rest)?.[0] ?? rest[0]);
 }
