@@ -3,7 +3,11 @@
 // this file only builds the value and words the first error for a person. What jsonc-parser knows about a
 // mistake is a code and an offset; what was expected there (a key, a value, a comma) it does not say for a
 // stray word, so the visitor keeps that one fact as it goes.
-import { ParseErrorCode, visit } from 'jsonc-parser';
+import type * as Jsonc from 'jsonc-parser';
+import { requireCommonJs } from '../commonjs.js';
+
+/** jsonc-parser's names for its error codes ('CommaExpected', ...). */
+type Problem = ReturnType<typeof Jsonc.printParseErrorCode>;
 
 export class ConfigTextError extends Error {
   constructor(
@@ -24,6 +28,8 @@ type Container = Record<string, unknown> | unknown[];
 type Expecting = 'key' | 'colon' | 'value' | 'next' | 'end';
 
 export function parseConfigText(file: string): unknown {
+  // A CommonJS package (src/commonjs.ts says why require), loaded only when there is a file to read.
+  const jsonc = requireCommonJs('jsonc-parser') as typeof Jsonc;
   // A byte-order mark (Windows editors write one) is no whitespace to jsonc-parser; a space keeps every offset.
   const text = file.charCodeAt(0) === 0xfeff ? ` ${file.slice(1)}` : file;
   const open: Container[] = [];
@@ -53,7 +59,7 @@ export function parseConfigText(file: string): unknown {
     expecting = Array.isArray(container) ? 'value' : 'key';
     afterComma = false;
   };
-  visit(
+  jsonc.visit(
     text,
     {
       onObjectBegin: (offset) => begin({}, offset),
@@ -70,7 +76,7 @@ export function parseConfigText(file: string): unknown {
       },
       onLiteralValue: (value) => (put(value), settled()),
       onError: (code, offset, length) => {
-        const [reason, at] = explain(text, code, offset, length, expecting, afterComma, Array.isArray(open.at(-1)) ? ']' : '}');
+        const [reason, at] = explain(text, jsonc.printParseErrorCode(code), offset, length, expecting, afterComma, Array.isArray(open.at(-1)) ? ']' : '}');
         fail(reason, at);
       },
     },
@@ -80,35 +86,35 @@ export function parseConfigText(file: string): unknown {
 }
 
 /** The first mistake in words, and where to point: a string's problem is inside it, not at its quote. */
-function explain(text: string, code: ParseErrorCode, offset: number, length: number, expecting: Expecting, afterComma: boolean, close: string): [string, number] {
+function explain(text: string, code: Problem, offset: number, length: number, expecting: Expecting, afterComma: boolean, close: string): [string, number] {
   const found = shown(text, offset);
   const token = text.slice(offset, offset + length);
   switch (code) {
-    case ParseErrorCode.UnexpectedEndOfComment:
+    case 'UnexpectedEndOfComment':
       return ['a /* comment is never closed', offset];
-    case ParseErrorCode.UnexpectedEndOfString:
+    case 'UnexpectedEndOfString':
       return /[\r\n]/.test(text[offset + length] ?? '') ? ['a line break inside a string (a closing " missing?)', offset + length] : ['a string is never closed', offset];
-    case ParseErrorCode.InvalidCharacter:
+    case 'InvalidCharacter':
       return ['a control character inside a string', offset + token.search(/[\x00-\x1f]/)];
-    case ParseErrorCode.InvalidEscapeCharacter:
-    case ParseErrorCode.InvalidUnicode: {
+    case 'InvalidEscapeCharacter':
+    case 'InvalidUnicode': {
       const bad = /\\(?:u(?![0-9a-fA-F]{4})|[^"\\/bfnrtu]|$)/.exec(token);
       return [`a bad escape ${bad?.[0] ?? '\\'}`, offset + (bad?.index ?? 0)];
     }
-    case ParseErrorCode.UnexpectedEndOfNumber:
-    case ParseErrorCode.InvalidNumberFormat:
+    case 'UnexpectedEndOfNumber':
+    case 'InvalidNumberFormat':
       return ['a bad number', offset];
-    case ParseErrorCode.PropertyNameExpected:
-    case ParseErrorCode.ValueExpected:
+    case 'PropertyNameExpected':
+    case 'ValueExpected':
       if (afterComma && (found === '"}"' || found === '"]"')) return [`a comma before ${found[1]} (JSON allows no trailing comma)`, offset];
-      return [code === ParseErrorCode.PropertyNameExpected ? keyExpected(found) : valueExpected(found), offset];
-    case ParseErrorCode.ColonExpected:
+      return [code === 'PropertyNameExpected' ? keyExpected(found) : valueExpected(found), offset];
+    case 'ColonExpected':
       return [`expected : after the key, found ${found}`, offset];
-    case ParseErrorCode.CommaExpected:
-    case ParseErrorCode.CloseBraceExpected:
-    case ParseErrorCode.CloseBracketExpected:
-      return [nextExpected(code === ParseErrorCode.CloseBracketExpected ? ']' : code === ParseErrorCode.CloseBraceExpected ? '}' : close, found), offset];
-    case ParseErrorCode.EndOfFileExpected:
+    case 'CommaExpected':
+    case 'CloseBraceExpected':
+    case 'CloseBracketExpected':
+      return [nextExpected(code === 'CloseBracketExpected' ? ']' : code === 'CloseBraceExpected' ? '}' : close, found), offset];
+    case 'EndOfFileExpected':
       return [`unexpected ${found} after the end of the configuration`, offset];
     default: // InvalidSymbol: a stray word or character, worded by what was wanted where it stands
       return [
