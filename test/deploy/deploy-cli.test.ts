@@ -4,13 +4,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, startAgent, type AgentProcess } from '../support/agent-process.js';
-import { freePort } from '../support/free-port.js';
-import { MqttRequester } from '../support/mqtt-requester.js';
-import { killAll } from '../support/service-procs.js';
+import { BIN, type AgentProcess } from '../support/agent-process.js';
 import { waitFor } from '../support/wait-for.js';
-import { ArtifactServer } from './artifact-server.js';
-import { appRegistration, runningVersion } from './deploy-rig.js';
+import type { ArtifactServer } from './artifact-server.js';
+import { runningVersion, startRig, stopRig } from './deploy-rig.js';
 import { release, sha256Hex } from './tarball.js';
 
 const run = promisify(execFile);
@@ -37,19 +34,12 @@ describe('sma-bridge services deploy | deployments | rollback', () => {
   };
 
   beforeAll(async () => {
-    server = await ArtifactServer.start();
-    appPort = await freePort();
-    agent = await startAgent({ executor: 'process', health: { intervalMs: 200, retries: 2, restartDelayMs: 300 } });
-    const mqtt = await MqttRequester.forAgent(agent);
-    expect((await mqtt.request('registry.register', appRegistration('app', appPort))).ok).toBe(true);
-    await mqtt.close();
+    const rig = await startRig({ executor: 'process', health: { intervalMs: 200, retries: 2, restartDelayMs: 300 } });
+    ({ server, appPort, agent } = rig);
+    await rig.mqtt.close();
   });
 
-  afterAll(async () => {
-    await agent?.stop();
-    await server?.close();
-    killAll(`--port ${appPort}`);
-  });
+  afterAll(() => stopRig({ agent, server, appPort }));
 
   it('deploy waits with a progress line per state and exits 0 on DONE', async () => {
     const r = await cli('services', 'deploy', 'app', 'v1', ...serve('v1'), '--healthy-for', '500ms');

@@ -8,12 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, tempDir, type AgentProcess } from '../support/agent-process.js';
-import { freePort } from '../support/free-port.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
-import { killAll } from '../support/service-procs.js';
 import { waitFor } from '../support/wait-for.js';
-import { ArtifactServer } from './artifact-server.js';
-import { appRegistration, deploy, eventsOf, FINAL, ProcessSampler, runningVersion } from './deploy-rig.js';
+import type { ArtifactServer } from './artifact-server.js';
+import { deploy, eventsOf, FINAL, ProcessSampler, runningVersion, startRig, stopRig } from './deploy-rig.js';
 import { release, sha256Hex } from './tarball.js';
 
 // (TEST_ names: the runner drops every SMA_ variable, see test/support/runner-env.ts.)
@@ -50,10 +48,7 @@ describe('kill -9 in every state of a deployment', () => {
   };
 
   beforeAll(async () => {
-    server = await ArtifactServer.start();
-    appPort = await freePort();
-    await boot();
-    expect((await mqtt.request('registry.register', appRegistration('app', appPort))).ok).toBe(true);
+    ({ server, appPort, agent, mqtt } = await startRig(config(), { dataDir }));
     sampler = new ProcessSampler(`--port ${appPort}`);
     const body = release('v0');
     server.files.set('/v0.tgz', { body });
@@ -61,13 +56,7 @@ describe('kill -9 in every state of a deployment', () => {
     await waitFor('v0 DONE', async () => (await stateOf(id))?.state === 'DONE', 30_000);
   }, 60_000);
 
-  afterAll(async () => {
-    sampler?.stop();
-    await mqtt?.close();
-    await agent?.stop();
-    await server?.close();
-    killAll(`--port ${appPort}`);
-  });
+  afterAll(() => stopRig({ sampler, mqtt, agent, server, appPort }));
 
   describe.each(STATES)('killed in %s', (state) => {
     it.each(Array.from({ length: TRIALS }, (_, i) => i + 1))(`trial %i ends DONE, ROLLED_BACK or FAILED with a version running`, async (trial) => {

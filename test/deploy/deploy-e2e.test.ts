@@ -7,13 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, tempDir, type AgentProcess } from '../support/agent-process.js';
-import { freePort } from '../support/free-port.js';
+import { tempDir, type AgentProcess } from '../support/agent-process.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
-import { killAll, pidsWithArg } from '../support/service-procs.js';
+import { pidsWithArg } from '../support/service-procs.js';
 import { waitFor } from '../support/wait-for.js';
-import { ArtifactServer } from './artifact-server.js';
-import { appRegistration, deploy, eventsOf, finalEvent, ProcessSampler, runningVersion } from './deploy-rig.js';
+import type { ArtifactServer } from './artifact-server.js';
+import { deploy, eventsOf, finalEvent, ProcessSampler, runningVersion, startRig, stopRig } from './deploy-rig.js';
 import { release, sha256Hex, signingKey, tarball } from './tarball.js';
 
 const GATE = { healthyForMs: 1_000, timeoutMs: 15_000 };
@@ -38,25 +37,15 @@ describe('deployments of a process service, end to end', () => {
     ((await mqtt.request('services.list')).result as Array<Record<string, unknown>>).find((v) => v.name === 'app');
 
   beforeAll(async () => {
-    server = await ArtifactServer.start();
-    appPort = await freePort();
-    agent = await startAgent({
+    ({ server, appPort, agent, mqtt } = await startRig({
       executor: 'process',
       health: { intervalMs: 200, retries: 2, restartDelayMs: 300 },
       deploy: { trustedKeys: [key.publicPem], requireSignature: true },
-    });
-    mqtt = await MqttRequester.forAgent(agent);
-    expect((await mqtt.request('registry.register', appRegistration('app', appPort))).ok).toBe(true);
+    }));
     sampler = new ProcessSampler(`--port ${appPort}`);
   });
 
-  afterAll(async () => {
-    sampler?.stop();
-    await mqtt?.close();
-    await agent?.stop();
-    await server?.close();
-    killAll(`--port ${appPort}`);
-  });
+  afterAll(() => stopRig({ sampler, mqtt, agent, server, appPort }));
 
   it('deploys v1: DONE, v1 runs, ServiceView says version v1', async () => {
     const id = await deploy(mqtt, { name: 'app', version: 'v1', artifact: artifact('/app-v1.tgz', release('v1')), gate: GATE });

@@ -1,9 +1,12 @@
 // What the deployment tests share: an agent process, its MQTT requester, a registered test service and helpers
 // that deploy and wait for a deployment's end.
 import { expect } from 'vitest';
-import { pidsWithArg } from '../support/service-procs.js';
-import type { MqttRequester } from '../support/mqtt-requester.js';
+import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { freePort } from '../support/free-port.js';
+import { killAll, pidsWithArg } from '../support/service-procs.js';
+import { MqttRequester } from '../support/mqtt-requester.js';
 import { waitFor } from '../support/wait-for.js';
+import { ArtifactServer } from './artifact-server.js';
 
 export const FINAL = new Set(['DONE', 'ROLLED_BACK', 'FAILED']);
 
@@ -13,6 +16,39 @@ export function appRegistration(name: string, port: number): Record<string, unkn
     check: { type: 'http', url: `http://127.0.0.1:${port}/health`, intervalMs: 200 },
     start: { command: process.execPath, args: ['app/app.js', '--port', String(port), '--release', '{version}'] },
   };
+}
+
+export interface Rig {
+  server: ArtifactServer;
+  /** The test service's port, and the argument that finds its processes (`--port {appPort}`). */
+  appPort: number;
+  agent: AgentProcess;
+  mqtt: MqttRequester;
+}
+
+/** An artifact server, a free port for the test service, the agent (its bin) with a requester, `app` registered. */
+export async function startRig(config: Record<string, unknown>, options: { dataDir?: string } = {}): Promise<Rig> {
+  const rig: Partial<Rig> = {};
+  try {
+    rig.server = await ArtifactServer.start();
+    rig.appPort = await freePort();
+    rig.agent = await startAgent(config, options);
+    rig.mqtt = await MqttRequester.forAgent(rig.agent);
+    expect((await rig.mqtt.request('registry.register', appRegistration('app', rig.appPort))).ok).toBe(true);
+    return rig as Rig;
+  } catch (err) {
+    await stopRig(rig);
+    throw err;
+  }
+}
+
+/** Stops what startRig started (and a sampler), then whatever process of the test service is still running. */
+export async function stopRig(rig: Partial<Rig> & { sampler?: ProcessSampler }): Promise<void> {
+  rig.sampler?.stop();
+  await rig.mqtt?.close();
+  await rig.agent?.stop();
+  await rig.server?.close();
+  if (rig.appPort) killAll(`--port ${rig.appPort}`);
 }
 
 export async function deploy(mqtt: MqttRequester, body: Record<string, unknown>): Promise<string> {

@@ -5,12 +5,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, tempDir, type AgentProcess } from '../support/agent-process.js';
-import { freePort } from '../support/free-port.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
-import { killAll, pidsWithArg } from '../support/service-procs.js';
+import { pidsWithArg } from '../support/service-procs.js';
 import { waitFor } from '../support/wait-for.js';
-import { ArtifactServer } from './artifact-server.js';
-import { appRegistration, deploy, finalEvent, runningVersion } from './deploy-rig.js';
+import type { ArtifactServer } from './artifact-server.js';
+import { deploy, finalEvent, runningVersion, startRig, stopRig } from './deploy-rig.js';
 import { release, sha256Hex } from './tarball.js';
 
 describe('processes of deployed versions left by a killed agent', () => {
@@ -22,23 +21,14 @@ describe('processes of deployed versions left by a killed agent', () => {
   let appPort: number;
 
   beforeAll(async () => {
-    server = await ArtifactServer.start();
-    appPort = await freePort();
-    agent = await startAgent(config, { dataDir });
-    mqtt = await MqttRequester.forAgent(agent);
-    expect((await mqtt.request('registry.register', appRegistration('app', appPort))).ok).toBe(true);
+    ({ server, appPort, agent, mqtt } = await startRig(config, { dataDir }));
     const body = release('v1');
     server.files.set('/v1.tgz', { body });
     const id = await deploy(mqtt, { name: 'app', version: 'v1', artifact: { url: server.url('/v1.tgz'), sha256: sha256Hex(body) }, gate: { healthyForMs: 300 } });
     expect(await finalEvent(mqtt, 'app', id)).toMatchObject({ state: 'DONE' });
   });
 
-  afterAll(async () => {
-    await mqtt?.close();
-    await agent?.stop();
-    await server?.close();
-    killAll(`--port ${appPort}`);
-  });
+  afterAll(() => stopRig({ mqtt, agent, server, appPort }));
 
   it('are stopped at the next start, and the version runs once', async () => {
     const [orphan] = pidsWithArg(`--port ${appPort}`);

@@ -1,31 +1,20 @@
 // Issue 2 acceptance: bad input gets its contract error code and the agent keeps serving.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { startAgent, type AgentProcess } from '../support/agent-process.js';
-import { MqttRequester } from '../support/mqtt-requester.js';
+import { agentSuite } from '../support/agent-suite.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('bad input over MQTT', () => {
-  let agent: AgentProcess;
-  let mqtt: MqttRequester;
-
-  beforeAll(async () => {
-    agent = await startAgent({});
-    mqtt = await MqttRequester.forAgent(agent);
-  });
-
-  afterAll(async () => {
-    await mqtt?.close();
-    await agent?.stop();
-  });
+  const s = agentSuite();
 
   const stillServing = async (): Promise<void> => {
-    const info = await mqtt.request('agent.info');
+    const info = await s.mqtt.request('agent.info');
     expect(info.ok).toBe(true);
-    expect((info.result as { agentId: string }).agentId).toBe(agent.agentId);
+    expect((info.result as { agentId: string }).agentId).toBe(s.agent.agentId);
   };
 
   it('malformed JSON -> INVALID_REQUEST on the uncorrelated reply topic', async () => {
+    const { agent, mqtt } = s;
     await mqtt.publishRaw(`${agent.topicRoot}/request/services.list`, '{"correlationId": "x", oops');
     const found = await waitFor('error reply', () => mqtt.messages.find((m) => m.topic === `${agent.topicRoot}/response/unknown`));
     const reply = JSON.parse(found.payload.toString()) as { ok: boolean; error: { code: string } };
@@ -35,6 +24,7 @@ describe('bad input over MQTT', () => {
   });
 
   it('an unknown operation -> INVALID_REQUEST', async () => {
+    const { mqtt } = s;
     const reply = await mqtt.request('services.explode', {});
     expect(reply.ok).toBe(false);
     expect(reply.error?.code).toBe('INVALID_REQUEST');
@@ -43,6 +33,7 @@ describe('bad input over MQTT', () => {
   });
 
   it('an invalid service name -> INVALID_REQUEST naming the field', async () => {
+    const { mqtt } = s;
     const reply = await mqtt.request('registry.register', { name: 'Bad Name!', check: { type: 'none' } });
     expect(reply.ok).toBe(false);
     expect(reply.error?.code).toBe('INVALID_REQUEST');
@@ -51,6 +42,7 @@ describe('bad input over MQTT', () => {
   });
 
   it('a payload over 64 KiB -> INVALID_REQUEST', async () => {
+    const { agent, mqtt } = s;
     const correlationId = randomUUID();
     const big = JSON.stringify({ correlationId, filler: 'x'.repeat(70 * 1024) });
     await mqtt.publishRaw(`${agent.topicRoot}/request/services.list`, big);
@@ -63,6 +55,7 @@ describe('bad input over MQTT', () => {
   });
 
   it('cuts a connection whose MQTT packet declares more than the limit, before buffering it', async () => {
+    const { agent, mqtt } = s;
     const { connect } = await import('node:net');
     const socket = connect(agent.mqttPort, '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
@@ -76,6 +69,7 @@ describe('bad input over MQTT', () => {
   });
 
   it('config.set on an unknown service -> NOT_FOUND', async () => {
+    const { mqtt } = s;
     const reply = await mqtt.request('config.set', { name: 'ghost', config: { a: 1 } });
     expect(reply.ok).toBe(false);
     expect(reply.error?.code).toBe('NOT_FOUND');
@@ -83,6 +77,7 @@ describe('bad input over MQTT', () => {
   });
 
   it('a body that is not an object, and unknown fields -> INVALID_REQUEST', async () => {
+    const { agent, mqtt } = s;
     const cid = randomUUID();
     await mqtt.publishRaw(`${agent.topicRoot}/request/agent.info`, JSON.stringify([1, 2, 3]));
     const extra = await mqtt.request('services.list', { sneaky: true, correlationId: cid });

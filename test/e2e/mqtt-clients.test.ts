@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { agentSuite } from '../support/agent-suite.js';
 import { hasPeer } from '../support/peers.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { MqttRequester, type Reply } from '../support/mqtt-requester.js';
@@ -40,18 +41,10 @@ async function driveAll(request: (op: string, body: Record<string, unknown>) => 
 }
 
 describe('every operation through the embedded broker (MQTT 3.1.1)', () => {
-  let agent: AgentProcess;
-  let mqtt: MqttRequester;
-  beforeAll(async () => {
-    agent = await startAgent({});
-    mqtt = await MqttRequester.forAgent(agent);
-  });
-  afterAll(async () => {
-    await mqtt?.close();
-    await agent?.stop();
-  });
+  const s = agentSuite();
 
   it('answers each operation', async () => {
+    const { mqtt } = s;
     await driveAll((op, body) => mqtt.request(op, body), 'embedded-svc');
   });
 });

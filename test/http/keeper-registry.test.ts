@@ -4,10 +4,10 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeeperRegistry } from '../../src/registry/keeper-registry.js';
-import type { Registry } from '../../src/registry/registry.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { freePort } from '../support/free-port.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
+import { remoteRegistryHarness } from '../support/remote-registry-harness.js';
 import { registryContract, type RegistryHarness } from '../registry/registry-contract.js';
 
 const silent = pino({ level: 'silent' });
@@ -17,20 +17,7 @@ const KEEPER_CONFIG = { agent: { id: 'keeper-of-record' }, health: { intervalMs:
 async function keeperHarness(): Promise<RegistryHarness> {
   const keeper = await startAgent(KEEPER_CONFIG);
   const url = `http://127.0.0.1:${keeper.httpPort}`;
-  let current: Registry | undefined;
-  const open = async () => (current = new KeeperRegistry({ url, log: silent }));
-  return {
-    kind: 'KEEPER',
-    open,
-    async reopen() {
-      await current?.close();
-      return open();
-    },
-    async cleanup() {
-      await current?.close();
-      await keeper.stop();
-    },
-  };
+  return remoteRegistryHarness('KEEPER', () => new KeeperRegistry({ url, log: silent }), () => keeper.stop());
 }
 
 registryContract('keeper (a second sma-bridge serving the Keeper API)', { writable: true }, keeperHarness);

@@ -5,8 +5,8 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SmaError } from '../../src/errors.js';
 import { ConsulRegistry } from '../../src/registry/consul-registry.js';
-import type { Registry } from '../../src/registry/registry.js';
 import { ConsulDouble } from './fixtures/consul-double.js';
+import { remoteRegistryHarness } from '../support/remote-registry-harness.js';
 import { registryContract, type RegistryHarness } from './registry-contract.js';
 
 const silent = pino({ level: 'silent' });
@@ -14,20 +14,7 @@ const silent = pino({ level: 'silent' });
 async function consulHarness(): Promise<RegistryHarness> {
   const consul = new ConsulDouble();
   await consul.start();
-  let current: Registry | undefined;
-  const open = async () => (current = new ConsulRegistry({ url: consul.url, log: silent }));
-  return {
-    kind: 'CONSUL',
-    open,
-    async reopen() {
-      await current?.close();
-      return open();
-    },
-    async cleanup() {
-      await current?.close();
-      await consul.stop();
-    },
-  };
+  return remoteRegistryHarness('CONSUL', () => new ConsulRegistry({ url: consul.url, log: silent }), () => consul.stop());
 }
 
 registryContract('consul (HTTP double)', { writable: true }, consulHarness);

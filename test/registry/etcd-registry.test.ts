@@ -4,8 +4,8 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SmaError } from '../../src/errors.js';
 import { EtcdRegistry } from '../../src/registry/etcd-registry.js';
-import type { Registry } from '../../src/registry/registry.js';
 import { EtcdServer, etcdAvailable, peersRequired } from './fixtures/etcd-server.js';
+import { remoteRegistryHarness } from '../support/remote-registry-harness.js';
 import { registryContract, type RegistryHarness } from './registry-contract.js';
 
 const skip = !etcdAvailable() && !peersRequired;
@@ -16,22 +16,11 @@ const freshPrefix = () => `/sma-test-${process.pid}-${++prefixSeq}/`;
 function etcdHarness(url: () => string): () => Promise<RegistryHarness> {
   return async () => {
     const prefix = freshPrefix();
-    let current: Registry | undefined;
-    const open = async () => (current = EtcdRegistry.open({ hosts: [url()], prefix, log: silent, leaseTtlS: 5 }));
-    return {
-      kind: 'ETCD',
-      open,
-      async reopen() {
-        await current?.close();
-        return open();
-      },
-      async cleanup() {
-        await current?.close();
-        const admin = new Etcd3({ hosts: url() });
-        await admin.namespace(prefix).delete().all();
-        admin.close();
-      },
-    };
+    return remoteRegistryHarness('ETCD', () => EtcdRegistry.open({ hosts: [url()], prefix, log: silent, leaseTtlS: 5 }), async () => {
+      const admin = new Etcd3({ hosts: url() });
+      await admin.namespace(prefix).delete().all();
+      admin.close();
+    });
   };
 }
 

@@ -2,23 +2,14 @@
 // without a second answer once its answer is out; a fresh re-send (no DUP) still gets the stored answer.
 // Against the agent process on its embedded broker, where the client's own DUP flag reaches the agent (a
 // broker like mosquitto sets it only on its own redeliveries, which the crash trials exercise).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, type AgentProcess } from '../support/agent-process.js';
-import { MqttRequester } from '../support/mqtt-requester.js';
+import { describe, expect, it } from 'vitest';
+import { agentSuite } from '../support/agent-suite.js';
 
 describe('a redelivered request (DUP) is answered once', () => {
-  let agent: AgentProcess;
-  let requester: MqttRequester;
-  beforeAll(async () => {
-    agent = await startAgent({ log: { level: 'debug' } });
-    requester = await MqttRequester.forAgent(agent);
-  });
-  afterAll(async () => {
-    await requester?.close();
-    await agent?.stop();
-  });
+  const s = agentSuite({ log: { level: 'debug' } });
 
   it('acknowledges a DUP whose answer is out without answering again, and answers a fresh re-send', async () => {
+    const { agent, mqtt: requester } = s;
     const body = JSON.stringify({ name: 'dup-svc', check: { type: 'none' }, correlationId: 'dup-1' });
     const topic = `${agent.topicRoot}/request/registry.register`;
     const first = await requester.request('registry.register', JSON.parse(body) as Record<string, unknown>);
