@@ -49,13 +49,15 @@ describe.skipIf(!havePeers)('systemd notify protocol', () => {
     // Ready means serving: the HTTP front answers at that moment (the log's ready line came first).
     expect((await fetch(`http://127.0.0.1:${agent.httpPort}/health`)).status).toBe(200);
 
-    // The rate: six pings after READY, about 400 ms apart (a loaded machine stretches a gap, never shrinks it).
+    // The rate: six pings after READY, about 400 ms apart. Each goes through a spawned systemd-notify, so on a
+    // loaded machine one arrives late and the gap after it looks short: the mean over five gaps is the rate.
     const pings = await waitFor('six pings', () => systemd.with('WATCHDOG').length >= 6 && systemd.with('WATCHDOG'), 10_000);
     expect(pings.every((m) => m.fields.WATCHDOG === '1')).toBe(true);
     expect(pings[0]!.at - ready!.at).toBeGreaterThan(300);
-    const rate = gaps(pings.map((m) => m.at)).sort((a, b) => a - b);
-    expect(rate[0]).toBeGreaterThan(300);
-    expect(rate[Math.floor(rate.length / 2)]).toBeLessThan(600);
+    const six = pings.slice(0, 6).map((m) => m.at);
+    expect((six[5]! - six[0]!) / 5).toBeGreaterThan(300);
+    const rate = gaps(six).sort((a, b) => a - b);
+    expect(rate[2]).toBeLessThan(600);
 
     // A blocked event loop: 3 s without a ping, then the pings resume on their own.
     const before = systemd.with('WATCHDOG').length;
@@ -65,7 +67,8 @@ describe.skipIf(!havePeers)('systemd notify protocol', () => {
     expect(longest).toBeGreaterThan(2_900);
 
     expect(await agent.stop('SIGTERM')).toBe(0);
-    const stopping = systemd.with('STOPPING');
+    // Sent before the agent exited; the listener's line about it may reach this process a moment after the exit.
+    const stopping = await waitFor('STOPPING=1', () => systemd.with('STOPPING').length > 0 && systemd.with('STOPPING'));
     expect(stopping).toHaveLength(1);
     const last = systemd.messages.at(-1)!;
     expect('WATCHDOG' in last.fields && last.at > stopping[0]!.at).toBe(false);
@@ -82,7 +85,6 @@ describe.skipIf(!havePeers)('systemd notify protocol', () => {
     await waitFor('a second of running', async () => (await fetch(`http://127.0.0.1:${agent.httpPort}/health`)).ok && Date.now() > until);
     expect(systemd.with('WATCHDOG')).toHaveLength(0);
     await agent.stop('SIGTERM');
-    expect(systemd.with('STOPPING')).toHaveLength(1);
-
+    expect(await waitFor('STOPPING=1', () => systemd.with('STOPPING').length > 0 && systemd.with('STOPPING'))).toHaveLength(1);
   });
 });
