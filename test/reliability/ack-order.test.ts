@@ -6,21 +6,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { FakeClock } from '../../src/clock.js';
-import { EventBus } from '../../src/events.js';
 import type { Command } from '../../src/inbox/command.js';
 import { Inbox } from '../../src/inbox/inbox.js';
 import { Journal } from '../../src/inbox/journal.js';
 import { BrokerAccess } from '../../src/mqtt/broker-access.js';
 import { EmbeddedBroker } from '../../src/mqtt/embedded-broker.js';
-import type { BatchItem, ServiceRecord } from '../../src/model.js';
 import type { Ports } from '../../src/operations/ports.js';
-import { StoreKeyValues } from '../../src/registry/kv-store.js';
 import { EmbeddedRegistry } from '../../src/registry/embedded-registry.js';
 import { LevelStore } from '../../src/store/level-store.js';
-import type { ServiceControl } from '../../src/supervisor/service-control.js';
-import { noDevices } from '../../src/trust/trust-query.js';
 import { tempDir } from '../support/agent-process.js';
+import { storePorts } from '../support/store-ports.js';
 import { OPERATOR, testPolicy } from '../support/principals.js';
+import { RecordingControl } from '../support/recording-control.js';
 import { waitFor } from '../support/wait-for.js';
 
 const log = pino({ level: 'silent' });
@@ -56,26 +53,6 @@ describe('embedded broker: the PUBACK follows the in-process handler', () => {
   });
 });
 
-/** A control whose actions wait on a gate and are recorded. */
-class GatedControl implements ServiceControl {
-  calls: string[] = [];
-  gate: Promise<void> = Promise.resolve();
-  view = (r: ServiceRecord) => ({ name: r.name, instanceId: r.instanceId, status: 'RUNNING' as const, health: 'UP' as const, restarts: r.restarts, source: r.source, plugin: r.plugin });
-  health = (r: ServiceRecord) => ({ name: r.name, health: 'UP' as const });
-  metrics = async (r: ServiceRecord) => ({ name: r.name, cpuPercent: 0, memoryBytes: 0, uptimeS: 0, restarts: 0 });
-  private act = async (action: string, r: ServiceRecord): Promise<BatchItem> => {
-    this.calls.push(`${action}:${r.name}`);
-    await this.gate;
-    return { name: r.name, result: 'OK', status: 'RUNNING' };
-  };
-  start = (r: ServiceRecord) => this.act('start', r);
-  stop = (r: ServiceRecord) => this.act('stop', r);
-  restart = (r: ServiceRecord) => this.act('restart', r);
-  track = () => {};
-  untrack = () => {};
-  heartbeat = () => {};
-}
-
 /** A journal whose appends can be held back one by one, like a slow SD card finishing writes out of order. */
 class HeldJournal extends Journal {
   held = new Map<string, () => void>();
@@ -90,7 +67,7 @@ class HeldJournal extends Journal {
 describe('inbox: acknowledgement, queue order and recovery', () => {
   let dir: string;
   let store: LevelStore;
-  let control: GatedControl;
+  let control: RecordingControl;
   let ports: Ports;
   const cmd = (cid: string, names = ['a']): Command => ({ op: 'services.restart', body: { names }, correlationId: cid, origin: 'mqtt', principal: OPERATOR });
 
@@ -99,18 +76,9 @@ describe('inbox: acknowledgement, queue order and recovery', () => {
     store = await LevelStore.open(dir);
     const registry = await EmbeddedRegistry.open(store);
     for (const name of ['a', 'b']) await registry.register({ name, check: { type: 'none' } });
-    control = new GatedControl();
+    control = new RecordingControl();
     const clock = new FakeClock();
-    ports = {
-      registry,
-      services: control,
-      trust: noDevices,
-      events: new EventBus(),
-      clock,
-      self: { name: 'agent-x', stop: async () => {}, restart: async () => {} },
-      agent: { agentId: 'agent-x', version: '0', startedAt: 0 },
-      kv: new StoreKeyValues(store, 'edgex/v4'),
-    };
+    ports = storePorts({ store, registry, services: control, clock, agentId: 'agent-x' });
   });
   afterEach(() => store.close());
 
@@ -125,7 +93,7 @@ describe('inbox: acknowledgement, queue order and recovery', () => {
     journal.held.get('dup')!();
     const [a, b] = await Promise.all([original, duplicate]);
     expect(await b.done).toEqual(await a.done);
-    expect(control.calls).toEqual(['restart:a']);
+    expect(control.begun()).toEqual(['restart:a']);
   });
 
   it('queues commands in arrival order even when their journal writes finish out of order', async () => {
@@ -140,7 +108,7 @@ describe('inbox: acknowledgement, queue order and recovery', () => {
     journal.held.get('first')!();
     await Promise.all([first, second]);
     await new Promise((r) => setTimeout(r, 100));
-    expect(control.calls).toEqual(['stop:a']);
+    expect(control.begun()).toEqual(['stop:a']);
   });
 
   it('after a crash, runs what was waiting in order and answers what had started INTERRUPTED', async () => {
@@ -153,7 +121,7 @@ describe('inbox: acknowledgement, queue order and recovery', () => {
     void tickets;
     void onB;
     await new Promise((r) => setTimeout(r, 100));
-    expect(control.calls).toEqual(['restart:a', 'restart:b']);
+    expect(control.begun()).toEqual(['restart:a', 'restart:b']);
 
     // "Crash": the store is reopened by a new journal and inbox, as the next process would.
     await store.close();
@@ -173,12 +141,12 @@ describe('inbox: acknowledgement, queue order and recovery', () => {
     const answers = await Promise.all(resumed.map((r) => r.done));
     expect(answers.map((r) => r.ok)).toEqual([true, true]);
     expect(await again.done).toEqual(answers[1]);
-    expect(control.calls).toEqual(['restart:a', 'restart:a']);
+    expect(control.begun()).toEqual(['restart:a', 'restart:a']);
     // Answered for good: a third start finds nothing left to do, and re-sends get the stored answers.
     expect(await journal.recover(0)).toEqual({ interrupted: [], queued: [] });
     expect(await (await inbox.accept(cmd('q1'))).done).toMatchObject({ ok: false, error: { code: 'INTERRUPTED' } });
     expect(await (await inbox.accept(cmd('q2'))).done).toEqual(answers[0]);
-    expect(control.calls).toHaveLength(2);
+    expect(control.begun()).toHaveLength(2);
   });
 
   it('marks a request whose answer goes out anyway, so that a broker redelivery (DUP) is not answered twice', async () => {

@@ -3,20 +3,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { FakeClock } from '../../src/clock.js';
-import { EventBus } from '../../src/events.js';
 import { IDEMPOTENCY_WINDOW_MS, Inbox } from '../../src/inbox/inbox.js';
 import { Journal } from '../../src/inbox/journal.js';
 import { JournalBudget } from '../../src/inbox/journal-budget.js';
 import { JournalCompaction } from '../../src/inbox/journal-compaction.js';
 import type { BatchItem, ServiceRecord } from '../../src/model.js';
-import type { Ports } from '../../src/operations/ports.js';
 import { EmbeddedRegistry } from '../../src/registry/embedded-registry.js';
 import { LevelStore } from '../../src/store/level-store.js';
 import type { ServiceControl } from '../../src/supervisor/service-control.js';
-import { noDevices } from '../../src/trust/trust-query.js';
 import { tempDir } from '../support/agent-process.js';
+import { storePorts } from '../support/store-ports.js';
 import { OPERATOR, testPolicy } from '../support/principals.js';
-import { StoreKeyValues } from '../../src/registry/kv-store.js';
 
 const log = pino({ level: 'silent' });
 const HOUR = 3_600_000;
@@ -91,16 +88,7 @@ describe('Journal', () => {
     } as unknown as ServiceControl; // only restart is called here
     const registry = await EmbeddedRegistry.open(store);
     await registry.register({ name: 'a', check: { type: 'none' } });
-    const ports: Ports = {
-      registry,
-      kv: new StoreKeyValues(store, 'edgex/v4'),
-      services: control,
-      trust: noDevices,
-      events: new EventBus(),
-      clock,
-      self: { name: 'agent', stop: async () => {}, restart: async () => {} },
-      agent: { agentId: 'agent', version: '0', startedAt: 0 },
-    };
+    const ports = storePorts({ store, registry, services: control, clock });
     const journal = new Journal(store);
     await journal.open();
     const inbox = new Inbox(ports, journal, { timeoutMs: 5_000, policy: testPolicy() }, log);

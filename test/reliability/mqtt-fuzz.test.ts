@@ -22,11 +22,11 @@ import { EmbeddedRegistry } from '../../src/registry/embedded-registry.js';
 import { LevelStore } from '../../src/store/level-store.js';
 import { TrustTracker } from '../../src/trust/trust-tracker.js';
 import { startAgent, tempDir, type AgentProcess } from '../support/agent-process.js';
+import { storePorts } from '../support/store-ports.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
 import { alwaysRunning } from '../support/always-running.js';
 import { OPERATOR, testPolicy } from '../support/principals.js';
 import { BrokerAccess } from '../../src/mqtt/broker-access.js';
-import { StoreKeyValues } from '../../src/registry/kv-store.js';
 
 const CASES = Number(process.env.SMA_FUZZ_CASES ?? 100_000);
 const SOCKET_CASES = Number(process.env.SMA_FUZZ_SOCKET_CASES ?? 2_000);
@@ -96,7 +96,7 @@ describe('MQTT fuzzing in-process (embedded broker -> front -> inbox -> journal)
     const registry = await EmbeddedRegistry.open(store);
     trust = new TrustTracker({ store, events, clock, config: { heartbeatTimeoutMs: 600_000, pluginCheckIntervalMs: 30_000 }, log, plugins: () => [], options: { maxDevices: 1_000 } });
     await trust.start();
-    const ports = { registry, kv: new StoreKeyValues(store, 'edgex/v4'), services: control, trust, events, clock, self: { name: 'fuzz', stop: async () => {}, restart: async () => {} }, agent: { agentId: 'fuzz', version: '0', startedAt: 0 } };
+    const ports = storePorts({ store, registry, services: control, trust, events, clock, agentId: 'fuzz' });
     const journal = new Journal(store);
     await journal.open();
     const inbox = new Inbox(ports, journal, { timeoutMs: 5_000, policy: testPolicy() }, log);

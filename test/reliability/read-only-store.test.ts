@@ -4,19 +4,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { FakeClock } from '../../src/clock.js';
-import { EventBus } from '../../src/events.js';
 import { Inbox } from '../../src/inbox/inbox.js';
 import { Journal } from '../../src/inbox/journal.js';
-import type { Ports } from '../../src/operations/ports.js';
 import { EmbeddedRegistry } from '../../src/registry/embedded-registry.js';
 import { GuardedStore, type ReopenableStore } from '../../src/store/guarded-store.js';
 import { LevelStore } from '../../src/store/level-store.js';
 import type { Section, SectionOp, Store, WriteOptions } from '../../src/store/store.js';
-import { noDevices } from '../../src/trust/trust-query.js';
 import { tempDir } from '../support/agent-process.js';
+import { storePorts } from '../support/store-ports.js';
 import { alwaysRunning } from '../support/always-running.js';
 import { OPERATOR, testPolicy } from '../support/principals.js';
-import { StoreKeyValues } from '../../src/registry/kv-store.js';
 
 const erofs = (): Error => Object.assign(new Error('IO error: 000003.log: Read-only file system'), { code: 'LEVEL_IO_ERROR' });
 
@@ -55,16 +52,7 @@ describe('a store that turns read-only', () => {
     clock = new FakeClock();
     disk = new ReadOnlyAtWill(await LevelStore.open(tempDir('sma-ro-')));
     store = new GuardedStore(disk, { clock, log: pino({ level: 'silent' }), probeEveryMs: 5_000, probeBytes: 4096 });
-    const ports: Ports = {
-      registry: await EmbeddedRegistry.open(store),
-      kv: new StoreKeyValues(store, 'edgex/v4'),
-      services: control,
-      trust: noDevices,
-      events: new EventBus(),
-      clock,
-      self: { name: 'agent', stop: async () => {}, restart: async () => {} },
-      agent: { agentId: 'agent', version: '0', startedAt: clock.now() },
-    };
+    const ports = storePorts({ store, registry: await EmbeddedRegistry.open(store), services: control, clock });
     const journal = new Journal(store as Store);
     await journal.open();
     inbox = new Inbox(ports, journal, { timeoutMs: 5_000, policy: testPolicy(), refuseWrites: () => store.refusal() }, pino({ level: 'silent' }));

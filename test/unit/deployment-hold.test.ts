@@ -11,42 +11,18 @@ import { DeployStore } from '../../src/deploy/deploy-store.js';
 import { EventBus } from '../../src/events.js';
 import { Inbox } from '../../src/inbox/inbox.js';
 import { Journal } from '../../src/inbox/journal.js';
-import type { BatchItem, Health, ServiceRecord, ServiceStatus } from '../../src/model.js';
-import type { Ports } from '../../src/operations/ports.js';
+import type { BatchItem } from '../../src/model.js';
 import { EmbeddedRegistry } from '../../src/registry/embedded-registry.js';
-import { StoreKeyValues } from '../../src/registry/kv-store.js';
 import { LevelStore } from '../../src/store/level-store.js';
-import type { ServiceControl } from '../../src/supervisor/service-control.js';
-import { noDevices } from '../../src/trust/trust-query.js';
 import { tempDir } from '../support/agent-process.js';
+import { storePorts } from '../support/store-ports.js';
 import { OPERATOR, testPolicy } from '../support/principals.js';
+import { RecordingControl } from '../support/recording-control.js';
 import { waitFor } from '../support/wait-for.js';
 
 const log = pino({ level: 'silent' });
 const ARTIFACT = { url: 'http://127.0.0.1:9/app.tgz', sha256: 'a'.repeat(64) };
 const GATE = { healthyForMs: 0, timeoutMs: 60_000 };
-
-/** Records each action; `hold` keeps the next actions waiting; `status`/`health` are what views say. */
-class RecordingControl implements ServiceControl {
-  calls: string[] = [];
-  hold?: Promise<void>;
-  status: ServiceStatus = 'RUNNING';
-  health_: Health = 'UP';
-  view = (r: ServiceRecord) => ({ name: r.name, instanceId: r.instanceId, status: this.status, health: this.health_, restarts: 0, source: r.source, plugin: r.plugin });
-  health = (r: ServiceRecord) => ({ name: r.name, health: this.health_ });
-  metrics = async (r: ServiceRecord) => ({ name: r.name, cpuPercent: 0, memoryBytes: 0, uptimeS: 0, restarts: 0 });
-  private act = async (action: string, r: ServiceRecord): Promise<BatchItem> => {
-    this.calls.push(`${action}:${r.name}`);
-    await this.hold;
-    return { name: r.name, result: 'OK', status: 'RUNNING' };
-  };
-  start = (r: ServiceRecord) => this.act('start', r);
-  stop = (r: ServiceRecord) => this.act('stop', r);
-  restart = (r: ServiceRecord) => this.act('restart', r);
-  track = () => {};
-  untrack = () => {};
-  heartbeat = () => {};
-}
 
 describe('a deployment under way owns its service: operators get CONFLICT, the engine goes on', () => {
   let store: LevelStore;
@@ -83,17 +59,7 @@ describe('a deployment under way owns its service: operators get CONFLICT, the e
     downloaded = new Promise((r) => (releaseDownload = r));
     const steps = { download: () => downloaded, verify: async () => undefined, install: async () => undefined, clean: async () => undefined };
     engine = new DeployEngine({ store: new DeployStore(store), registry, services: control, events, clock: systemClock, log, steps, slots: new Map() });
-    const ports: Ports = {
-      registry,
-      kv: new StoreKeyValues(store, 'edgex/v4'),
-      services: control,
-      deploy: engine,
-      trust: noDevices,
-      events,
-      clock: systemClock,
-      self: { name: 'agent-x', stop: async () => undefined, restart: async () => undefined },
-      agent: { agentId: 'agent-x', version: '0', startedAt: systemClock.now() },
-    };
+    const ports = storePorts({ store, registry, services: control, deploy: engine, events, clock: systemClock, agentId: 'agent-x' });
     const journal = new Journal(store);
     await journal.open();
     inbox = new Inbox(ports, journal, { timeoutMs: 30_000, policy: testPolicy() }, log);
@@ -101,7 +67,7 @@ describe('a deployment under way owns its service: operators get CONFLICT, the e
 
   afterEach(async () => {
     releaseDownload();
-    control.hold = undefined;
+    control.gate = undefined;
     control.status = 'RUNNING';
     await engine.settled();
     await store.close();
@@ -116,7 +82,7 @@ describe('a deployment under way owns its service: operators get CONFLICT, the e
     const all = await items('services.restart', { all: true });
     expect(all.map((i) => [i.name, i.result])).toEqual([['app', 'CONFLICT'], ['b', 'OK']]);
     expect((await items('services.start', { names: ['app'] }))[0]?.result).toBe('CONFLICT');
-    expect(control.calls).toEqual(['stop:b', 'restart:b']);
+    expect(control.begun()).toEqual(['stop:b', 'restart:b']);
     const deregister = await run('registry.deregister', { name: 'app' });
     expect(deregister).toEqual({ ok: false, error: { code: 'CONFLICT', message: expect.stringContaining(id) } });
     // config.set neither restarts nor re-creates a service: it is not held.
@@ -124,32 +90,32 @@ describe('a deployment under way owns its service: operators get CONFLICT, the e
     releaseDownload();
     await reached('DONE');
     // The switch's stop and start reached the service; once DONE the service is the operator's again.
-    expect(control.calls).toEqual(['stop:b', 'restart:b', 'stop:app', 'start:app']);
+    expect(control.begun()).toEqual(['stop:b', 'restart:b', 'stop:app', 'start:app']);
     expect(await items('services.stop', { names: ['app'] })).toEqual([{ name: 'app', result: 'OK', status: 'RUNNING' }]);
     expect((await run('registry.deregister', { name: 'app' })).ok).toBe(true);
   });
 
   it('while GATING and ROLLING_BACK: refused; the rollback\'s own stop and start still go through', async () => {
     control.status = 'STARTING';
-    control.health_ = 'UNKNOWN';
+    control.healthNow = 'UNKNOWN';
     const id = await deploy({ version: 'v1' });
     releaseDownload();
     await reached('GATING');
     const [gating] = await items('services.stop', { names: ['app'] });
     expect(gating?.error?.message).toContain(`(${id}, GATING)`);
     let releaseRollback!: () => void;
-    control.hold = new Promise((r) => (releaseRollback = r));
+    control.gate = new Promise((r) => (releaseRollback = r));
     // The new version exits while gated: the gate fails, the engine rolls back (its stop waits on `hold`).
     events.emit({ kind: 'service', type: 'EXIT', name: 'app', exitCode: 1, at: systemClock.now() });
     await reached('ROLLING_BACK');
-    await waitFor('the rollback stopping the new version', () => control.calls.at(-1) === 'stop:app');
+    await waitFor('the rollback stopping the new version', () => control.begun().at(-1) === 'stop:app');
     const [rolling] = await items('services.restart', { names: ['app'] });
     expect(rolling).toMatchObject({ result: 'CONFLICT', error: { code: 'CONFLICT', message: expect.stringContaining(`(${id}, ROLLING_BACK)`) } });
     control.status = 'RUNNING';
-    control.health_ = 'UP';
+    control.healthNow = 'UP';
     releaseRollback();
     await reached('ROLLED_BACK');
-    expect(control.calls).toEqual(['stop:app', 'start:app', 'stop:app', 'start:app']);
+    expect(control.begun()).toEqual(['stop:app', 'start:app', 'stop:app', 'start:app']);
     expect((await items('services.restart', { names: ['app'] }))[0]?.result).toBe('OK');
   });
 
@@ -160,11 +126,11 @@ describe('a deployment under way owns its service: operators get CONFLICT, the e
     expect(engine.inProgress('app')).toBeUndefined();
     expect((await items('services.restart', { names: ['app'] }))[0]?.result).toBe('OK');
     let releaseSwitch!: () => void;
-    control.hold = new Promise((r) => (releaseSwitch = r));
+    control.gate = new Promise((r) => (releaseSwitch = r));
     const install = await run('services.install', { name: 'app' });
     expect(install.ok).toBe(true);
     // Installed, the deployment is under way again: a restart during its switch is refused.
-    await waitFor('the switch stopping the service', () => control.calls.at(-1) === 'stop:app');
+    await waitFor('the switch stopping the service', () => control.begun().at(-1) === 'stop:app');
     expect(engine.inProgress('app')).toMatchObject({ state: 'SWITCHING' });
     expect((await items('services.restart', { names: ['app'] }))[0]?.error?.message).toContain('SWITCHING');
     releaseSwitch();

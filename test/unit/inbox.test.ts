@@ -4,40 +4,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { FakeClock } from '../../src/clock.js';
-import { EventBus } from '../../src/events.js';
 import { Inbox } from '../../src/inbox/inbox.js';
 import { Journal } from '../../src/inbox/journal.js';
-import type { BatchItem, ServiceRecord } from '../../src/model.js';
-import type { Ports } from '../../src/operations/ports.js';
+import type { BatchItem } from '../../src/model.js';
 import { EmbeddedRegistry } from '../../src/registry/embedded-registry.js';
-import type { ServiceControl } from '../../src/supervisor/service-control.js';
 import { LevelStore } from '../../src/store/level-store.js';
-import { noDevices } from '../../src/trust/trust-query.js';
 import { tempDir } from '../support/agent-process.js';
+import { storePorts } from '../support/store-ports.js';
 import { OPERATOR, testPolicy } from '../support/principals.js';
-import { StoreKeyValues } from '../../src/registry/kv-store.js';
+import { RecordingControl } from '../support/recording-control.js';
 
 const log = pino({ level: 'silent' });
-
-class RecordingControl implements ServiceControl {
-  calls: string[] = [];
-  gate?: Promise<void>;
-  view = (r: ServiceRecord) => ({ name: r.name, instanceId: r.instanceId, status: 'RUNNING' as const, health: 'UP' as const, restarts: r.restarts, source: r.source, plugin: r.plugin });
-  health = (r: ServiceRecord) => ({ name: r.name, health: 'UP' as const });
-  metrics = async (r: ServiceRecord) => ({ name: r.name, cpuPercent: 0, memoryBytes: 0, uptimeS: 0, restarts: 0 });
-  private act = async (action: string, r: ServiceRecord): Promise<BatchItem> => {
-    this.calls.push(`${action}:${r.name}:begin`);
-    await this.gate;
-    this.calls.push(`${action}:${r.name}:end`);
-    return { name: r.name, result: 'OK', status: 'RUNNING' };
-  };
-  start = (r: ServiceRecord) => this.act('start', r);
-  stop = (r: ServiceRecord) => this.act('stop', r);
-  restart = (r: ServiceRecord) => this.act('restart', r);
-  track = () => {};
-  untrack = () => {};
-  heartbeat = () => {};
-}
 
 describe('Inbox', () => {
   let store: LevelStore;
@@ -54,16 +31,7 @@ describe('Inbox', () => {
     control = new RecordingControl();
     clock = new FakeClock();
     selfActions = [];
-    const ports: Ports = {
-      registry,
-      kv: new StoreKeyValues(store, 'edgex/v4'),
-      services: control,
-      trust: noDevices,
-      events: new EventBus(),
-      clock,
-      self: { name: 'agent-x', stop: async () => void selfActions.push('stop'), restart: async () => void selfActions.push('restart') },
-      agent: { agentId: 'agent-x', version: '0', startedAt: clock.now() },
-    };
+    const ports = storePorts({ store, registry, services: control, clock, agentId: 'agent-x', self: { stop: async () => void selfActions.push('stop'), restart: async () => void selfActions.push('restart') } });
     journal = new Journal(store);
     await journal.open();
     inbox = new Inbox(ports, journal, { timeoutMs: 1_000, policy: testPolicy() }, log);
@@ -107,7 +75,7 @@ describe('Inbox', () => {
     const first = await (await inbox.accept({ op: 'services.restart', body: { names: ['a'] }, correlationId: 'same', origin: 'mqtt', principal: OPERATOR })).done;
     const again = await (await inbox.accept({ op: 'services.restart', body: { names: ['a'] }, correlationId: 'same', origin: 'mqtt', principal: OPERATOR })).done;
     expect(again).toEqual(first);
-    expect(control.calls.filter((c) => c.endsWith(':begin'))).toEqual(['restart:a:begin']);
+    expect(control.begun()).toEqual(['restart:a']);
   });
 
   it('runs one command per service at a time, and different services side by side', async () => {
@@ -117,10 +85,10 @@ describe('Inbox', () => {
     const t2 = await inbox.accept({ op: 'services.start', body: { names: ['a'] }, origin: 'mqtt', principal: OPERATOR });
     const t3 = await inbox.accept({ op: 'services.start', body: { names: ['b'] }, origin: 'mqtt', principal: OPERATOR });
     await new Promise((r) => setTimeout(r, 20));
-    expect(control.calls).toEqual(['stop:a:begin', 'start:b:begin']);
+    expect(control.calls).toEqual(['stop:a', 'start:b']);
     release();
     await Promise.all([t1.done, t2.done, t3.done]);
-    expect(control.calls.indexOf('start:a:begin')).toBeGreaterThan(control.calls.indexOf('stop:a:end'));
+    expect(control.calls.indexOf('start:a')).toBeGreaterThan(control.calls.indexOf('stop:a:end'));
   });
 
   it('ends a command TIMEOUT after operations.timeoutMs', async () => {
