@@ -2,6 +2,7 @@
 import { z } from 'zod/v3';
 import { brokerLoginFields } from '../config/broker-login.js';
 import { TOPIC_ID } from './topics.js';
+import { DEFAULT_REBIRTH_MIN_INTERVAL_MS } from './rebirth-pacing.js';
 
 const topicId = z.string().regex(TOPIC_ID, 'one topic level: no / + # or NUL, at most 128 characters');
 
@@ -18,6 +19,8 @@ export const sparkplugConfigSchema = z
     primaryHostId: topicId.optional(),
     trustDevices: z.boolean().default(false),
     acceptCommands: z.boolean().default(true),
+    /** Rebirths on request (NCMD Node Control/Rebirth) at most this often; requests between are merged, never dropped. */
+    rebirthMinIntervalMs: z.number().int().min(0).max(3_600_000).default(DEFAULT_REBIRTH_MIN_INTERVAL_MS),
   })
   .strict()
   .default({});

@@ -9,6 +9,7 @@ import { HostStateWatch } from './host-state.js';
 import { decodePayload, encodePayload, type InPayload, type OutMetric } from './payload.js';
 import { SparkplugTopics } from './topics.js';
 import type { BadInputLog } from './bad-input-log.js';
+import { DEFAULT_REBIRTH_MIN_INTERVAL_MS, RebirthPacing } from './rebirth-pacing.js';
 
 /** The last bdSeq used, kept where a crash cannot lose it (the store, through the composition root). */
 export interface BdSeqMemory {
@@ -33,6 +34,8 @@ export interface EdgeNodeOptions {
   onNodeCommand: (payload: InPayload) => void;
   onDeviceCommand: (device: string, payload: InPayload) => void;
   badInput: BadInputLog;
+  /** `sparkplug.rebirthMinIntervalMs`: rebirths on request at most this often, requests between merged (rebirth-pacing.ts). */
+  rebirthMinIntervalMs?: number;
   clock: Clock;
   log: Logger;
 }
@@ -67,8 +70,11 @@ export class EdgeNode {
   private readonly host = new HostStateWatch();
   /** Serialises session changes (open, end) and births, so no message of an old session follows a new NBIRTH. */
   private queue: Promise<void> = Promise.resolve();
+  private readonly pacing: RebirthPacing;
 
-  constructor(private readonly o: EdgeNodeOptions) {}
+  constructor(private readonly o: EdgeNodeOptions) {
+    this.pacing = new RebirthPacing({ minIntervalMs: o.rebirthMinIntervalMs ?? DEFAULT_REBIRTH_MIN_INTERVAL_MS, clock: o.clock, rebirth: () => this.rebirth(), log: o.log });
+  }
 
   /** Resolves once the first connection attempt has been made (whether it succeeded or not). */
   async start(): Promise<void> {
@@ -93,7 +99,7 @@ export class EdgeNode {
     this.send(this.o.topics.ddeath(device), []);
   }
 
-  /** NBIRTH and every DBIRTH again, same bdSeq, seq from 0 (NCMD Node Control/Rebirth). */
+  /** NBIRTH and every DBIRTH again, same bdSeq, seq from 0 (an NCMD Node Control/Rebirth, once its pacing lets it). */
   rebirth(): Promise<void> {
     return this.enqueue(async () => {
       if (this.session?.born) await this.birth(this.session);
@@ -104,6 +110,7 @@ export class EdgeNode {
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelRetry?.();
+    this.pacing.stop();
     await this.enqueue(async () => {
       const s = this.session;
       this.session = undefined;
@@ -207,6 +214,7 @@ export class EdgeNode {
   }
 
   private async birth(s: Session): Promise<void> {
+    this.pacing.birthStarting();
     const { node, devices } = this.o.births();
     const now = this.o.clock.now();
     s.seq = 0;
@@ -240,7 +248,7 @@ export class EdgeNode {
     const rebirth = decoded.metrics.find((m) => m.name === REBIRTH);
     if (rebirth) {
       if (rebirth.value !== true) return this.o.badInput.once('rebirth-value', { value: rebirth.value }, `${REBIRTH} without the Boolean true: ignored`);
-      void this.rebirth();
+      this.pacing.request();
     }
     this.o.onNodeCommand({ ...decoded, metrics: decoded.metrics.filter((m) => m.name !== REBIRTH) });
   }

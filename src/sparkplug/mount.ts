@@ -61,6 +61,7 @@ export async function mountSparkplug(m: SparkplugMount): Promise<() => Promise<v
     onNodeCommand: (p) => front.nodeCommand(p),
     onDeviceCommand: (device, p) => front.deviceCommand(device, p),
     badInput,
+    rebirthMinIntervalMs: config.rebirthMinIntervalMs,
     clock: m.clock,
     log,
   });

@@ -27,9 +27,13 @@ class MemoryConnection implements EdgeConnection {
 
   constructor(readonly v5: boolean, readonly will: ConnectionOptions['will']) {}
 
+  /** Called after each message is taken (a test may deliver a command in the middle of a birth). */
+  onPublish?: (topic: string) => void;
+
   async publish(topic: string, payload: Buffer, qos: 0 | 1): Promise<void> {
     const p = decodePayload(payload);
     this.sent.push({ topic, qos, seq: p.seq, bdSeq: p.metrics.find((m) => m.name === 'bdSeq')?.value });
+    this.onPublish?.(topic);
   }
   async subscribe(filters: string[]): Promise<void> {
     this.subscribed.push(...filters);
@@ -54,7 +58,7 @@ class MemoryConnection implements EdgeConnection {
 const topics = new SparkplugTopics('g', 'e');
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-function rig(options: { primaryHostId?: string; v5?: boolean; failConnects?: number; stored?: number } = {}) {
+function rig(options: { primaryHostId?: string; v5?: boolean; failConnects?: number; stored?: number; rebirthMinIntervalMs?: number } = {}) {
   const clock = new FakeClock();
   const connections: MemoryConnection[] = [];
   const remembered: number[] = [];
@@ -89,6 +93,7 @@ function rig(options: { primaryHostId?: string; v5?: boolean; failConnects?: num
     onNodeCommand: () => {},
     onDeviceCommand: () => {},
     badInput: new BadInputLog(log),
+    rebirthMinIntervalMs: options.rebirthMinIntervalMs,
     clock,
     log,
   });
@@ -216,5 +221,83 @@ describe('EdgeNode session rules', () => {
     await b.node.stop();
     expect(b.last().sent.map((s) => s.topic)).not.toContain('spBv1.0/g/NDEATH/e');
     expect(b.last().ended).toEqual({ withWill: true });
+  });
+});
+
+const REBIRTH_NCMD = encodePayload({ timestamp: 1, metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true, timestamp: 1 }] });
+
+describe('EdgeNode rebirths on request, paced (rebirth-pacing.ts)', () => {
+  const nbirths = (c: MemoryConnection): number => c.sent.filter((m) => m.topic === 'spBv1.0/g/NBIRTH/e').length;
+  const ask = (c: MemoryConnection, times = 1): void => {
+    for (let i = 0; i < times; i++) c.deliver('spBv1.0/g/NCMD/e', REBIRTH_NCMD);
+  };
+
+  it('the first request is answered at once; a burst within the interval is merged into one rebirth when it is over', async () => {
+    const r = rig({ rebirthMinIntervalMs: 1_000 });
+    await r.node.start();
+    expect(nbirths(r.last())).toBe(1);
+    ask(r.last());
+    await settle();
+    expect(nbirths(r.last())).toBe(2);
+    r.clock.advance(100);
+    ask(r.last(), 50);
+    await settle();
+    r.clock.advance(899);
+    await settle();
+    expect(nbirths(r.last())).toBe(2);
+    r.clock.advance(1);
+    await settle();
+    expect(nbirths(r.last())).toBe(3);
+    // Nothing was asked since: no more births, however long.
+    r.clock.advance(10_000);
+    await settle();
+    expect(nbirths(r.last())).toBe(3);
+    // The births stay whole: every NBIRTH is followed by the DBIRTH, seq 0 then 1.
+    const topics = r.last().sent.map((m) => `${m.topic.split('/')[2]}:${m.seq}`);
+    expect(topics).toEqual(['NBIRTH:0', 'DBIRTH:1', 'NBIRTH:0', 'DBIRTH:1', 'NBIRTH:0', 'DBIRTH:1']);
+  });
+
+  it('a request while a rebirth is being published gets one more rebirth after it (interval 0), never none', async () => {
+    const r = rig({ rebirthMinIntervalMs: 0 });
+    await r.node.start();
+    let asked = 0;
+    r.last().onPublish = (topic) => {
+      // Three requests in the middle of the first rebirth (after its NBIRTH went out, before its DBIRTH).
+      if (topic.endsWith('/NBIRTH/e') && asked++ === 0) ask(r.last(), 3);
+    };
+    ask(r.last());
+    for (let i = 0; i < 5; i++) await settle();
+    expect(nbirths(r.last())).toBe(3);
+  });
+
+  it('a session birth after a request answers it: the deferred rebirth is not sent again', async () => {
+    const r = rig({ rebirthMinIntervalMs: 5_000 });
+    await r.node.start();
+    ask(r.last());
+    await settle();
+    ask(r.last());
+    // The connection drops before the deferred rebirth: the next session's births (500 ms back-off) answer it.
+    r.last().drop();
+    await settle();
+    r.clock.advance(500);
+    await settle();
+    expect(r.connections).toHaveLength(2);
+    expect(nbirths(r.last())).toBe(1);
+    r.clock.advance(10_000);
+    await settle();
+    expect(nbirths(r.last())).toBe(1);
+  });
+
+  it('a stop drops a deferred rebirth', async () => {
+    const r = rig({ rebirthMinIntervalMs: 1_000 });
+    await r.node.start();
+    ask(r.last(), 2);
+    await settle();
+    ask(r.last());
+    await r.node.stop();
+    const sent = r.last().sent.length;
+    r.clock.advance(5_000);
+    await settle();
+    expect(r.last().sent.length).toBe(sent);
   });
 });
