@@ -9,13 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, startAgent, type AgentProcess } from '../support/agent-process.js';
+import { BIN, ROOT, type AgentProcess } from '../support/agent-process.js';
 import { freePort } from '../support/free-port.js';
-import { MqttRequester } from '../support/mqtt-requester.js';
 import { killAll, pidsWithArg } from '../support/service-procs.js';
 import { waitFor } from '../support/wait-for.js';
-import { ArtifactServer } from './artifact-server.js';
-import { appRegistration, deploy, eventsOf, finalEvent, ProcessSampler, runningVersion } from './deploy-rig.js';
+import type { ArtifactServer } from './artifact-server.js';
+import type { MqttRequester } from '../support/mqtt-requester.js';
+import { deploy, eventsOf, finalEvent, ProcessSampler, runningVersion, startRig, stopRig, type Rig } from './deploy-rig.js';
 import { release, sha256Hex } from './tarball.js';
 
 const SIM = join(ROOT, 'firmware-sim/service.js');
@@ -24,6 +24,7 @@ type Item = { name: string; result: string; status: string; error?: { code: stri
 type EdgexItem = { serviceName: string; statusCode: number; message?: string };
 
 describe('operators and a deployment of the same service', () => {
+  let rig: Rig;
   let agent: AgentProcess;
   let mqtt: MqttRequester;
   let server: ArtifactServer;
@@ -63,12 +64,9 @@ describe('operators and a deployment of the same service', () => {
   };
 
   beforeAll(async () => {
-    server = await ArtifactServer.start();
-    appPort = await freePort();
+    rig = await startRig({ executor: 'process', health: { intervalMs: 200, retries: 2, restartDelayMs: 300 } });
+    ({ agent, mqtt, server, appPort } = rig);
     otherPort = await freePort();
-    agent = await startAgent({ executor: 'process', health: { intervalMs: 200, retries: 2, restartDelayMs: 300 } });
-    mqtt = await MqttRequester.forAgent(agent);
-    expect((await mqtt.request('registry.register', appRegistration('app', appPort))).ok).toBe(true);
     const other = { name: 'other', check: { type: 'process' }, start: { command: process.execPath, args: [SIM, '--port', String(otherPort), '--name', 'other'] } };
     expect((await mqtt.request('registry.register', other)).ok).toBe(true);
     expect((await batch('services.start', ['other']))[0]?.result).toBe('OK');
@@ -76,11 +74,7 @@ describe('operators and a deployment of the same service', () => {
   });
 
   afterAll(async () => {
-    sampler?.stop();
-    await mqtt?.close();
-    await agent?.stop();
-    await server?.close();
-    killAll(`--port ${appPort}`);
+    await stopRig({ ...rig, sampler });
     killAll(`--port ${otherPort}`);
   });
 
