@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { afterEach, beforeEach } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { EventBus, type SmaEvent, type TrustEvent } from '../../src/events.js';
 import type { Health } from '../../src/model.js';
@@ -45,6 +46,7 @@ export async function startHarness(
   const bus = new EventBus();
   const events: SmaEvent[] = [];
   let stopped = false;
+  let closed = false;
   bus.on((e) => {
     if (stopped) return;
     events.push(e);
@@ -86,6 +88,8 @@ export async function startHarness(
       store.dead = true;
     },
     async close() {
+      if (closed) return;
+      closed = true;
       if (!stopped) {
         await tracker.close();
         await level.close();
@@ -93,6 +97,27 @@ export async function startHarness(
       // A directory handed in belongs to the caller (a restart test shares it between trackers).
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The agent's lives over one data directory per test: `live(at)` starts one with its clock at `at`; after
+ * the test, every life is closed (a crashed or closed one is left as it is) and the directory removed.
+ */
+export function livesPerTest(prefix: string): (at: number, o?: { health?: Map<string, Health>; unacknowledged?: boolean }) => Promise<Harness> {
+  let dir: string;
+  const lives: Harness[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    for (const h of lives.splice(0)) await h.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return async (at, o = {}) => {
+    const h = await startHarness({ dir, clock: new FakeClock(at), ...o });
+    lives.push(h);
+    return h;
   };
 }
 

@@ -1,35 +1,14 @@
 // The trust outbox (issue 11 item 3) and the beat marks (issue 14) on a real LevelDB store: events a crash
 // caught unacknowledged go out again after the restart with the same ids; acknowledged ones never do; a
 // steady fleet's checkpoints write one bit per device, not its times.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/clock.js';
+import { describe, expect, it } from 'vitest';
 import type { Health } from '../../src/model.js';
 import type { SectionOp, WriteOptions } from '../../src/store/store.js';
-import { beatWhile, startHarness, TIMEOUT_MS, type Harness } from './tracker-harness.js';
+import { beatWhile, livesPerTest, TIMEOUT_MS, type Harness } from './tracker-harness.js';
 
 const T0 = 1_700_000_000_000;
-let dir: string;
-let open: Harness[] = [];
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sma-trust-outbox-'));
-});
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function run(at: number, health: Map<string, Health>, unacknowledged = false): Promise<Harness> {
-  const h = await startHarness({ dir, clock: new FakeClock(at), health, unacknowledged });
-  open.push(h);
-  return h;
-}
-async function crash(h: Harness): Promise<void> {
-  await h.crash();
-  open = open.filter((x) => x !== h);
-}
+const live = livesPerTest('sma-trust-outbox-');
+const run = (at: number, health: Map<string, Health>, unacknowledged = false): Promise<Harness> => live(at, { health, unacknowledged });
 
 describe('trust outbox', () => {
   const ids = Array.from({ length: 300 }, (_, k) => `p${k}`);
@@ -50,7 +29,7 @@ describe('trust outbox', () => {
   it('publishes again, with the same ids, what the broker never acknowledged before a crash', async () => {
     const { a, sent } = await sweep(true);
     expect(a.tracker.eventsOwed).toBe(ids.length);
-    await crash(a);
+    await a.crash();
     const b = await run(T0 + 3_000, new Map([['dmi', 'UNKNOWN']]));
     expect(b.trust()).toEqual([]);
     await b.tracker.resendPending();
@@ -58,7 +37,7 @@ describe('trust outbox', () => {
     const again = b.trust();
     expect(again.map((e) => [e.deviceId, e.id, e.to, e.reason])).toEqual(ids.map((id) => [id, sent.get(id), 'NONE', 'PLUGIN_DOWN']));
     expect(b.tracker.eventsOwed).toBe(0);
-    await crash(b);
+    await b.crash();
     // Acknowledged after the restart: the outbox is empty, so a third life publishes nothing.
     const c = await run(T0 + 4_000, new Map([['dmi', 'UNKNOWN']]));
     await c.tracker.resendPending();
@@ -69,7 +48,7 @@ describe('trust outbox', () => {
   it('never publishes again what the broker acknowledged, and numbers new events after the old ones', async () => {
     const { a, sent } = await sweep(false);
     expect(a.tracker.eventsOwed).toBe(0);
-    await crash(a);
+    await a.crash();
     const b = await run(T0 + 3_000, new Map([['dmi', 'UNKNOWN']]));
     await b.tracker.resendPending();
     await b.advance(TIMEOUT_MS + 1_000); // 'other' times out: a new event, a new id
@@ -127,7 +106,7 @@ describe('beat marks', () => {
     expect(written.filter((k) => k.startsWith('bm/')).length).toBeGreaterThanOrEqual(4);
     expect(bytes).toBeLessThan(6 * 1_000); // five or six marks of 5 000 bits; times would be 80 000 bytes a time
     const lastBeat = a.clock.now();
-    await crash(a);
+    await a.crash();
 
     // Down 2 s: the fleet beat until the crash, so no one's deadline passes before lastBeat + timeout.
     const b = await run(lastBeat + 2_000, new Map());
@@ -144,7 +123,7 @@ describe('beat marks', () => {
     const last = a.clock.now() - 1_000;
     await a.advance(TIMEOUT_MS + 20_000);
     expect(a.trustFor('d').map((e) => e.to)).toEqual(['NONE']);
-    await crash(a);
+    await a.crash();
     const b = await run(T0 + 60_000, new Map());
     expect(b.tracker.query({ ids: ['d'] })[0]).toMatchObject({ trustLevel: 'NONE', lastHeartbeatAt: new Date(last).toISOString() });
   });

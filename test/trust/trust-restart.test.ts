@@ -1,29 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/clock.js';
+import { describe, expect, it } from 'vitest';
 import type { Health } from '../../src/model.js';
 import type { SmaEvent } from '../../src/events.js';
-import { beatWhile, startHarness, TIMEOUT_MS, type Harness } from './tracker-harness.js';
+import { beatWhile, livesPerTest, TIMEOUT_MS, type Harness } from './tracker-harness.js';
 
 const T0 = 1_700_000_000_000;
-let dir: string;
-let open: Harness[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sma-trust-restart-'));
-});
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function run(at: number, health?: Map<string, Health>): Promise<Harness> {
-  const h = await startHarness({ dir, clock: new FakeClock(at), health });
-  open.push(h);
-  return h;
-}
+const live = livesPerTest('sma-trust-restart-');
+const run = (at: number, health?: Map<string, Health>): Promise<Harness> => live(at, { health });
 
 /** Each device's events over several lives of the agent, as (to, reason) pairs. */
 function history(lives: Harness[]): Map<string, string[]> {
@@ -46,7 +28,6 @@ describe('TrustTracker across restarts (LevelDB store)', () => {
     a.tracker.beat('late', lateBeat);
     await beatWhile(a, live, 1_000, 2_000);
     await a.crash();
-    open = open.filter((h) => h !== a);
 
     const b = await run(T0 + 17_000); // down for 3 s
     expect(b.trust()).toEqual([]);
@@ -71,14 +52,12 @@ describe('TrustTracker across restarts (LevelDB store)', () => {
     a.tracker.beat('d', T0);
     await a.advance(2_000);
     await a.crash();
-    open = open.filter((h) => h !== a);
 
     const b = await run(T0 + 60_000);
     await b.advance(200);
     expect(b.trust()).toMatchObject([{ deviceId: 'd', from: 'COMPLETE', to: 'NONE', reason: 'HEARTBEAT_TIMEOUT' }]);
     expect(b.trust()[0].at).toBeGreaterThanOrEqual(T0 + 60_000);
     await b.close();
-    open = open.filter((h) => h !== b);
 
     const c = await run(T0 + 61_000);
     await c.advance(TIMEOUT_MS);
@@ -95,7 +74,6 @@ describe('TrustTracker across restarts (LevelDB store)', () => {
     a.killDisk();
     a.clock.advance(6_000); // d's NONE is decided, its write never lands, so it is never published
     await a.crash();
-    open = open.filter((h) => h !== a);
     expect(a.trust()).toEqual([]);
 
     const b = await run(T0 + 11_500);
@@ -113,7 +91,6 @@ describe('TrustTracker across restarts (LevelDB store)', () => {
     health.set('dmi', 'DOWN');
     await beatWhile(a, ['p1', 'p2'], 1_000, 2_000);
     await a.crash();
-    open = open.filter((h) => h !== a);
 
     const later = new Map<string, Health>([['dmi', 'UNKNOWN']]);
     const b = await run(T0 + 5_000, later);
@@ -140,7 +117,6 @@ describe('TrustTracker across restarts (LevelDB store)', () => {
     const counts = a.tracker.counts();
     expect(counts).toEqual({ devices: 10_000, trusted: 10_000 - 3_334 });
     await a.close();
-    open = open.filter((h) => h !== a);
 
     const b = await run(a.clock.now() + 100);
     expect(b.tracker.counts()).toEqual(counts);
