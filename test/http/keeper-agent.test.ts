@@ -13,15 +13,10 @@ import { freePort, freeUdpPort } from '../support/free-port.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
 import { waitFor } from '../support/wait-for.js';
 import { Lwm2mServerProcess } from '../lwm2m/fixtures/server-process.js';
-import { loadDocument, type ApiDocument } from './openapi-documents.js';
+import { documentedCall, loadDocument, type ApiDocument, type DocumentedAnswer } from './openapi-documents.js';
 
 const run = promisify(execFile);
 const SERVICE = join(import.meta.dirname, 'fixtures/edgex-service.mjs');
-
-interface Call {
-  status: number;
-  body: unknown;
-}
 
 describe('sma-bridge as EdgeX 4 Core Keeper', () => {
   const EP = 'keeper-gw';
@@ -48,13 +43,7 @@ describe('sma-bridge as EdgeX 4 Core Keeper', () => {
   };
 
   /** One call; its answer must be one the Keeper document declares (status and body). */
-  async function keeper(method: string, path: string, opId: string, body?: unknown): Promise<Call> {
-    const res = await fetch(`${base}${path}`, { method, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
-    const text = await res.text();
-    const parsed: unknown = text ? JSON.parse(text) : '';
-    expect(doc.check(opId, res.status, parsed), `${method} ${path} -> ${res.status} ${text}`).toEqual([]);
-    return { status: res.status, body: parsed };
-  }
+  const keeper = (method: string, path: string, opId: string, body?: unknown): Promise<DocumentedAnswer> => documentedCall(doc, base, method, path, opId, body);
 
   beforeAll(async () => {
     doc = await loadDocument('core-keeper-4.0.yaml');

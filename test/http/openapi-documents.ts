@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { OpenAPIBackend, type Document } from 'openapi-backend';
+import { expect } from 'vitest';
 // Copies of shared/edgex/*.yaml, EdgeX's own documents, unchanged: CI's clone must not depend on a path beside it.
 const DOCS = join(import.meta.dirname, 'fixtures');
 
@@ -15,6 +16,20 @@ export interface ApiDocument {
   check(opId: string, status: number, body: unknown): string[];
   /** The body against one of the document's component schemas. */
   component(name: string, body: unknown): string[];
+}
+
+export interface DocumentedAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** One HTTP call to `base` + `path`, which must be answered as `doc` declares operation `opId` (status and body). */
+export async function documentedCall(doc: ApiDocument, base: string, method: string, path: string, opId: string, body?: unknown): Promise<DocumentedAnswer> {
+  const res = await fetch(`${base}${path}`, { method, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+  const text = await res.text();
+  const parsed: unknown = text ? JSON.parse(text) : '';
+  expect(doc.check(opId, res.status, parsed), `${method} ${path} -> ${res.status} ${text}`).toEqual([]);
+  return { status: res.status, body: parsed };
 }
 
 /**

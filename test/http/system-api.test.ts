@@ -6,7 +6,7 @@ import { ROOT, startAgent, type AgentProcess } from '../support/agent-process.js
 import { freePort } from '../support/free-port.js';
 import { killAll, pidsWithArg } from '../support/service-procs.js';
 import { waitFor } from '../support/wait-for.js';
-import { loadDocument, type ApiDocument } from './openapi-documents.js';
+import { documentedCall, loadDocument, type ApiDocument, type DocumentedAnswer } from './openapi-documents.js';
 
 const SIM = join(ROOT, 'firmware-sim/service.js');
 type Item = { apiVersion: string; statusCode: number; serviceName: string; message?: string; metrics?: Record<string, number>; config?: Record<string, unknown> };
@@ -16,13 +16,7 @@ describe('the SMA system API', () => {
   let doc: ApiDocument;
   let webPort: number;
 
-  async function sma(method: string, path: string, opId: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    const res = await fetch(`http://127.0.0.1:${agent.httpPort}${path}`, { method, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
-    const text = await res.text();
-    const parsed: unknown = text ? JSON.parse(text) : '';
-    expect(doc.check(opId, res.status, parsed), `${method} ${path} -> ${res.status} ${text}`).toEqual([]);
-    return { status: res.status, body: parsed };
-  }
+  const sma = (method: string, path: string, opId: string, body?: unknown): Promise<DocumentedAnswer> => documentedCall(doc, `http://127.0.0.1:${agent.httpPort}`, method, path, opId, body);
 
   beforeAll(async () => {
     doc = await loadDocument('sys-mgmt-agent-2.4.yaml');
