@@ -6,7 +6,7 @@
 import type { ParsedPacket } from 'coap-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
-import { clientFor, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
+import { clientOnRawServer, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
 import { optionTexts, RawCoapServer, uint } from './fixtures/raw-coap-server.js';
 
 const pathOf = (p: ParsedPacket): string => optionTexts(p, 'Uri-Path').join('/');
@@ -19,10 +19,7 @@ describe('LwM2M objects 0 and 1', () => {
 
   beforeAll(async () => {
     agent = await openAgentHarness();
-    server = await RawCoapServer.open();
-    client = clientFor(agent, { serverPort: server.port, endpoint: 'gw-acct', acceptFrom: 'server', psk: undefined });
-    await client.start();
-    await server.waitRegistered();
+    ({ server, client } = await clientOnRawServer(agent, { endpoint: 'gw-acct', acceptFrom: 'server', psk: undefined }));
   });
   afterAll(async () => {
     await client?.stop();

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SENML_JSON } from '../../src/lwm2m/content/senml-json-format.js';
 import type { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
 import { OPERATOR } from '../support/principals.js';
-import { clientFor, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
+import { clientOnRawServer, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
 import { block2, optionOf, optionTexts, parseBlock, RawCoapServer, uint } from './fixtures/raw-coap-server.js';
 
 const SERVICES = 8; // /33000 in SenML JSON is then well over one 1024-byte block
@@ -25,10 +25,7 @@ describe('LwM2M interop defects (raw CoAP server double)', () => {
       const t = await agent.inbox.accept({ op: 'registry.register', body: { name: `svc-${i}`, host: '10.0.0.1', port: 9000 + i, check: { type: 'none' } }, origin: 'mqtt', principal: OPERATOR });
       expect((await t.done).ok).toBe(true);
     }
-    server = await RawCoapServer.open();
-    client = clientFor(agent, { serverPort: server.port, endpoint: 'gw-raw', acceptFrom: 'server' });
-    await client.start();
-    await server.waitRegistered();
+    ({ server, client } = await clientOnRawServer(agent, { endpoint: 'gw-raw', acceptFrom: 'server' }));
   });
 
   afterAll(async () => {
@@ -145,10 +142,7 @@ describe('source filter (issue 10 item 6): a peer other than the server is refus
     agent = await openAgentHarness();
     const t = await agent.inbox.accept({ op: 'registry.register', body: { name: 'only', check: { type: 'none' } }, origin: 'mqtt', principal: OPERATOR });
     expect((await t.done).ok).toBe(true);
-    server = await RawCoapServer.open();
-    client = clientFor(agent, { serverPort: server.port, endpoint: 'gw-filter', acceptFrom: 'server', parameters: { exchangeCacheEntries: 64 } });
-    await client.start();
-    await server.waitRegistered();
+    ({ server, client } = await clientOnRawServer(agent, { endpoint: 'gw-filter', acceptFrom: 'server', parameters: { exchangeCacheEntries: 64 } }));
     stranger = createSocket('udp4');
     await new Promise<void>((r) => stranger.bind(0, '127.0.0.1', () => r()));
     stranger.on('message', (m) => received.push(parse(m)));
