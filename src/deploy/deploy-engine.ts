@@ -112,7 +112,8 @@ export class DeployEngine {
   /** Drops the package a held deployment rests with (FAILED, INTERRUPTED); the running version stays. */
   async discard(name: string): Promise<{ deploymentId?: string; name: string }> {
     const d = this.unfinished.get(name);
-    if (!d) return { name };
+    // Ended (its last clean-up may still run): nothing waits to be installed.
+    if (!d || FINAL_STATES.has(d.state)) return { name };
     if (d.state !== 'DELIVERED') throw conflict(`${name}'s deployment ${d.deploymentId} is ${d.state}: only a package waiting to be installed can be discarded`);
     await this.enter(d, 'FAILED', new DeployFailure('INTERRUPTED', 'the package was discarded before it was installed'));
     await this.finish(d);

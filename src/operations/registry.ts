@@ -29,6 +29,8 @@ export async function registryDeregister(ports: Ports, req: RequestOf<'registry.
   if (!existing || existing.halted) throw notFound(`no service named ${req.name}`);
   const held = heldByDeployment(ports, req.name);
   if (held) throw held;
+  // A package resting at DELIVERED would be installed into a service that is gone: it goes with the service.
+  await ports.deploy?.discard(req.name);
   await ports.registry.deregister(req.name);
   ports.services.untrack(req.name);
   ports.events.emit({ kind: 'service', type: 'DEREGISTERED', name: req.name, at: ports.clock.now() });

@@ -3,7 +3,7 @@
 // Writing Package URI (#sha256=...) downloads and verifies: Update State reaches DELIVERED (3), observed;
 // Execute Install switches: INSTALLED (4), result 2, the new version running and PkgVersion saying so; a
 // wrong digest ends with result 53; a URI without a digest is refused (4.00) with result 56; Deactivate and
-// Activate stop and start the service.
+// Activate stop and start the service; while a deployment is under way they (and Uninstall) are refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { freePort, freeUdpPort } from '../support/free-port.js';
@@ -12,7 +12,7 @@ import { killAll } from '../support/service-procs.js';
 import { waitFor } from '../support/wait-for.js';
 import { Lwm2mServerProcess } from '../lwm2m/fixtures/server-process.js';
 import { ArtifactServer } from './artifact-server.js';
-import { appRegistration, runningVersion } from './deploy-rig.js';
+import { appRegistration, deploy, eventsOf, finalEvent, runningVersion } from './deploy-rig.js';
 import { release, sha256Hex, signingKey } from './tarball.js';
 
 const EP = 'sw-gw';
@@ -131,5 +131,21 @@ describe('object 9 bound to deployments, against lwm2m-node-lib', () => {
     expect(await read(12)).toBe('0');
     expect(await cmd('execute', { path: `/9/${iid}/10` })).toBe('');
     await waitFor('running again', async () => (await runningVersion(appPort)) === '1.0.0', 10_000);
+  });
+
+  it('while a deployment is under way, Deactivate, 33000 Stop and Uninstall are refused with 4.00 naming it; it ends INSTALLED', async () => {
+    const body = release('4.0.0');
+    artifacts.files.set('/app-4.0.0.tgz', { body });
+    const artifact = { url: artifacts.url('/app-4.0.0.tgz'), sha256: sha256Hex(body) };
+    const id = await deploy(mqtt, { name: 'app', version: '4.0.0', artifact, gate: { healthyForMs: 4_000, timeoutMs: 30_000 } });
+    await waitFor('GATING', () => eventsOf(mqtt, 'app', id).some((e) => e.state === 'GATING'), 20_000);
+    await expect(cmd('execute', { path: `/9/${iid}/11` })).rejects.toMatchObject({ code: '4.00' });
+    await expect(cmd('execute', { path: `/33000/${iid}/4` })).rejects.toMatchObject({ code: '4.00' });
+    expect(await cmd('read', { path: `/33000/${iid}/12` })).toMatch(new RegExp(`^stop CONFLICT: app has a deployment in progress \\(${id}, GATING\\)`));
+    await expect(cmd('execute', { path: `/9/${iid}/6` })).rejects.toMatchObject({ code: '4.00' });
+    expect(await finalEvent(mqtt, 'app', id)).toMatchObject({ state: 'DONE' });
+    expect(await runningVersion(appPort)).toBe('4.0.0');
+    expect(await read(1)).toBe('4.0.0');
+    expect(await read(7)).toBe('4');
   });
 });

@@ -137,4 +137,16 @@ describe('a deployment under way owns its service: operators get CONFLICT, the e
     await reached('DONE');
     expect(engine.inProgress('app')).toBeUndefined();
   });
+
+  it('deregistering a service whose package rests at DELIVERED drops the package: no Install can switch a service that is gone', async () => {
+    const id = await deploy({ version: 'v1', hold: true });
+    releaseDownload();
+    await reached('DELIVERED');
+    expect((await run('registry.deregister', { name: 'app' })).ok).toBe(true);
+    await reached('FAILED');
+    const listed = (await run('services.deployments', { name: 'app' })) as { ok: true; result: { deployments: Array<{ deploymentId: string; state: string; error?: { code: string } }> } };
+    expect(listed.result.deployments).toEqual([expect.objectContaining({ deploymentId: id, state: 'FAILED', error: expect.objectContaining({ code: 'INTERRUPTED' }) })]);
+    expect(await run('services.install', { name: 'app' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(control.calls).toEqual([]);
+  });
 });
