@@ -6,6 +6,7 @@ import type { Config } from './config/schema.js';
 import { agentLogger } from './logging/agent-log.js';
 import { portInUse } from './logging/start-failure.js';
 import { SystemdNotifier, systemdNotifyBinary } from './systemd/notify.js';
+import { terminalText } from './terminal-text.js';
 
 /** EX_TEMPFAIL: what the systemd unit (packaging/) is told to restart on (RestartForceExitStatus). */
 export const RESTART_ME = 75;
@@ -19,7 +20,7 @@ export async function runAgent(options: { configPath?: string }): Promise<number
     config = loadConfig(options.configPath);
   } catch (err) {
     if (err instanceof ConfigError) {
-      for (const line of err.problems) process.stderr.write(`sma-bridge: config: ${line}\n`);
+      for (const line of err.problems) process.stderr.write(`sma-bridge: config: ${terminalText(line)}\n`);
       return 2;
     }
     throw err;
@@ -47,19 +48,19 @@ export async function runAgent(options: { configPath?: string }): Promise<number
   } catch (err) {
     await agent.stop('start failed');
     if (err instanceof ConfigError) {
-      for (const line of err.problems) process.stderr.write(`sma-bridge: config: ${line}\n`);
+      for (const line of err.problems) process.stderr.write(`sma-bridge: config: ${terminalText(line)}\n`);
       return 2;
     }
     const taken = portInUse(err, config);
     if (taken) {
       // No stack trace for a busy port: the one line says what to do.
       log.fatal({ address: taken.address, port: taken.port, key: taken.key }, taken.text);
-      process.stderr.write(`sma-bridge: cannot start: ${taken.text}\n`);
+      process.stderr.write(`sma-bridge: cannot start: ${terminalText(taken.text)}\n`);
       return 1;
     }
     const message = err instanceof Error ? err.message : String(err);
     log.fatal({ err }, 'start failed');
-    process.stderr.write(`sma-bridge: cannot start: ${message}\n`);
+    process.stderr.write(`sma-bridge: cannot start: ${terminalText(message)}\n`);
     return 1;
   }
   await systemd.ready(`ready: mqtt port ${agent.mqttPort ?? 'external'}, http port ${agent.httpPort}`);

@@ -4,7 +4,7 @@ import type { DiscoveryTimings } from './agent-discovery.js';
 import { clientOptionsFrom } from './client-options.js';
 import { localAgent } from './local-agent.js';
 import type { OptionValues } from './argv.js';
-import { CliError, EXIT_FAILED, EXIT_OK, writeJson, writeLine, type CliIo } from './io.js';
+import { CliError, EXIT_FAILED, EXIT_OK, writeJson, writeLine, writeLines, type CliIo } from './io.js';
 
 /** What a client command is called with; `client` is connected to the agent to ask. */
 export interface ClientCommand {
@@ -51,7 +51,7 @@ export async function askObject<T>(client: AgentClient, op: string, body: Record
 /** The table for people or the raw JSON for programs. */
 export function output(io: CliIo, values: OptionValues, raw: unknown, table: () => string): void {
   if (values.json) writeJson(io.stdout, raw);
-  else writeLine(io.stdout, table());
+  else writeLines(io.stdout, table());
 }
 
 /** Names asked for that the answer lacks: one line on stderr and exit 1 (never a silent success). */

@@ -4,7 +4,7 @@
 import { VERSION } from '../version.js';
 import type { DiscoveryTimings } from './agent-discovery.js';
 import { parseCommandLine } from './argv.js';
-import { CliError, EXIT_FAILED, EXIT_OK, writeLine, type CliIo } from './io.js';
+import { CliError, EXIT_FAILED, EXIT_OK, writeLine, writeLines, type CliIo } from './io.js';
 import { runStart } from './start-command.js';
 
 export interface CliSettings {
@@ -18,7 +18,7 @@ export async function main(argv: readonly string[], io: CliIo, settings: CliSett
   try {
     const line = parseCommandLine(argv);
     if (line.kind === 'help') {
-      writeLine(io.stdout, line.text);
+      writeLines(io.stdout, line.text);
       return EXIT_OK;
     }
     if (line.kind === 'version') {

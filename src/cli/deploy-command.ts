@@ -5,8 +5,8 @@
 import { askObject, output, type ClientCommand } from './agent-request.js';
 import type { OptionValues } from './argv.js';
 import { formatBytes } from './cell-format.js';
-import { EXIT_FAILED, EXIT_OK, usageError, writeLine } from './io.js';
-import { terminalText } from './terminal-text.js';
+import { EXIT_FAILED, EXIT_OK, usageError, writeJson, writeLine } from './io.js';
+import { terminalText } from '../terminal-text.js';
 import { renderTable, type Column } from './table.js';
 import { durationMs } from './watch-command.js';
 
@@ -104,7 +104,7 @@ export async function runDeploy(cmd: ClientCommand): Promise<number> {
     if (end) {
       progress.done();
       if (end.state === 'DONE') return EXIT_OK;
-      writeLine(cmd.io.stderr, terminalText(`sma-bridge: deployment ${accepted.deploymentId} ended ${end.state}${end.error ? `: ${end.error.code}: ${end.error.message}` : ''}`));
+      writeLine(cmd.io.stderr, `sma-bridge: deployment ${accepted.deploymentId} ended ${end.state}${end.error ? `: ${end.error.code}: ${end.error.message}` : ''}`);
       return EXIT_FAILED;
     }
     const next = new Promise<void>((resolve) => (wake = resolve));
@@ -127,7 +127,7 @@ class ProgressLine {
   ) {}
 
   show(e: DeployEventBody): void {
-    if (this.json) return void this.out.write(`${JSON.stringify(e)}\n`);
+    if (this.json) return writeJson(this.out, e, 0);
     const bytes = e.bytes !== undefined ? ` ${formatBytes(e.bytes)}${e.total ? ` of ${formatBytes(e.total)} (${Math.floor((e.bytes / e.total) * 100)}%)` : ''}` : '';
     const text = terminalText(`${this.label}: ${e.state}${bytes}${e.error ? ` ${e.error.code}: ${e.error.message}` : ''}`);
     if (this.out.isTTY) this.out.write(`\r\x1b[K${text}`);

@@ -1,4 +1,6 @@
 // What the command line talks to: streams passed in, so tests run `main` in-process and read its output.
+import { terminalSafeJson, terminalText } from '../terminal-text.js';
+
 export interface TextSink {
   write(chunk: string | Uint8Array): unknown;
 }
@@ -26,10 +28,17 @@ export class CliError extends Error {
 
 export const usageError = (message: string): CliError => new CliError(message, EXIT_USAGE);
 
+/** One line for a person: a control character in it (a \n too) is shown as \xNN, never acted on. */
 export function writeLine(sink: TextSink, line: string): void {
-  sink.write(line.endsWith('\n') ? line : `${line}\n`);
+  sink.write(`${terminalText(line.endsWith('\n') ? line.slice(0, -1) : line)}\n`);
 }
 
-export function writeJson(sink: TextSink, value: unknown): void {
-  writeLine(sink, JSON.stringify(value, null, 2));
+/** Lines of our own making (a table, the help): each one as writeLine shows it; a table's cells are escaped already. */
+export function writeLines(sink: TextSink, text: string): void {
+  for (const line of text.replace(/\n$/, '').split('\n')) writeLine(sink, line);
+}
+
+/** JSON for programs: the text as it came, DEL and C1 as \u escapes (what JSON itself does for C0). */
+export function writeJson(sink: TextSink, value: unknown, indent = 2): void {
+  sink.write(`${terminalSafeJson(JSON.stringify(value, null, indent))}\n`);
 }

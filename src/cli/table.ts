@@ -1,4 +1,6 @@
 // Aligned plain-text tables for people; programs use --json.
+import { terminalText } from '../terminal-text.js';
+
 export type Cell = string | number | boolean | null | undefined;
 
 export interface Column<Row> {
@@ -14,10 +16,10 @@ export interface TableOptions {
 
 const EMPTY = '-';
 
-/** One line per row even when a value holds newlines, and no terminal escapes from remote text. */
+/** One line per row even when a value holds newlines, and no terminal escapes from remote text: both shown as \xNN. */
 export function cellText(value: Cell): string {
   if (value === undefined || value === null || value === '') return EMPTY;
-  return String(value).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim() || EMPTY;
+  return terminalText(String(value).replace(/\t/g, ' ')).trim() || EMPTY;
 }
 
 export function renderTable<Row>(columns: readonly Column<Row>[], rows: readonly Row[], options: TableOptions = {}): string {

@@ -2,9 +2,8 @@
 import { askList, askObject, output, type ClientCommand } from './agent-request.js';
 import type { OptionValues } from './argv.js';
 import { formatClock } from './cell-format.js';
-import { EXIT_OK, usageError, writeLine } from './io.js';
+import { EXIT_OK, usageError, writeJson, writeLine } from './io.js';
 import { renderTable, type Column } from './table.js';
-import { terminalText } from './terminal-text.js';
 
 interface LogLine {
   at: string;
@@ -39,12 +38,12 @@ export function watchArguments(verb: string, args: string[], values: OptionValue
   if (verb === 'history' && !METRIC_NAMES.includes(args[1])) throw usageError(`METRIC must be one of ${METRIC_NAMES.join(', ')}, not '${args[1]}'`);
 }
 
-const lineText = (l: LogLine): string => `${l.at} ${terminalText(l.stream)} ${terminalText(l.text)}`;
 
 export async function runLogs(cmd: ClientCommand): Promise<number> {
   const { args, values, io, client } = cmd;
   const name = args[0];
-  const print = (l: LogLine): void => writeLine(io.stdout, values.json ? JSON.stringify(l) : lineText(l));
+  // One line each: writeLine shows a control character of the service's text as \xNN; --json as JSON escapes.
+  const print = (l: LogLine): void => (values.json ? writeJson(io.stdout, l, 0) : writeLine(io.stdout, `${l.at} ${l.stream} ${l.text}`));
   // Following: subscribed before asking, so that no line falls between the answer and the first event.
   const early: LogLine[] = [];
   let caughtUp = false;

@@ -4,6 +4,8 @@
 import type { Logger, LoggerOptions } from 'pino';
 import { requireCommonJs } from '../commonjs.js';
 import type { Config } from '../config/schema.js';
+import { terminalSafeJson } from '../terminal-text.js';
+import { readableLine } from './readable-record.js';
 
 const { pino } = requireCommonJs('pino') as typeof import('pino');
 
@@ -16,10 +18,12 @@ export function prettyWanted(format: Config['log']['format'], stdoutIsTty: boole
 
 export function agentLogger(config: Pick<Config, 'log' | 'agent'>, stdoutIsTty = process.stdout.isTTY === true): Logger {
   const options: LoggerOptions = { level: config.log.level, base: { agent: config.agent.id } };
-  if (!prettyWanted(config.log.format, stdoutIsTty)) return pino(options);
+  // JSON escapes C0 itself; DEL and C1 as \u escapes too, for `journalctl -o cat` on a terminal.
+  if (!prettyWanted(config.log.format, stdoutIsTty)) return pino({ ...options, hooks: { streamWrite: terminalSafeJson } });
   const { PinoPretty } = requireCommonJs('pino-pretty') as typeof import('pino-pretty');
   return pino(
-    options,
+    // Untrusted text (service output, device ids, topics, client ids) shown escaped, never acted on.
+    { ...options, hooks: { streamWrite: readableLine } },
     PinoPretty({
       // Synchronous: the last lines before process.exit (a bad port, a stop) must reach the terminal.
       sync: true,

@@ -44,12 +44,13 @@ export class TrustChangeLog {
     this.cancel ??= this.d.clock.setTimeout(() => this.flush(), this.d.windowMs ?? 1_000);
   }
 
+  // The field is trustLevel: `level` is pino's own, and a second one made the line's level "NONE" (USERLVL when pretty).
   private flush(): void {
     this.cancel?.();
     this.cancel = undefined;
     for (const [level, t] of this.tallies) {
-      if (t.devices === 1) this.d.log.info({ device: t.examples[0], level, reason: Object.keys(t.reasons)[0] }, `device ${t.examples[0]} turned ${level}`);
-      else this.d.log.info({ level, devices: t.devices, reasons: t.reasons, examples: t.examples }, `${t.devices} devices turned ${level}`);
+      if (t.devices === 1) this.d.log.info({ device: t.examples[0], trustLevel: level, reason: Object.keys(t.reasons)[0] }, `device ${t.examples[0]} turned ${level}`);
+      else this.d.log.info({ trustLevel: level, devices: t.devices, reasons: t.reasons, examples: t.examples }, `${t.devices} devices turned ${level}`);
     }
     this.tallies.clear();
   }

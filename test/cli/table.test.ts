@@ -24,7 +24,8 @@ describe('renderTable', () => {
       ['NAME         N  NOTE', 'core-data    3  ok', 'x          120  -'].join('\n'),
     ],
     ['without header', [{ name: 'agent', note: 'gw-1' }], false, 'agent  -  gw-1'],
-    ['one line per row even with newlines', [{ name: 'a', n: 1, note: 'line1\nline2' }], false, 'a  1  line1 line2'],
+    ['one line per row even with newlines: shown as \\x0a', [{ name: 'a', n: 1, note: 'line1\nline2' }], false, 'a  1  line1\\x0aline2'],
+    ['a tab as a space, so columns stay aligned', [{ name: 'a', n: 1, note: 'x\ty' }], false, 'a  1  x y'],
   ];
   it.each(cases)('%s', (_, rows, header, expected) => {
     expect(renderTable(columns, rows, { header })).toBe(expected);
@@ -50,7 +51,9 @@ describe('cell formats', () => {
     ['', '-'],
     [0, '0'],
     [false, 'false'],
-    ['\u001b[31mred\u001b[0m', '[31mred [0m'],
+    // Remote text's escape sequences shown, not acted on (src/terminal-text.ts).
+    ['\u001b[31mred\u001b[0m', '\\x1b[31mred\\x1b[0m'],
+    ['\u009b2J\u007f', '\\x9b2J\\x7f'],
   ];
   it.each(cells)('cellText(%j) = %j', (value, text) => {
     expect(cellText(value as string)).toBe(text);

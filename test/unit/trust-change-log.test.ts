@@ -24,7 +24,7 @@ describe('TrustChangeLog', () => {
     expect(lines).toEqual([]);
     clock.advance(1_000);
     expect(lines.map((l) => l.msg)).toEqual(['1000 devices turned NONE', 'device dev-back turned COMPLETE']);
-    expect(lines[0]!.fields).toMatchObject({ devices: 1000, reasons: { HEARTBEAT_TIMEOUT: 1000 }, examples: ['dev-0', 'dev-1', 'dev-2', 'dev-3', 'dev-4'] });
+    expect(lines[0]!.fields).toMatchObject({ trustLevel: 'NONE', devices: 1000, reasons: { HEARTBEAT_TIMEOUT: 1000 }, examples: ['dev-0', 'dev-1', 'dev-2', 'dev-3', 'dev-4'] });
     clock.advance(5_000);
     expect(lines).toHaveLength(2);
     events.emit({ kind: 'trust', id: 'y', deviceId: 'dev-7', from: 'COMPLETE', to: 'NONE', reason: 'PLUGIN_DOWN', at: clock.now() });
