@@ -62,7 +62,7 @@ export async function runDeploy(cmd: ClientCommand): Promise<number> {
   if (verb === 'deployments') {
     const answer = await askObject<{ deployments: DeploymentRow[]; services: Array<{ name: string; current?: string; previous?: string }> }>(cmd.client, 'services.deployments', args[0] ? { name: args[0] } : {});
     output(cmd.io, values, answer, () => {
-      const versions = answer.services.map((s) => `${s.name}: ${s.current ?? '(registered)'}${s.previous ? ` (previous ${s.previous})` : ''}`).join('\n');
+      const versions = answer.services.map((s) => terminalText(`${s.name}: ${s.current ?? '(registered)'}${s.previous ? ` (previous ${s.previous})` : ''}`)).join('\n');
       return `${renderTable(deploymentColumns, answer.deployments)}${versions ? `\n\n${versions}` : ''}`;
     });
     return EXIT_OK;
