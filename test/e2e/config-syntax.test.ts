@@ -46,3 +46,19 @@ describe('a configuration file with a syntax error', () => {
     expect(r.stderr).toContain(`config: ${file}:5:29: a comma before }`);
   });
 });
+
+describe('a configuration key holding terminal control characters', () => {
+  const dir = tempDir('sma-config-key-');
+  const file = join(dir, 'config.json');
+  // JSON's \u escapes make a real ESC and C1 of the key; the agent names the key it does not know.
+  writeFileSync(file, `{ "agent": { "id": "gw-1" }, "dataDir": ${JSON.stringify(join(dir, 'data'))}, "x\\u001b[2J\\u009b31m": 1 }`);
+
+  it('is named escaped on stderr by `start` and by a CLI command: exit 2, nothing for the terminal to act on', async () => {
+    for (const args of [['start', '-c', file], ['services', 'list', '-c', file]]) {
+      const r = await bin(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('x\\x1b[2J\\x9b31m: not a configuration key');
+      expect(r.stderr.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    }
+  });
+});
