@@ -100,9 +100,9 @@ export class EdgeNode {
   }
 
   /** NBIRTH and every DBIRTH again, same bdSeq, seq from 0 (an NCMD Node Control/Rebirth, once its pacing lets it). */
-  rebirth(): Promise<void> {
+  private rebirth(): Promise<void> {
     return this.enqueue(async () => {
-      if (this.session?.born) await this.birth(this.session);
+      if (this.session?.born && this.pacing.waiting()) await this.birth(this.session);
     });
   }
 

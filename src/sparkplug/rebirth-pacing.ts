@@ -38,6 +38,13 @@ export class RebirthPacing {
   /** A birth starts (on request or the session's own): every request received so far is answered by it. */
   birthStarting(): void {
     this.answered = this.requested;
+    // Only rebirths on request count toward the interval (a session's own births come at CONNECT and host online).
+    if (this.running) this.lastRebirthAt = this.o.clock.now();
+  }
+
+  /** Whether a request waits for a birth (a session birth since may have answered it: no rebirth then). */
+  waiting(): boolean {
+    return this.answered < this.requested;
   }
 
   stop(): void {
@@ -63,7 +70,6 @@ export class RebirthPacing {
     const upTo = this.requested;
     const merged = upTo - this.answered;
     this.running = true;
-    this.lastRebirthAt = this.o.clock.now();
     try {
       await this.o.rebirth();
     } finally {

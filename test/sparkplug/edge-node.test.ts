@@ -288,6 +288,35 @@ describe('EdgeNode rebirths on request, paced (rebirth-pacing.ts)', () => {
     expect(nbirths(r.last())).toBe(1);
   });
 
+  it('requests before the primary host is online are answered by the session\'s birth, which does not count toward the interval', async () => {
+    const r = rig({ primaryHostId: 'h', rebirthMinIntervalMs: 5_000 });
+    await r.node.start();
+    ask(r.last(), 3);
+    await settle();
+    expect(r.last().sent).toEqual([]);
+    r.last().deliver('spBv1.0/STATE/h', state(true, 100));
+    await settle();
+    expect(nbirths(r.last())).toBe(1);
+    // The first request after it is answered at once, not deferred behind the session's birth (or the requests'
+    // skipped rebirth before it); and nothing more follows.
+    ask(r.last());
+    await settle();
+    expect(nbirths(r.last())).toBe(2);
+    r.clock.advance(10_000);
+    await settle();
+    expect(nbirths(r.last())).toBe(2);
+  });
+
+  it('a request that a session birth queued before its rebirth answers gets no second birth', async () => {
+    const r = rig({ primaryHostId: 'h', rebirthMinIntervalMs: 0 });
+    await r.node.start();
+    // The host comes online and asks at once: its births are queued first, the rebirth finds the request answered.
+    r.last().deliver('spBv1.0/STATE/h', state(true, 100));
+    ask(r.last());
+    for (let i = 0; i < 3; i++) await settle();
+    expect(nbirths(r.last())).toBe(1);
+  });
+
   it('a stop drops a deferred rebirth', async () => {
     const r = rig({ rebirthMinIntervalMs: 1_000 });
     await r.node.start();
