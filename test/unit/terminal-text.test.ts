@@ -7,7 +7,7 @@ import { writeJson, writeLine, writeLines } from '../../src/cli/io.js';
 import { readableLine, readableRecord } from '../../src/logging/readable-record.js';
 import { terminalSafeJson, terminalText } from '../../src/terminal-text.js';
 
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 function sink(): { write: (c: string | Uint8Array) => void; text: () => string } {
   let text = '';
@@ -20,7 +20,10 @@ describe('terminalText', () => {
     ['osc \u001b]52;c;eA==\u0007', 'osc \\x1b]52;c;eA==\\x07'],
     ['csi8 \u009b31m del \u007f', 'csi8 \\x9b31m del \\x7f'],
     ['a\r[fake] INFO: b\nc', 'a\\x0d[fake] INFO: b\\x0ac'],
-    ['tab\tstays, é, \u00a0, 🙂 and \u2028 too', 'tab\tstays, é, \u00a0, 🙂 and \u2028 too'],
+    ['tab\tstays, é, \u00a0, 🙂, \u05d0 and \u200d too', 'tab\tstays, é, \u00a0, 🙂, \u05d0 and \u200d too'],
+    ['dev-\u202egpj.exe', 'dev-\\u{202e}gpj.exe'],
+    ['isolates \u2066x\u2069 and \u202ax\u202c', 'isolates \\u{2066}x\\u{2069} and \\u{202a}x\\u{202c}'],
+    ['line\u2028sep\u2029par', 'line\\u{2028}sep\\u{2029}par'],
   ])('%j shown as %j', (text, shown) => {
     expect(terminalText(text)).toBe(shown);
   });
