@@ -1,7 +1,7 @@
 // `sma-bridge services deploy NAME VERSION --url URL --sha256 HEX [--signature B64] [--no-wait]`,
-// `services deployments [NAME]`, `services rollback NAME` (CONTRACT section 13). Deploy and rollback print a
-// progress line while they wait for the deployment's end (one line rewritten on a terminal, one per state
-// otherwise), unless --no-wait.
+// `services deployments [NAME]`, `services rollback NAME`, `services cancel NAME` (CONTRACT section 13). Deploy,
+// rollback and cancel print a progress line while they wait for the deployment's end (one line rewritten on a
+// terminal, one per state otherwise), unless --no-wait.
 import { askObject, output, type ClientCommand } from './agent-request.js';
 import type { OptionValues } from './argv.js';
 import { formatBytes } from './cell-format.js';
@@ -27,6 +27,7 @@ interface DeploymentRow {
 interface DeployEventBody {
   deploymentId: string;
   state: string;
+  from?: string;
   bytes?: number;
   total?: number;
   error?: { code: string; message: string };
@@ -68,7 +69,7 @@ export async function runDeploy(cmd: ClientCommand): Promise<number> {
     return EXIT_OK;
   }
   const body: Record<string, unknown> =
-    verb === 'rollback'
+    verb === 'rollback' || verb === 'cancel'
       ? { name: args[0] }
       : {
           name: args[0],
@@ -76,7 +77,7 @@ export async function runDeploy(cmd: ClientCommand): Promise<number> {
           artifact: values.image ? { image: values.image } : { url: values.url, sha256: values.sha256, ...(values.signature ? { signature: values.signature } : {}) },
           ...(values['healthy-for'] !== undefined ? { gate: { healthyForMs: durationMs(values['healthy-for'], 'healthy-for') } } : {}),
         };
-  const op = verb === 'rollback' ? 'services.rollback' : 'services.deploy';
+  const op = verb === 'rollback' ? 'services.rollback' : verb === 'cancel' ? 'services.cancel' : 'services.deploy';
   // Subscribed before asking: no event falls between the answer and the subscription.
   const seen: DeployEventBody[] = [];
   let wake = (): void => undefined;
@@ -103,7 +104,7 @@ export async function runDeploy(cmd: ClientCommand): Promise<number> {
     const end = mine.find((e) => FINAL.has(e.state));
     if (end) {
       progress.done();
-      if (end.state === 'DONE') return EXIT_OK;
+      if (verb === 'cancel' ? cancelled(end) : end.state === 'DONE') return EXIT_OK;
       writeLine(cmd.io.stderr, `sma-bridge: deployment ${accepted.deploymentId} ended ${end.state}${end.error ? `: ${end.error.code}: ${end.error.message}` : ''}`);
       return EXIT_FAILED;
     }
@@ -115,6 +116,10 @@ export async function runDeploy(cmd: ClientCommand): Promise<number> {
     }
   }
 }
+
+/** A cancel did what it says: FAILED with INTERRUPTED before the switch, or the version before back (not a rollback that failed). */
+const cancelled = (end: DeployEventBody): boolean =>
+  end.state === 'ROLLED_BACK' || (end.state === 'FAILED' && end.error?.code === 'INTERRUPTED' && end.from !== 'ROLLING_BACK');
 
 /** One line per deployment: rewritten in place on a terminal, one line per state (and JSON with --json) otherwise. */
 class ProgressLine {

@@ -86,6 +86,7 @@ export function runServices(cmd: ClientCommand): Promise<number> {
     case 'deploy':
     case 'deployments':
     case 'rollback':
+    case 'cancel':
       return runDeploy(cmd);
     default:
       return batch(cmd);

@@ -3,6 +3,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
+import { abortedStep } from './cancel-rules.js';
 import { DeployFailure } from './deployment.js';
 import { garbageBound } from './garbage-bound.js';
 
@@ -31,6 +32,8 @@ export interface DownloadOptions {
   pause(ms: number): Promise<void>;
   attempts?: number;
   idleTimeoutMs?: number;
+  /** A cancel: the connection is cut at once, no attempt follows, and the download rejects with INTERRUPTED. */
+  signal?: AbortSignal;
 }
 
 const MAX_REDIRECTS = 5;
@@ -41,17 +44,34 @@ export async function downloadArtifact(o: DownloadOptions): Promise<void> {
   const deadline = Date.now() + (o.timeoutMs ?? Infinity);
   for (let attempt = 1; ; attempt += 1) {
     try {
+      if (o.signal?.aborted) throw abortedStep();
       if (Date.now() >= deadline) throw new FinalFailure('DOWNLOAD', `not done within ${o.timeoutMs} ms`);
       return await downloadOnce(o, deadline);
     } catch (err) {
+      // Whatever the cut looked like (a reset, a short body), a cancelled download is not tried again.
+      if (o.signal?.aborted) throw abortedStep();
       if (err instanceof DeployFailure && (err.code !== 'DOWNLOAD' || !retryable(err))) throw err;
       if (attempt >= attempts) throw new DeployFailure('DOWNLOAD', `${(err as Error).message} (after ${attempts} attempts)`);
-      await o.pause(Math.min(30_000, 500 * 2 ** (attempt - 1)));
+      await untilAborted(o.pause(Math.min(30_000, 500 * 2 ** (attempt - 1))), o.signal);
     }
   }
 }
 
 class FinalFailure extends DeployFailure {}
+
+/** `wait`, or an INTERRUPTED rejection as soon as `signal` aborts (the back-off between attempts). */
+function untilAborted(wait: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return wait;
+  if (signal.aborted) return Promise.reject(abortedStep());
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(abortedStep());
+    signal.addEventListener('abort', onAbort, { once: true });
+    void wait.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
 const retryable = (err: DeployFailure): boolean => !(err instanceof FinalFailure);
 
 async function sizeOf(file: string): Promise<number> {
@@ -64,7 +84,7 @@ async function sizeOf(file: string): Promise<number> {
 
 async function downloadOnce(o: DownloadOptions, deadline: number): Promise<void> {
   const have = await sizeOf(o.file);
-  const res = await follow(o.url, have, o.allowedHosts, o.idleTimeoutMs ?? 30_000);
+  const res = await follow(o.url, have, o.allowedHosts, o.idleTimeoutMs ?? 30_000, o.signal);
   let late = false;
   const timer = Number.isFinite(deadline)
     ? setTimeout(() => {
@@ -168,10 +188,10 @@ function keepWhatArrives(res: IncomingMessage, file: WriteStream): Promise<void>
 }
 
 /** The response for `url` after at most MAX_REDIRECTS redirects, each to the same scheme and an allowed host. */
-async function follow(url: string, have: number, allowedHosts: readonly string[], idleMs: number): Promise<IncomingMessage> {
+async function follow(url: string, have: number, allowedHosts: readonly string[], idleMs: number, signal: AbortSignal | undefined): Promise<IncomingMessage> {
   let current = new URL(url);
   for (let hop = 0; ; hop += 1) {
-    const res = await get(current, have, idleMs);
+    const res = await get(current, have, idleMs, signal);
     const location = res.headers.location;
     if (res.statusCode === undefined || res.statusCode < 300 || res.statusCode >= 400 || res.statusCode === 304 || !location) return res;
     res.resume();
@@ -189,11 +209,12 @@ export function hostAllowed(hostname: string, allowedHosts: readonly string[]): 
   return allowedHosts.some((h) => h.toLowerCase() === host);
 }
 
-async function get(url: URL, have: number, idleMs: number): Promise<IncomingMessage> {
+async function get(url: URL, have: number, idleMs: number, signal: AbortSignal | undefined): Promise<IncomingMessage> {
   // Loaded per scheme: an http-only gateway never loads TLS for this.
   const client = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   return new Promise((resolve, reject) => {
-    const req = client.get(url, { headers: have > 0 ? { range: `bytes=${have}-` } : {} }, resolve);
+    // The signal destroys the request, and with it the response it may already have given (its body stops).
+    const req = client.get(url, { headers: have > 0 ? { range: `bytes=${have}-` } : {}, ...(signal ? { signal } : {}) }, resolve);
     req.setTimeout(idleMs, () => req.destroy(new Error(`no data for ${idleMs} ms`)));
     req.once('error', (err) => reject(new DeployFailure('DOWNLOAD', `${redact(url.href)}: ${err.message}`)));
   });

@@ -1,13 +1,16 @@
 // An artifact's integrity (CONTRACT section 13): its SHA-256, and an Ed25519 signature of that digest by a trusted key.
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { abortedStep } from './cancel-rules.js';
 import { DeployFailure } from './deployment.js';
 import { garbageBound } from './garbage-bound.js';
 
-export async function sha256Of(file: string): Promise<Buffer> {
+/** The file's SHA-256; a cancel (`signal`) stops the reading at the next piece, INTERRUPTED. */
+export async function sha256Of(file: string, signal?: AbortSignal): Promise<Buffer> {
   const hash = createHash('sha256');
   const bound = garbageBound();
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 16 })) {
+    if (signal?.aborted) throw abortedStep();
     hash.update(chunk as Buffer);
     bound((chunk as Buffer).length);
   }

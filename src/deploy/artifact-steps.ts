@@ -26,11 +26,13 @@ export const artifactFile = (dataDir: string, d: Pick<Deployment, 'deploymentId'
 export class ArtifactSteps {
   constructor(private readonly o: ArtifactStepOptions) {}
 
-  async download(d: Deployment): Promise<void> {
+  /** `signal`: a cancel, which cuts the download at once (INTERRUPTED). */
+  async download(d: Deployment, signal?: AbortSignal): Promise<void> {
     const artifact = urlArtifactOf(d);
     const file = artifactFile(this.o.dataDir, d);
     await downloadArtifact({
       url: artifact.url,
+      signal,
       file,
       allowedHosts: this.o.allowedHosts,
       maxBytes: Math.min(this.o.maxArtifactBytes, artifact.size ?? Infinity),
@@ -46,28 +48,30 @@ export class ArtifactSteps {
     });
   }
 
-  async verify(d: Deployment): Promise<void> {
+  async verify(d: Deployment, signal?: AbortSignal): Promise<void> {
     const artifact = urlArtifactOf(d);
     let digest: Buffer;
     try {
-      digest = await sha256Of(artifactFile(this.o.dataDir, d));
+      digest = await sha256Of(artifactFile(this.o.dataDir, d), signal);
     } catch (err) {
+      if (err instanceof DeployFailure) throw err;
       throw new DeployFailure('DOWNLOAD', `the downloaded artifact is gone: ${(err as Error).message}`);
     }
     if (artifact.sha256 !== undefined) return checkIntegrity(digest, artifact.sha256, artifact.signature, this.o.signatures);
     // No digest given: the artifact is whatever arrived, and only a trusted key's signature of it vouches for it.
-    const signature = await this.detachedSignature(d, artifact.signatureUrl!);
+    const signature = await this.detachedSignature(d, artifact.signatureUrl!, signal);
     checkIntegrity(digest, digest.toString('hex'), signature, { ...this.o.signatures, requireSignature: true });
   }
 
   /** The detached signature at `url` (base64 text, or the 64 raw bytes), fetched as the artifact was. */
-  private async detachedSignature(d: Deployment, url: string): Promise<string> {
+  private async detachedSignature(d: Deployment, url: string, signal: AbortSignal | undefined): Promise<string> {
     const file = `${artifactFile(this.o.dataDir, d)}.sig`;
     await rm(file, { force: true });
     try {
       await downloadArtifact({
         url,
         file,
+        signal,
         allowedHosts: this.o.allowedHosts,
         pause: this.o.pause,
         progress: () => undefined,
@@ -83,7 +87,7 @@ export class ArtifactSteps {
       if (raw.length > 4096) throw new DeployFailure('INTEGRITY', `the signature at ${redact(url)} is too large`);
       return raw.length === 64 ? raw.toString('base64') : raw.toString('utf8').trim();
     } catch (err) {
-      if (err instanceof DeployFailure && err.code === 'INTEGRITY') throw err;
+      if (err instanceof DeployFailure && (err.code === 'INTEGRITY' || err.code === 'INTERRUPTED')) throw err;
       throw new DeployFailure('INTEGRITY', `no signature for an artifact given without its digest: ${(err as Error).message}`);
     } finally {
       await rm(file, { force: true });

@@ -15,6 +15,7 @@ import { DEFAULT_GATE, DeployFailure, FINAL_STATES, type DeployErrorCode, type D
 import { passGate } from './health-gate.js';
 import type { ContainerSteps } from './container-steps.js';
 import { deploymentView, type DeploymentsAnswer } from './deployment-view.js';
+import { cancelEffect, cancelFailure } from './cancel-rules.js';
 
 export interface DeployEngineOptions {
   store: DeployStore;
@@ -44,6 +45,10 @@ export class DeployEngine {
   private readonly unfinished = new Map<string, Deployment>();
   private readonly runs = new Set<Promise<void>>();
   private readonly lastProgress = new Map<string, number>();
+  /** The step under way of each deployment (by id), for a cancel to cut short. */
+  private readonly steps = new Map<string, AbortController>();
+  /** Each deployment's writes in turn (by id): a cancel's write never lands on top of a newer state. */
+  private readonly writes = new Map<string, Promise<unknown>>();
   private closed = false;
 
   private readonly slots: Map<string, ServiceSlots>;
@@ -60,7 +65,8 @@ export class DeployEngine {
   /** Goes on with what a crash or a stop left unfinished (after the supervisor has started). */
   resume(): void {
     for (const d of this.unfinished.values()) {
-      if (d.state === 'DELIVERED') continue;
+      // A package resting at DELIVERED waits for Install; one whose cancel a crash cut short ends now.
+      if (d.state === 'DELIVERED' && d.cancelledAt === undefined) continue;
       this.o.log.info({ deploymentId: d.deploymentId, service: d.name, version: d.version, state: d.state }, 'deployment resumed');
       this.launch(d);
     }
@@ -118,6 +124,35 @@ export class DeployEngine {
     await this.enter(d, 'FAILED', new DeployFailure('INTERRUPTED', 'the package was discarded before it was installed'));
     await this.finish(d);
     return { deploymentId: d.deploymentId, name };
+  }
+
+  /**
+   * Cancels `name`'s deployment in progress (cancel-rules.ts): the cancel is stored first (a restart finds it), then
+   * the step under way is cut short; the run ends it FAILED with INTERRUPTED (before SWITCHING, its files removed)
+   * or rolls back (SWITCHING, GATING). One resting at DELIVERED ends FAILED here. Answers at once, with the state
+   * the deployment is in now; its end comes as events. A second cancel answers the same.
+   */
+  async cancel(name: string, by?: string): Promise<{ deploymentId: string; name: string; version: string; state: DeployState; cancelledAt: string }> {
+    const d = this.unfinished.get(name);
+    if (!d || FINAL_STATES.has(d.state)) throw notFound(`${name} has no deployment in progress`);
+    const ended = await this.serial(d, async () => {
+      if (d.cancelledAt === undefined) {
+        const effect = cancelEffect(d.state);
+        if (effect === 'ENDED') throw notFound(`${name}'s deployment ${d.deploymentId} has ended ${d.state}`);
+        if (effect === 'REFUSED') throw conflict(`${name}'s deployment ${d.deploymentId} is ${d.state}: the version before it is being restored, which a cancel cannot stop`);
+        const next: Deployment = { ...d, cancelledAt: this.o.clock.now(), ...(by ? { cancelledBy: by } : {}) };
+        await this.o.store.save(next);
+        Object.assign(d, next);
+        this.o.log.warn({ deploymentId: d.deploymentId, service: name, state: d.state, by, then: effect }, 'deployment cancelled');
+      }
+      // Nothing runs for a package resting at DELIVERED: it ends here.
+      if (d.state !== 'DELIVERED') return false;
+      await this.endCancelled(d);
+      return true;
+    });
+    if (ended) await this.finish(d);
+    else this.steps.get(d.deploymentId)?.abort();
+    return { deploymentId: d.deploymentId, name, version: d.version, state: d.state, cancelledAt: new Date(d.cancelledAt!).toISOString() };
   }
 
   async rollback(name: string): Promise<{ deploymentId: string; name: string; version: string; state: DeployState }> {
@@ -191,25 +226,60 @@ export class DeployEngine {
   }
 
   private async run(d: Deployment): Promise<void> {
-    while (!this.closed && !FINAL_STATES.has(d.state) && d.state !== 'DELIVERED') {
+    while (!this.closed && !FINAL_STATES.has(d.state) && (d.state !== 'DELIVERED' || d.cancelledAt !== undefined)) {
       await this.pause();
       if (this.closed) return;
-      const [next, error, slots] = await this.step(d);
-      await this.enter(d, next, error, slots);
+      // A cancel stored before this step (before a crash, too) acts instead of it; one that comes during the step
+      // cuts it short and acts on what it answers (checked in turn with the cancel's own write).
+      const outcome = this.cancelled(d) ?? (await this.stepCancellably(d));
+      await this.serial(d, async () => {
+        const cancel = this.cancelled(d);
+        if (cancel?.[0] === 'FAILED') return this.endCancelled(d);
+        const [next, error, slots] = cancel ?? outcome;
+        await this.enterNow(d, next, error, slots);
+      });
     }
     if (FINAL_STATES.has(d.state)) await this.finish(d);
   }
 
+  /** What a stored cancel makes of `d` now: FAILED or ROLLING_BACK with INTERRUPTED; undefined when it has none (or is rolling back). */
+  private cancelled(d: Deployment): [DeployState, DeployFailure] | undefined {
+    if (d.cancelledAt === undefined) return undefined;
+    const effect = cancelEffect(d.state);
+    return effect === 'FAILED' || effect === 'ROLLING_BACK' ? [effect, cancelFailure(d.cancelledBy)] : undefined;
+  }
+
+  /**
+   * A cancel before SWITCHING: its files (the artifact, a partial or unpacked version no slot runs) removed, then
+   * FAILED stored; a crash in between finds the cancel stored and does both again. Inside the deployment's turn.
+   */
+  private async endCancelled(d: Deployment): Promise<void> {
+    await this.o.steps.clean(d, keptVersions(this.slotsOf(d.name))).catch((err: unknown) => this.o.log.warn({ err, service: d.name }, 'cannot remove a cancelled deployment\'s files'));
+    await this.enterNow(d, 'FAILED', cancelFailure(d.cancelledBy));
+  }
+
+  private async stepCancellably(d: Deployment): Promise<[DeployState, DeployFailure?, ServiceSlots?]> {
+    const abort = new AbortController();
+    this.steps.set(d.deploymentId, abort);
+    try {
+      return await this.step(d, abort.signal);
+    } finally {
+      this.steps.delete(d.deploymentId);
+    }
+  }
+
   /** Runs the step of `d.state`; answers the state to enter next (with an error, and new slots when they change). */
-  private async step(d: Deployment): Promise<[DeployState, DeployFailure?, ServiceSlots?]> {
+  private async step(d: Deployment, signal: AbortSignal): Promise<[DeployState, DeployFailure?, ServiceSlots?]> {
     const { steps } = this.o;
     try {
       switch (d.state) {
+        // The download, the verification and the gate stop at a cancel; the unpack (or image load) and the switch,
+        // local and bounded, finish first (a switch cut between its stop and its start would leave nothing running).
         case 'DOWNLOADING':
-          await steps.download(d);
+          await steps.download(d, signal);
           return ['VERIFYING'];
         case 'VERIFYING':
-          await steps.verify(d);
+          await steps.verify(d, signal);
           return [d.hold ? 'DELIVERED' : 'INSTALLING'];
         case 'INSTALLING':
           if (d.container) await this.installImage(d);
@@ -219,7 +289,7 @@ export class DeployEngine {
           await this.switchTo(d, { name: d.name, active: d.target, previous: d.before.active ?? {} });
           return ['GATING'];
         case 'GATING':
-          await this.gate(d);
+          await this.gate(d, signal);
           return ['DONE'];
         case 'ROLLING_BACK':
           await this.switchTo(d, d.before);
@@ -243,7 +313,7 @@ export class DeployEngine {
     if (!record) throw new DeployFailure('GATE', `${d.name} is no longer registered`);
     const stopped = await this.o.services.stop(record);
     if (stopped.result !== 'OK') throw new DeployFailure('GATE', `cannot stop ${d.name}: ${stopped.error?.message ?? stopped.result}`);
-    await this.o.store.save(d, slots);
+    await this.serial(d, () => this.o.store.save(d, slots));
     this.slots.set(d.name, slots);
     if (d.container) {
       const image = slots.active?.image;
@@ -261,13 +331,30 @@ export class DeployEngine {
     d.target = { ...d.target, image: await containers.load(d) };
   }
 
-  private async gate(d: Deployment): Promise<void> {
+  private async gate(d: Deployment, signal?: AbortSignal): Promise<void> {
     const record = await this.o.registry.get(d.name);
     if (!record) throw new DeployFailure('GATE', `${d.name} is no longer registered`);
-    await passGate(this.o, record, d.gate);
+    await passGate(this.o, record, d.gate, signal);
   }
 
-  private async enter(d: Deployment, state: DeployState, error?: DeployFailure, slots?: ServiceSlots): Promise<void> {
+  private enter(d: Deployment, state: DeployState, error?: DeployFailure, slots?: ServiceSlots): Promise<void> {
+    return this.serial(d, () => this.enterNow(d, state, error, slots));
+  }
+
+  /** Runs `write` after the deployment's writes before it (a cancel's, a state's, the switch's slots). */
+  private serial<T>(d: Deployment, write: () => Promise<T>): Promise<T> {
+    const id = d.deploymentId;
+    const turn = (this.writes.get(id) ?? Promise.resolve()).then(write, write);
+    const tail = turn.catch(() => undefined);
+    this.writes.set(id, tail);
+    void tail.then(() => {
+      if (this.writes.get(id) === tail) this.writes.delete(id);
+    });
+    return turn;
+  }
+
+  /** Stores the new state (inside the deployment's turn: see serial). */
+  private async enterNow(d: Deployment, state: DeployState, error?: DeployFailure, slots?: ServiceSlots): Promise<void> {
     const from = d.state;
     const next: Deployment = { ...d, state, updatedAt: this.o.clock.now() };
     if (error) next.error = { code: error.code, message: error.message };

@@ -10,6 +10,9 @@ export interface DeploymentView {
   error?: DeployError;
   bytes?: number;
   total?: number;
+  /** An addition to the contract's view: when the deployment was cancelled (services.cancel), and by whom. */
+  cancelledAt?: string;
+  cancelledBy?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -32,5 +35,7 @@ export function deploymentView(d: Deployment): DeploymentView {
   if (d.error) view.error = d.error;
   if (d.bytes !== undefined) view.bytes = d.bytes;
   if (d.total !== undefined) view.total = d.total;
+  if (d.cancelledAt !== undefined) view.cancelledAt = new Date(d.cancelledAt).toISOString();
+  if (d.cancelledBy !== undefined) view.cancelledBy = d.cancelledBy;
   return view;
 }

@@ -52,6 +52,9 @@ export interface Deployment {
   total?: number;
   /** Rest at DELIVERED after VERIFYING. */
   hold?: boolean;
+  /** When an operator cancelled it (stored before the cancel acts: a restart finds it, see cancel-rules.ts), and who. */
+  cancelledAt?: number;
+  cancelledBy?: string;
   createdAt: number;
   updatedAt: number;
 }

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { EventBus } from '../events.js';
 import type { ServiceRecord } from '../model.js';
 import type { ServiceControl } from '../supervisor/service-control.js';
+import { abortedStep } from './cancel-rules.js';
 import { DeployFailure } from './deployment.js';
 
 const POLL_MS = 100;
@@ -14,18 +15,21 @@ export interface GateDeps {
   clock: Clock;
 }
 
-export function passGate(deps: GateDeps, record: ServiceRecord, gate: { healthyForMs: number; timeoutMs: number }): Promise<void> {
+/** `signal`: a cancel, which fails the gate at once (INTERRUPTED). */
+export function passGate(deps: GateDeps, record: ServiceRecord, gate: { healthyForMs: number; timeoutMs: number }, signal?: AbortSignal): Promise<void> {
   const { services, events, clock } = deps;
   const startedAt = clock.now();
   return new Promise<void>((resolve, reject) => {
     let healthySince: number | undefined;
     let cancelTimer = (): void => undefined;
     let done = false;
+    const onAbort = (): void => end(abortedStep());
     const end = (err?: DeployFailure): void => {
       if (done) return;
       done = true;
       cancelTimer();
       unsubscribe();
+      signal?.removeEventListener('abort', onAbort);
       if (err) reject(err);
       else resolve();
     };
@@ -49,6 +53,8 @@ export function passGate(deps: GateDeps, record: ServiceRecord, gate: { healthyF
       }
       cancelTimer = clock.setTimeout(look, POLL_MS);
     };
+    if (signal?.aborted) return end(abortedStep());
+    signal?.addEventListener('abort', onAbort, { once: true });
     look();
   });
 }

@@ -52,4 +52,5 @@ export type DeployRequest = z.infer<typeof deployRequestSchema>;
 export const deploymentsRequestSchema = z.object({ name: serviceNameSchema.optional() }).strict();
 export const installRequestSchema = z.object({ name: serviceNameSchema }).strict();
 export const discardRequestSchema = z.object({ name: serviceNameSchema }).strict();
+export const cancelRequestSchema = z.object({ name: serviceNameSchema }).strict();
 export const rollbackRequestSchema = z.object({ name: serviceNameSchema }).strict();

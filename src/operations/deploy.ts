@@ -2,6 +2,7 @@
 import { unavailable } from '../errors.js';
 import type { DeployControl, OperationOutcome, Ports } from './ports.js';
 import type { RequestOf } from './schemas.js';
+import type { Principal } from '../policy/principal.js';
 
 function engine(ports: Ports): DeployControl {
   if (!ports.deploy) throw unavailable('this agent runs no deploy engine');
@@ -22,6 +23,11 @@ export async function servicesRollback(ports: Ports, req: RequestOf<'services.ro
 
 export async function servicesInstall(ports: Ports, req: RequestOf<'services.install'>): Promise<OperationOutcome> {
   return { result: await engine(ports).install(req.name) };
+}
+
+/** Operators only, as every operation a service is not given (policy/authorization.ts). */
+export async function servicesCancel(ports: Ports, req: RequestOf<'services.cancel'>, caller: Principal): Promise<OperationOutcome> {
+  return { result: await engine(ports).cancel(req.name, caller.username) };
 }
 
 export async function servicesDiscard(ports: Ports, req: RequestOf<'services.discard'>): Promise<OperationOutcome> {

@@ -99,6 +99,8 @@ export interface DeployControl {
   rollback(name: string): Promise<unknown>;
   install(name: string): Promise<unknown>;
   discard(name: string): Promise<unknown>;
+  /** Cancels the deployment in progress (`by`: who asked, kept with it). */
+  cancel(name: string, by?: string): Promise<unknown>;
   list(name?: string): Promise<unknown>;
   /** The service's deployment while it owns the service (accepted, not resting at DELIVERED, not ended). */
   inProgress(name: string): { deploymentId: string; state: string } | undefined;

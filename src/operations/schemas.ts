@@ -3,7 +3,7 @@ import { z } from 'zod/v3';
 import { configPathRefusal, KEY_PATTERN } from './kv-keys.js';
 import { METRICS } from './watch-ports.js';
 import { configObjectSchema, registrationSchema, runsOneWay, serviceNameSchema } from '../model.js';
-import { deploymentsRequestSchema, deployRequestSchema, discardRequestSchema, installRequestSchema, rollbackRequestSchema } from './deploy-schemas.js';
+import { cancelRequestSchema, deploymentsRequestSchema, deployRequestSchema, discardRequestSchema, installRequestSchema, rollbackRequestSchema } from './deploy-schemas.js';
 
 const names = z.array(serviceNameSchema).max(1000);
 const trustLevel = z.enum(['COMPLETE', 'NONE']);
@@ -64,6 +64,7 @@ export const requestSchemas = {
   'services.rollback': rollbackRequestSchema,
   'services.install': installRequestSchema,
   'services.discard': discardRequestSchema,
+  'services.cancel': cancelRequestSchema,
 } as const;
 
 export type OperationName = keyof typeof requestSchemas;

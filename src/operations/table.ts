@@ -7,7 +7,7 @@ import { configGet, configSet } from './config.js';
 import { kvDelete, kvGet, kvPut } from './kv.js';
 import { registryDeregister, registryEntries, registryRegister } from './registry.js';
 import { alertsList, servicesHistory, servicesLogs } from './watch.js';
-import { servicesDeploy, servicesDeployments, servicesDiscard, servicesInstall, servicesRollback } from './deploy.js';
+import { servicesCancel, servicesDeploy, servicesDeployments, servicesDiscard, servicesInstall, servicesRollback } from './deploy.js';
 import { servicesBatch, servicesHealth, servicesList, servicesMetrics } from './services.js';
 
 /** `caller` is whoever the inbox let through; most operations do not need to know. */
@@ -38,6 +38,7 @@ export const operations: { [N in OperationName]: Run<N> } = {
   'services.rollback': servicesRollback,
   'services.install': servicesInstall,
   'services.discard': servicesDiscard,
+  'services.cancel': servicesCancel,
 };
 
 /** Operations that change nothing: they need no journal entry and take no service lock. */

@@ -73,7 +73,7 @@ describe('parseCommandLine refuses with exit 2', () => {
 describe('help at each level', () => {
   const cases: Array<[string[], RegExp, RegExp]> = [
     [['--help'], /usage: sma-bridge <command>/, /services restart NAME\.\.\.\|--all/],
-    [['services', '--help'], /usage: sma-bridge services <list\|health\|metrics\|start\|stop\|restart\|logs\|history\|register\|deregister\|deploy\|deployments\|rollback>/, /--all-registered/],
+    [['services', '--help'], /usage: sma-bridge services <list\|health\|metrics\|start\|stop\|restart\|logs\|history\|register\|deregister\|deploy\|deployments\|rollback\|cancel>/, /--all-registered/],
     [['services', 'list', '-h'], /usage: sma-bridge services list \[NAME\.\.\.\]/, /--topic-root R/],
     [['config', 'set', '--help'], /usage: sma-bridge config set NAME KEY=VALUE\.\.\./, /dotted KEY/],
     [['start', '--help'], /usage: sma-bridge start \[-c FILE\]/, /-c, --config FILE/],

@@ -25,7 +25,7 @@ const ENGINES: Array<[Principal, ReadonlySet<OperationName>]> = [
 
 describe('every operation of the request table against each principal', () => {
   it('enumerates the table, new surfaces included', () => {
-    for (const op of ['services.logs', 'services.history', 'alerts.list', 'services.deploy', 'services.deployments', 'services.rollback', 'services.install', 'services.discard']) {
+    for (const op of ['services.logs', 'services.history', 'alerts.list', 'services.deploy', 'services.deployments', 'services.rollback', 'services.install', 'services.discard', 'services.cancel']) {
       expect(operationNames).toContain(op);
     }
   });

@@ -1,7 +1,8 @@
 // Object 9 (LwM2M Software Management, v1.0): one instance per service, bound to its deployments (CONTRACT 13).
 // Writing Package URI (`#sha256=HEX[&version=V]`) starts a held deployment (download and verify: DELIVERED);
-// Install goes on with it (switch and gate); Uninstall 1 discards a delivered package, Uninstall 0 deregisters
-// the service; Activate and Deactivate start and stop it. Reads go through operations only.
+// Install goes on with it (switch and gate); Uninstall 1 discards a delivered package or cancels the deployment in
+// progress (the package the server sent is given up, whatever step it is in), Uninstall 0 deregisters the service;
+// Activate and Deactivate start and stop it. Reads go through operations only.
 import type { ServiceView } from '../../model.js';
 import type { ResourceValue } from '../content/node.js';
 import { parseExecuteArgs } from '../handlers/execute-create-delete.js';
@@ -23,6 +24,7 @@ export interface SoftwareInstance {
 }
 
 const VERSION = /^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$/;
+const ENDED = new Set(['DONE', 'ROLLED_BACK', 'FAILED']);
 const RESULT_OF_ERROR: Record<string, number> = { NO_SPACE: 50, DOWNLOAD: 52, INTEGRITY: 53, INSTALL: 58, GATE: 58, INTERRUPTED: 0 };
 
 /** Update State (7) and Update Result (9) of an instance. */
@@ -109,7 +111,9 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
           execute: (i, text): Effect => {
             const forUpdate = parseExecuteArgs(text).has(1);
             this.refused.delete(name(i));
-            return forUpdate ? { op: 'services.discard', body: { name: name(i) } } : { op: 'registry.deregister', body: { name: name(i) } };
+            if (!forUpdate) return { op: 'registry.deregister', body: { name: name(i) } };
+            // A deployment under way (downloading, or from Install on) is cancelled; with none, nothing waits to be dropped.
+            return { op: i.latest && !ENDED.has(i.latest.state) ? 'services.cancel' : 'services.discard', body: { name: name(i) } };
           },
         },
       ],
