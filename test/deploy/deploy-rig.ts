@@ -27,13 +27,13 @@ export interface Rig {
 }
 
 /** An artifact server, a free port for the test service, the agent (its bin) with a requester, `app` registered. */
-export async function startRig(config: Record<string, unknown>, options: { dataDir?: string } = {}): Promise<Rig> {
+export async function startRig(config: Record<string, unknown>, options: { dataDir?: string; login?: { username: string; password: string } } = {}): Promise<Rig> {
   const rig: Partial<Rig> = {};
   try {
     rig.server = await ArtifactServer.start();
     rig.appPort = await freePort();
     rig.agent = await startAgent(config, options);
-    rig.mqtt = await MqttRequester.forAgent(rig.agent);
+    rig.mqtt = options.login ? await MqttRequester.connect(`mqtt://127.0.0.1:${rig.agent.mqttPort}`, rig.agent.topicRoot, options.login) : await MqttRequester.forAgent(rig.agent);
     expect((await rig.mqtt.request('registry.register', appRegistration('app', rig.appPort))).ok).toBe(true);
     return rig as Rig;
   } catch (err) {
