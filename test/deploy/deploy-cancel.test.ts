@@ -145,7 +145,7 @@ describe('cancelling a deployment, against the agent process', () => {
   it('while GATING, `sma-bridge services cancel app` rolls back at once: ROLLING_BACK, ROLLED_BACK with INTERRUPTED, v1 running; exit 0', async () => {
     const id = await deploy(mqtt, { name: 'app', version: 'v4', artifact: quick('v4'), gate: { healthyForMs: 8_000, timeoutMs: 60_000 } });
     await reached(id, 'GATING');
-    expect(await runningVersion(appPort)).toBe('v4');
+    await waitFor('v4 answering', async () => (await runningVersion(appPort)) === 'v4', 5_000);
     const t0 = Date.now();
     const cli = await run(process.execPath, [BIN, 'services', 'cancel', 'app', '--broker', `mqtt://127.0.0.1:${agent.mqttPort}`, '--agent', agent.agentId, '--username', 'ops', '--password', 'ops-secret'], { timeout: 50_000 });
     expect(cli.stdout).toMatch(/app v4: ROLLING_BACK INTERRUPTED: cancelled by ops/);
