@@ -186,6 +186,28 @@ describe('cancelling a deployment in the engine', () => {
     }
   });
 
+  it('a cancel whose write is slow is never overwritten by, nor lands on top of, the state the step reaches meanwhile', async () => {
+    steps.download = async () => note('download');
+    const save = store.save.bind(store);
+    // The cancel's write takes 500 ms; the gate (100 ms) passes while it is under way.
+    store.save = async (d, slots) => {
+      if (d.cancelledAt !== undefined && d.state === 'GATING') await new Promise((r) => setTimeout(r, 500));
+      return save(d, slots);
+    };
+    try {
+      const e = engine();
+      await e.deploy({ name: 'app', version: 'v1', artifact: ARTIFACT, gate: { healthyForMs: 100, timeoutMs: 5_000 } });
+      await reached('GATING');
+      await e.cancel('app');
+      await e.settled();
+      // The gate's DONE waited for the cancel's write, then gave way to it: the deployment rolled back.
+      expect(await stored()).toMatchObject({ state: 'ROLLED_BACK', error: { code: 'INTERRUPTED' } });
+    } finally {
+      store.save = save;
+      steps.download = hangingDownload;
+    }
+  });
+
   it('nothing in progress: NOT_FOUND', async () => {
     await expect(engine().cancel('app')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
