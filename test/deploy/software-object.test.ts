@@ -3,7 +3,8 @@
 // Writing Package URI (#sha256=...) downloads and verifies: Update State reaches DELIVERED (3), observed;
 // Execute Install switches: INSTALLED (4), result 2, the new version running and PkgVersion saying so; a
 // wrong digest ends with result 53; a URI without a digest is refused (4.00) with result 56; Deactivate and
-// Activate stop and start the service; while a deployment is under way they (and Uninstall) are refused.
+// Activate stop and start the service; while a deployment is under way they (and Uninstall) are refused; Uninstall
+// "for update" while a package downloads cancels the download.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { freePort, freeUdpPort } from '../support/free-port.js';
@@ -147,5 +148,24 @@ describe('object 9 bound to deployments, against lwm2m-node-lib', () => {
     expect(await runningVersion(appPort)).toBe('4.0.0');
     expect(await read(1)).toBe('4.0.0');
     expect(await read(7)).toBe('4');
+  });
+
+  it('Uninstall 1 while the package downloads cancels it: INITIAL (0, result 0) at once, the deployment FAILED with INTERRUPTED by the server; 4.0.0 runs on', async () => {
+    const body = release('5.0.0', { extra: [{ path: 'app/padding.bin', body: Buffer.alloc(60_000, 7) }] });
+    // 4 000 bytes a second: the download alone would take some fifteen seconds.
+    artifacts.files.set('/app-5.0.0.tgz', { body, bytesPerSecond: 4_000 });
+    let from = server.events.length;
+    expect(await cmd('write', { path: `/9/${iid}/3`, value: `${artifacts.url('/app-5.0.0.tgz')}#sha256=${sha256Hex(body)}` })).toBe('');
+    await notified(7, '1', from);
+    from = server.events.length;
+    const t0 = Date.now();
+    expect(await cmd('execute', { path: `/9/${iid}/6`, value: '1' })).toBe('');
+    await notified(7, '0', from);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(await read(9)).toBe('0');
+    const latest = ((await mqtt.request('services.deployments', { name: 'app' })).result as { deployments: Array<Record<string, unknown>> }).deployments.at(-1);
+    expect(latest).toMatchObject({ version: '5.0.0', state: 'FAILED', error: { code: 'INTERRUPTED', message: 'cancelled by lwm2m-server' }, cancelledBy: 'lwm2m-server' });
+    expect(await runningVersion(appPort)).toBe('4.0.0');
+    expect(await read(1)).toBe('4.0.0');
   });
 });
