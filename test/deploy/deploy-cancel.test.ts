@@ -1,10 +1,11 @@
 // services.cancel end to end: the agent as a real process from its bin, real service processes, a real HTTP
 // artifact server. A trickling download cancelled over MQTT ends FAILED (INTERRUPTED) at once, its partial file
 // removed, nothing asked of the server again, the running process untouched (same pid); a service may not cancel
-// (even the service itself: over MQTT or HTTP, its deployment goes on), an operator may (HTTP 202);
-// a cancel while GATING over the CLI rolls
-// back (ROLLED_BACK, the version before running, exit 0); a cancel at DELIVERED ends it in the answer; a cancel
-// stored and then kill -9 before it acted still holds after the restart (FAILED, no switch). Never two processes.
+// (even the service itself: over MQTT or HTTP, its deployment goes on), an operator may (HTTP 202); a cancel while
+// GATING over the CLI rolls back (ROLLED_BACK, the version before running, exit 0); a cancel at DELIVERED ends it
+// in the answer; a cancel
+// stored and then kill -9 before it acted still holds after the restart, in each state from DOWNLOADING to
+// GATING (FAILED before SWITCHING, ROLLED_BACK from it on). Never two processes.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
@@ -173,32 +174,50 @@ describe('cancelling a deployment, against the agent process', () => {
     expect((await mqtt.request('services.install', { name: 'app' })).error).toMatchObject({ code: 'NOT_FOUND' });
   });
 
-  it('a cancel stored, then kill -9 before it acted (stepPauseMs holds VERIFYING): after the restart it ends FAILED, v6 never switched to', async () => {
-    // Restarted with a long pause after each stored state: the cancel lands while VERIFYING waits for its step.
+  /** The agent again on the same dataDir (kill -9 first when asked), with a pause after each stored state. */
+  const restart = async (kill: boolean, stepPauseMs: number): Promise<void> => {
+    if (kill) agent.child.kill('SIGKILL');
     await agent.stop();
     await mqtt.close();
-    agent = await startAgent(await config(3_000), { dataDir });
+    agent = await startAgent(await config(stepPauseMs), { dataDir });
     mqtt = await connect();
-    await waitFor('v1 back', async () => (await runningVersion(appPort)) === 'v1', 20_000);
-    const id = await deploy(mqtt, { name: 'app', version: 'v6', artifact: quick('v6'), gate: QUICK });
-    await reached(id, 'VERIFYING');
-    const reply = await mqtt.request('services.cancel', { name: 'app' });
-    expect(reply.result).toMatchObject({ deploymentId: id, state: 'VERIFYING', cancelledAt: expect.any(String) });
-    agent.child.kill('SIGKILL');
-    await agent.stop();
-    await mqtt.close();
-    agent = await startAgent(await config(), { dataDir });
-    mqtt = await connect();
-    const end = await waitFor('the deployment to end after the restart', async () => {
-      const d = await stateOf(id);
-      return d && ['DONE', 'FAILED', 'ROLLED_BACK'].includes(String(d.state)) ? d : undefined;
+  };
+
+  describe('a cancel stored, then kill -9 before it acted (deploy.stepPauseMs holds each state after it is stored)', () => {
+    // The cancel lands in the pause of the state named, and the kill right after its answer: the restarted agent
+    // finds the deployment in that state with its cancel, and must act on the cancel instead of going on.
+    const PAUSE_MS = 1_500;
+    let n = 6;
+
+    beforeAll(async () => {
+      await restart(false, PAUSE_MS);
+      await waitFor('v1 back', async () => (await runningVersion(appPort)) === 'v1', 20_000);
     }, 30_000);
-    expect(end).toMatchObject({ state: 'FAILED', error: { code: 'INTERRUPTED', message: 'cancelled by ops' } });
-    expect(existsSync(partial(id))).toBe(false);
-    expect(versionDirs()).toEqual(['v1']);
-    await waitFor('v1 running after the restart', async () => (await runningVersion(appPort)) === 'v1', 20_000);
-    expect(eventsOf(mqtt, 'app', id).map((e) => e.state)).not.toContain('SWITCHING');
-  }, 90_000);
+
+    it.each([
+      ['DOWNLOADING', 'FAILED'],
+      ['VERIFYING', 'FAILED'],
+      ['INSTALLING', 'FAILED'],
+      ['SWITCHING', 'ROLLED_BACK'],
+      ['GATING', 'ROLLED_BACK'],
+    ])('in %s: after the restart it ends %s with INTERRUPTED, v1 running, nothing of the release left', async (state, ending) => {
+      const version = `v${n++}`;
+      const id = await deploy(mqtt, { name: 'app', version, artifact: quick(version), gate: QUICK });
+      await reached(id, state);
+      const reply = await mqtt.request('services.cancel', { name: 'app' });
+      expect(reply.result).toMatchObject({ deploymentId: id, state, cancelledAt: expect.any(String) });
+      await restart(true, PAUSE_MS);
+      const end = await waitFor('the deployment to end after the restart', async () => {
+        const d = await stateOf(id);
+        return d && ['DONE', 'FAILED', 'ROLLED_BACK'].includes(String(d.state)) ? d : undefined;
+      }, 40_000);
+      expect(end).toMatchObject({ state: ending, error: { code: 'INTERRUPTED', message: 'cancelled by ops' } });
+      expect(existsSync(partial(id))).toBe(false);
+      await waitFor('v1 running after the restart', async () => (await runningVersion(appPort)) === 'v1', 20_000);
+      expect(versionDirs()).toEqual(['v1']);
+      if (ending === 'FAILED') expect(eventsOf(mqtt, 'app', id).map((e) => e.state)).not.toContain('SWITCHING');
+    }, 90_000);
+  });
 
   it('never ran two versions at once (sampled all along, through the kill and restart)', () => {
     expect(sampler.samples).toBeGreaterThan(50);
