@@ -1,7 +1,9 @@
 // The deployment commands of the real bin (dist/main.js) against the agent as a process: deploy waits with a
 // progress line (one line per state when not on a terminal) and exits 0 on DONE, 1 on FAILED with the error on
-// stderr; --no-wait returns at acceptance; deployments lists; rollback switches back; bad arguments exit 2.
+// stderr; --no-wait returns at acceptance; deployments lists; rollback switches back; cancel --no-wait answers
+// at once, cancel of nothing exits 1; bad arguments exit 2.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, type AgentProcess } from '../support/agent-process.js';
@@ -95,6 +97,26 @@ describe('sma-bridge services deploy | deployments | rollback', () => {
     expect(await runningVersion(appPort)).toBe('v4');
     const conflict = await fetch(`${api}/services/nope/rollback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(conflict.status).toBe(404);
+  });
+
+  it('cancel --no-wait answers once the cancel is stored; the deployment ends FAILED; with none in progress cancel exits 1 (NOT_FOUND); without NAME 2', async () => {
+    const body = release('v5', { extra: [{ path: 'app/padding.bin', body: randomBytes(60_000) }] });
+    server.files.set('/v5.tgz', { body, bytesPerSecond: 4_000 });
+    const started = await cli('services', 'deploy', 'app', 'v5', '--url', server.url('/v5.tgz'), '--sha256', sha256Hex(body), '--no-wait', '--json');
+    const { deploymentId } = JSON.parse(started.stdout) as { deploymentId: string };
+    const r = await cli('services', 'cancel', 'app', '--no-wait', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ deploymentId, name: 'app', version: 'v5', cancelledAt: expect.any(String) });
+    await waitFor('v5 FAILED', async () => {
+      const list = JSON.parse((await cli('services', 'deployments', 'app', '--json')).stdout) as { deployments: Array<{ deploymentId: string; state: string; error?: { code: string } }> };
+      const d = list.deployments.find((x) => x.deploymentId === deploymentId);
+      return d?.state === 'FAILED' && d.error?.code === 'INTERRUPTED';
+    }, 10_000);
+    const none = await cli('services', 'cancel', 'app');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/NOT_FOUND: app has no deployment in progress/);
+    expect((await cli('services', 'cancel')).code).toBe(2);
+    expect(await runningVersion(appPort)).toBe('v4');
   });
 
   it.each([

@@ -5,6 +5,7 @@
 // wrong digest ends with result 53; a URI without a digest is refused (4.00) with result 56; Deactivate and
 // Activate stop and start the service; while a deployment is under way they (and Uninstall) are refused; Uninstall
 // "for update" while a package downloads cancels the download.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { freePort, freeUdpPort } from '../support/free-port.js';
@@ -151,7 +152,7 @@ describe('object 9 bound to deployments, against lwm2m-node-lib', () => {
   });
 
   it('Uninstall 1 while the package downloads cancels it: INITIAL (0, result 0) at once, the deployment FAILED with INTERRUPTED by the server; 4.0.0 runs on', async () => {
-    const body = release('5.0.0', { extra: [{ path: 'app/padding.bin', body: Buffer.alloc(60_000, 7) }] });
+    const body = release('5.0.0', { extra: [{ path: 'app/padding.bin', body: randomBytes(60_000) }] });
     // 4 000 bytes a second: the download alone would take some fifteen seconds.
     artifacts.files.set('/app-5.0.0.tgz', { body, bytesPerSecond: 4_000 });
     let from = server.events.length;
@@ -165,6 +166,8 @@ describe('object 9 bound to deployments, against lwm2m-node-lib', () => {
     expect(await read(9)).toBe('0');
     const latest = ((await mqtt.request('services.deployments', { name: 'app' })).result as { deployments: Array<Record<string, unknown>> }).deployments.at(-1);
     expect(latest).toMatchObject({ version: '5.0.0', state: 'FAILED', error: { code: 'INTERRUPTED', message: 'cancelled by lwm2m-server' }, cancelledBy: 'lwm2m-server' });
+    // Cut while downloading, not a delivered package dropped.
+    expect(eventsOf(mqtt, 'app', String(latest?.deploymentId)).find((e) => e.state === 'FAILED')).toMatchObject({ from: 'DOWNLOADING' });
     expect(await runningVersion(appPort)).toBe('4.0.0');
     expect(await read(1)).toBe('4.0.0');
   });
