@@ -46,13 +46,13 @@ describe('cancelling a deployment in the engine', () => {
     view: (r: ServiceRecord) => ({ name: r.name, status: 'RUNNING', health: 'UP' }) as ServiceView,
   } as unknown as ServiceControl;
 
-  /** A download that runs until it is cut short (as a trickling one would for an hour). */
-  const hangingDownload = async (_d: Deployment, signal?: AbortSignal): Promise<void> => {
-    await note('download');
-    await new Promise<void>((_resolve, reject) => signal?.addEventListener('abort', () => reject(new DeployFailure('INTERRUPTED', 'cancelled'))));
-  };
+  /** Whether the download runs until it is cut short (as a trickling one would for an hour), or ends at once. */
+  let hang: boolean;
   const steps = {
-    download: hangingDownload,
+    download: async (_d: Deployment, signal?: AbortSignal): Promise<void> => {
+      await note('download');
+      if (hang) await new Promise<void>((_resolve, reject) => signal?.addEventListener('abort', () => reject(new DeployFailure('INTERRUPTED', 'cancelled'))));
+    },
     verify: () => note('verify'),
     install: () => note('install'),
     clean: () => note('clean'),
@@ -68,6 +68,7 @@ describe('cancelling a deployment in the engine', () => {
     store = new DeployStore(level);
     seen = [];
     startFails = 0;
+    hang = false;
   });
 
   afterEach(async () => {
@@ -75,6 +76,7 @@ describe('cancelling a deployment in the engine', () => {
   });
 
   it('DOWNLOADING: the cancel is stored, the download cut, the files removed before FAILED with INTERRUPTED is stored; nothing switched', async () => {
+    hang = true;
     const e = engine();
     const { deploymentId } = await e.deploy({ name: 'app', version: 'v1', artifact: ARTIFACT, gate: QUICK_GATE });
     await waitFor('download under way', () => seen.some(([s]) => s === 'download'));
@@ -115,79 +117,58 @@ describe('cancelling a deployment in the engine', () => {
 
   it('DELIVERED: ends FAILED in the answer itself', async () => {
     const e = engine();
-    steps.download = async () => note('download');
-    try {
-      await e.deploy({ name: 'app', version: 'v1', artifact: ARTIFACT, gate: QUICK_GATE, hold: true });
-      await reached('DELIVERED');
-      await e.settled();
-      expect(await e.cancel('app', 'lwm2m-server')).toMatchObject({ state: 'FAILED' });
-      expect(await stored()).toMatchObject({ state: 'FAILED', error: { code: 'INTERRUPTED', message: 'cancelled by lwm2m-server' } });
-      expect(seen.map(([s]) => s)).not.toContain('install');
-    } finally {
-      steps.download = hangingDownload;
-    }
+    await e.deploy({ name: 'app', version: 'v1', artifact: ARTIFACT, gate: QUICK_GATE, hold: true });
+    await reached('DELIVERED');
+    await e.settled();
+    expect(await e.cancel('app', 'lwm2m-server')).toMatchObject({ state: 'FAILED' });
+    expect(await stored()).toMatchObject({ state: 'FAILED', error: { code: 'INTERRUPTED', message: 'cancelled by lwm2m-server' } });
+    expect(seen.map(([s]) => s)).not.toContain('install');
   });
 
   it('GATING: the gate is cut short and the engine rolls back (ROLLING_BACK stored before the rollback\'s stop), ROLLED_BACK with INTERRUPTED', async () => {
-    steps.download = async () => note('download');
-    try {
-      const e = engine();
-      await e.deploy({ name: 'app', version: 'v1', artifact: ARTIFACT, gate: LONG_GATE });
-      await reached('GATING');
-      const t0 = Date.now();
-      expect(await e.cancel('app', 'carol')).toMatchObject({ state: 'GATING' });
-      await reached('ROLLING_BACK');
-      // Cut short: not after the gate's 1.5 s.
-      expect(Date.now() - t0).toBeLessThan(1_000);
-      // A second cancel answers the same (it is stored once); the rollback itself goes on.
-      expect(await e.cancel('app', 'dave')).toMatchObject({ state: 'ROLLING_BACK' });
-      await e.settled();
-      expect(await stored()).toMatchObject({ state: 'ROLLED_BACK', error: { code: 'INTERRUPTED', message: 'cancelled by carol' }, cancelledBy: 'carol' });
-      expect(seen.filter(([s]) => s === 'stop' || s === 'start')).toEqual([
-        ['stop', 'SWITCHING'],
-        ['start', 'SWITCHING'],
-        ['stop', 'ROLLING_BACK'],
-        ['start', 'ROLLING_BACK'],
-      ]);
-    } finally {
-      steps.download = hangingDownload;
-    }
+    const e = engine();
+    await e.deploy({ name: 'app', version: 'v1', artifact: ARTIFACT, gate: LONG_GATE });
+    await reached('GATING');
+    const t0 = Date.now();
+    expect(await e.cancel('app', 'carol')).toMatchObject({ state: 'GATING' });
+    await reached('ROLLING_BACK');
+    // Cut short: not after the gate's 1.5 s.
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    // A second cancel answers the same (it is stored once); the rollback itself goes on.
+    expect(await e.cancel('app', 'dave')).toMatchObject({ state: 'ROLLING_BACK' });
+    await e.settled();
+    expect(await stored()).toMatchObject({ state: 'ROLLED_BACK', error: { code: 'INTERRUPTED', message: 'cancelled by carol' }, cancelledBy: 'carol' });
+    expect(seen.filter(([s]) => s === 'stop' || s === 'start')).toEqual([
+      ['stop', 'SWITCHING'],
+      ['start', 'SWITCHING'],
+      ['stop', 'ROLLING_BACK'],
+      ['start', 'ROLLING_BACK'],
+    ]);
   });
 
   it('ROLLING_BACK (after a failure): a cancel is refused with CONFLICT and the rollback ends ROLLED_BACK', async () => {
-    steps.download = async () => note('download');
     startFails = 1;
-    try {
-      const e = engine();
-      await e.deploy({ name: 'app', version: 'v1', artifact: ARTIFACT, gate: LONG_GATE });
-      await reached('ROLLING_BACK');
-      await expect(e.cancel('app')).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('ROLLING_BACK') });
-      await e.settled();
-      expect(await stored()).toMatchObject({ state: 'ROLLED_BACK', error: { code: 'GATE' } });
-      expect((await stored())?.cancelledAt).toBeUndefined();
-    } finally {
-      steps.download = hangingDownload;
-    }
+    const e = engine();
+    await e.deploy({ name: 'app', version: 'v1', artifact: ARTIFACT, gate: LONG_GATE });
+    await reached('ROLLING_BACK');
+    await expect(e.cancel('app')).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('ROLLING_BACK') });
+    await e.settled();
+    expect(await stored()).toMatchObject({ state: 'ROLLED_BACK', error: { code: 'GATE' } });
+    expect((await stored())?.cancelledAt).toBeUndefined();
   });
 
   it('a cancel in the pause before a step acts instead of the step (stepPauseMs)', async () => {
-    steps.download = async () => note('download');
-    try {
-      const e = engine({ stepPauseMs: 400 });
-      await e.deploy({ name: 'app', version: 'v1', artifact: ARTIFACT, gate: QUICK_GATE });
-      await reached('VERIFYING');
-      await e.cancel('app');
-      expect((await stored())?.cancelledAt).toEqual(expect.any(Number));
-      await e.settled();
-      expect(await stored()).toMatchObject({ state: 'FAILED', error: { code: 'INTERRUPTED', message: 'cancelled' } });
-      expect(seen.map(([s]) => s)).not.toContain('verify');
-    } finally {
-      steps.download = hangingDownload;
-    }
+    const e = engine({ stepPauseMs: 400 });
+    await e.deploy({ name: 'app', version: 'v1', artifact: ARTIFACT, gate: QUICK_GATE });
+    await reached('VERIFYING');
+    await e.cancel('app');
+    expect((await stored())?.cancelledAt).toEqual(expect.any(Number));
+    await e.settled();
+    expect(await stored()).toMatchObject({ state: 'FAILED', error: { code: 'INTERRUPTED', message: 'cancelled' } });
+    expect(seen.map(([s]) => s)).not.toContain('verify');
   });
 
   it('a cancel whose write is slow is never overwritten by, nor lands on top of, the state the step reaches meanwhile', async () => {
-    steps.download = async () => note('download');
     const save = store.save.bind(store);
     // The cancel's write takes 500 ms; the gate (100 ms) passes while it is under way.
     store.save = async (d, slots) => {
@@ -204,7 +185,6 @@ describe('cancelling a deployment in the engine', () => {
       expect(await stored()).toMatchObject({ state: 'ROLLED_BACK', error: { code: 'INTERRUPTED' } });
     } finally {
       store.save = save;
-      steps.download = hangingDownload;
     }
   });
 
