@@ -2,7 +2,8 @@
 // process, images built here FROM scratch with busybox. 1 runs first; 2 comes as an image tarball (`docker save`,
 // removed from the engine before it is deployed) served over HTTP, loaded by the agent, the container
 // re-created with it: DONE; 3 is an image whose health check fails: ROLLED_BACK to 2 within its gate; a
-// tarball with a wrong SHA-256 ends INTEGRITY, nothing loaded; services.rollback goes back to 1.
+// tarball with a wrong SHA-256 ends INTEGRITY, nothing loaded; a cancel while GATING goes back to 2 at once;
+// services.rollback goes back to 1.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +95,20 @@ describe.runIf(haveDocker())('deployments of a container service', () => {
     expect(await finalEvent(mqtt, 'capp', id, 60_000)).toMatchObject({ state: 'FAILED', error: { code: 'INTEGRITY' } });
     expect(await images()).not.toContain('sma-app:4');
     expect(await runningVersion(port)).toBe('2');
+  }, 90_000);
+
+  it('a cancel while GATING re-creates the container with the image before at once: ROLLED_BACK with INTERRUPTED, 2 runs', async () => {
+    const id = await deploy(mqtt, { name: 'capp', version: '1b', artifact: { image: 'sma-app:1' }, gate: { healthyForMs: 6_000, timeoutMs: 60_000 } });
+    await waitFor('GATING', () => mqtt.events('deploy/capp').some((e) => e.deploymentId === id && e.state === 'GATING'), 60_000);
+    const t0 = Date.now();
+    const reply = await mqtt.request('services.cancel', { name: 'capp' });
+    expect(reply.result).toMatchObject({ deploymentId: id, state: 'GATING' });
+    expect(await finalEvent(mqtt, 'capp', id, 60_000)).toMatchObject({ state: 'ROLLED_BACK', error: { code: 'INTERRUPTED' } });
+    // The gate was cut short (the rollback is then gated the same way, 6 s).
+    const rollingBack = mqtt.events('deploy/capp').find((e) => e.deploymentId === id && e.state === 'ROLLING_BACK');
+    expect(Date.parse(String(rollingBack?.at)) - t0).toBeLessThan(3_000);
+    expect(await runningVersion(port)).toBe('2');
+    expect(JSON.parse(await dockerd.docker('inspect', '--format', '{{json .Config.Image}}', 'capp'))).toBe('sma-app:2');
   }, 90_000);
 
   it('services.rollback re-creates the container with the previous image: DONE, 1 runs', async () => {
