@@ -16,6 +16,7 @@ import { passGate } from './health-gate.js';
 import type { ContainerSteps } from './container-steps.js';
 import { deploymentView, type DeploymentsAnswer } from './deployment-view.js';
 import { cancelEffect, cancelFailure } from './cancel-rules.js';
+import { KeyedLock } from '../inbox/keyed-lock.js';
 
 export interface DeployEngineOptions {
   store: DeployStore;
@@ -48,7 +49,7 @@ export class DeployEngine {
   /** The step under way of each deployment (by id), for a cancel to cut short. */
   private readonly steps = new Map<string, AbortController>();
   /** Each deployment's writes in turn (by id): a cancel's write never lands on top of a newer state. */
-  private readonly writes = new Map<string, Promise<unknown>>();
+  private readonly writes = new KeyedLock();
   private closed = false;
 
   private readonly slots: Map<string, ServiceSlots>;
@@ -342,15 +343,13 @@ export class DeployEngine {
   }
 
   /** Runs `write` after the deployment's writes before it (a cancel's, a state's, the switch's slots). */
-  private serial<T>(d: Deployment, write: () => Promise<T>): Promise<T> {
-    const id = d.deploymentId;
-    const turn = (this.writes.get(id) ?? Promise.resolve()).then(write, write);
-    const tail = turn.catch(() => undefined);
-    this.writes.set(id, tail);
-    void tail.then(() => {
-      if (this.writes.get(id) === tail) this.writes.delete(id);
-    });
-    return turn;
+  private async serial<T>(d: Deployment, write: () => Promise<T>): Promise<T> {
+    const release = await this.writes.acquire([d.deploymentId]);
+    try {
+      return await write();
+    } finally {
+      release();
+    }
   }
 
   /** Stores the new state (inside the deployment's turn: see serial). */
