@@ -25,9 +25,10 @@ export async function startAgent(config = {}, root = ROOT) {
   const configPath = join(dataDir, 'config.json');
   writeFileSync(configPath, JSON.stringify(full));
   const t0 = performance.now();
-  // As the bin's shebang and `npm start` run it (src/main.ts says why).
+  // As the bin's shebang and `npm start` run it (src/main.ts says why); MALLOC_ARENA_MAX=2 too, unless the
+  // bench's own environment sets it (the soak's comparison with glibc's default: MALLOC_ARENA_MAX=16 on 2 cores).
   const child = spawn(process.execPath, ['--max-semi-space-size=4', ...(process.env.BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean), join(root, 'dist/main.js'), 'start', '-c', configPath], {
-    stdio: ['ignore', 'pipe', 'inherit'], env: { ...withoutSmaVariables(process.env), SMA_LOG_LEVEL: 'info' } });
+    stdio: ['ignore', 'pipe', 'inherit'], env: { MALLOC_ARENA_MAX: '2', ...withoutSmaVariables(process.env), SMA_LOG_LEVEL: 'info' } });
   const ready = await new Promise((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (c) => {

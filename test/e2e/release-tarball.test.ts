@@ -91,6 +91,8 @@ describe('the release tarball', () => {
     expect((await fetch(`http://127.0.0.1:${ready.httpPort}/health`)).status).toBe(200);
     // cbor-x loads its accelerator at first use; the store's LevelDB binding at start. Both come from the prefix.
     const maps = readFileSync(`/proc/${child.pid}/maps`, 'utf8');
+    // The bin's first line gives malloc two arenas (BENCHMARKS.md, soak: RSS growth under load).
+    expect(readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
     expect(maps).toContain(join(pkg, 'node_modules/classic-level/prebuilds'));
     child.kill('SIGTERM');
     expect(await new Promise((r) => child.once('exit', r))).toBe(0);
@@ -109,6 +111,7 @@ describe('the release tarball', () => {
     const unit = readFileSync(join(places.unit, 'sma-bridge.service'), 'utf8');
     expect(unit).toContain(`ExecStart=${process.execPath} --max-semi-space-size=4 ${join(pkg, 'dist/main.js')} start -c ${join(places.config, 'config.json')}`);
     expect(unit).toContain('Type=notify');
+    expect(unit).toContain('Environment=MALLOC_ARENA_MAX=2');
     expect(unit).toContain(`Environment=SMA_DATADIR=${places.data}`);
     expect(unit).not.toContain('StateDirectory='); // not below /var/lib here
     expect(readdirSync(places.data)).toEqual([]);
