@@ -17,6 +17,7 @@ import type { ContainerSteps } from './container-steps.js';
 import { deploymentView, type DeploymentsAnswer } from './deployment-view.js';
 import { cancelEffect, cancelFailure } from './cancel-rules.js';
 import { KeyedLock } from '../inbox/keyed-lock.js';
+import { installableAgain } from './install-again.js';
 
 export interface DeployEngineOptions {
   store: DeployStore;
@@ -106,21 +107,35 @@ export class DeployEngine {
     return this.accept(req.name, req.version, 'deploy', 'DOWNLOADING', { version: req.version, ...(template ? { template } : {}) }, before, common);
   }
 
-  /** Installs the package a held deployment rests with: it goes on from INSTALLING. */
+  /**
+   * Installs the package a held deployment rests with: it goes on from INSTALLING. With none, a deployment whose
+   * installation failed (and that nothing dropped since) is installed again: fetched and verified anew.
+   */
   async install(name: string): Promise<{ deploymentId: string; name: string; version: string; state: DeployState }> {
     const d = this.unfinished.get(name);
-    if (!d) throw notFound(`${name} has no package waiting to be installed`);
+    if (!d) {
+      const failed = installableAgain(await this.o.store.all(), name);
+      if (!failed) throw notFound(`${name} has no package waiting to be installed`);
+      return this.installAgain(failed);
+    }
     if (d.state !== 'DELIVERED') throw conflict(`${name}'s deployment ${d.deploymentId} is ${d.state}, not DELIVERED`);
     await this.enter(d, 'INSTALLING');
     this.launch(d);
     return { deploymentId: d.deploymentId, name, version: d.version, state: d.state };
   }
 
-  /** Drops the package a held deployment rests with (FAILED, INTERRUPTED); the running version stays. */
+  /**
+   * Drops the package a held deployment rests with (FAILED, INTERRUPTED); the running version stays. With none
+   * waiting, the service's latest ended deployment is marked `discarded`: it can no longer be installed again.
+   */
   async discard(name: string): Promise<{ deploymentId?: string; name: string }> {
     const d = this.unfinished.get(name);
     // Ended (its last clean-up may still run): nothing waits to be installed.
-    if (!d || FINAL_STATES.has(d.state)) return { name };
+    if (!d || FINAL_STATES.has(d.state)) {
+      const latest = (await this.o.store.all()).filter((x) => x.name === name).at(-1);
+      if (latest && FINAL_STATES.has(latest.state) && !latest.discarded && !this.unfinished.has(name)) await this.o.store.save({ ...latest, discarded: true });
+      return { name };
+    }
     if (d.state !== 'DELIVERED') throw conflict(`${name}'s deployment ${d.deploymentId} is ${d.state}: only a package waiting to be installed can be discarded`);
     await this.enter(d, 'FAILED', new DeployFailure('INTERRUPTED', 'the package was discarded before it was installed'));
     await this.finish(d);
@@ -154,6 +169,20 @@ export class DeployEngine {
     if (ended) await this.finish(d);
     else this.steps.get(d.deploymentId)?.abort();
     return { deploymentId: d.deploymentId, name, version: d.version, state: d.state, cancelledAt: new Date(d.cancelledAt!).toISOString() };
+  }
+
+  /** A new deployment of a failed one's request (its gate, start, artifact), straight through to the gate. */
+  private async installAgain(failed: Deployment) {
+    const record = await this.o.registry.get(failed.name);
+    if (!record || record.halted) throw notFound(`no service named ${failed.name}`);
+    this.refuseBusy(failed.name);
+    const before = this.slotsOf(failed.name);
+    if (before.active?.version === failed.version) throw conflict(`${failed.name} runs version ${failed.version} already`);
+    const { image: _image, ...target } = failed.target;
+    const fetched = failed.artifact && 'url' in failed.artifact;
+    const known = failed.container && !before.active ? { ...before, active: failed.before.active } : before;
+    const rest = { artifact: failed.artifact, gate: failed.gate, reinstallOf: failed.deploymentId, ...(failed.container ? { container: failed.container } : {}) };
+    return this.accept(failed.name, failed.version, 'deploy', fetched ? 'DOWNLOADING' : 'INSTALLING', fetched ? target : failed.target, known, rest);
   }
 
   async rollback(name: string): Promise<{ deploymentId: string; name: string; version: string; state: DeployState }> {

@@ -13,6 +13,8 @@ export interface DeploymentView {
   /** An addition to the contract's view: when the deployment was cancelled (services.cancel), and by whom. */
   cancelledAt?: string;
   cancelledBy?: string;
+  reinstallOf?: string;
+  discarded?: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -37,5 +39,7 @@ export function deploymentView(d: Deployment): DeploymentView {
   if (d.total !== undefined) view.total = d.total;
   if (d.cancelledAt !== undefined) view.cancelledAt = new Date(d.cancelledAt).toISOString();
   if (d.cancelledBy !== undefined) view.cancelledBy = d.cancelledBy;
+  if (d.reinstallOf !== undefined) view.reinstallOf = d.reinstallOf;
+  if (d.discarded) view.discarded = true;
   return view;
 }

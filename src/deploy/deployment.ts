@@ -55,6 +55,10 @@ export interface Deployment {
   /** When an operator cancelled it (stored before the cancel acts: a restart finds it, see cancel-rules.ts), and who. */
   cancelledAt?: number;
   cancelledBy?: string;
+  /** Installing again (LwM2M Install after a failed one): the failed deployment this repeats. */
+  reinstallOf?: string;
+  /** An ended deployment whose package an Uninstall "for update" dropped (object 9 reads INITIAL again). */
+  discarded?: boolean;
   createdAt: number;
   updatedAt: number;
 }

@@ -57,11 +57,14 @@ export function signingKey(): { publicPem: string; signDigest: (artifact: Buffer
 
 /**
  * A release of the test service: `app.js` listens on `--port`, answers /health with its version, and with
- * `crashAfterMs` exits 1 that long after it started (a release that crashes after start).
+ * `crashAfterMs` exits 1 that long after it started (a release that crashes after start); `failIfExists` exits
+ * 1 at once while that file exists.
  */
-export function release(version: string, options: { crashAfterMs?: number; extra?: TarEntry[] } = {}): Buffer {
+export function release(version: string, options: { crashAfterMs?: number; extra?: TarEntry[]; failIfExists?: string } = {}): Buffer {
   const crash = options.crashAfterMs !== undefined ? `setTimeout(() => process.exit(1), ${options.crashAfterMs});` : '';
-  const app = `const http = require('node:http');
+  // A release that fails to start while a file exists (a failure the test can take away between two Installs).
+  const fail = options.failIfExists !== undefined ? `if (require('node:fs').existsSync(${JSON.stringify(options.failIfExists)})) process.exit(1);\n` : '';
+  const app = `${fail}const http = require('node:http');
 const port = Number(process.argv[process.argv.indexOf('--port') + 1]);
 const version = ${JSON.stringify(version)};
 http.createServer((req, res) => {

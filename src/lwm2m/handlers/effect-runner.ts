@@ -31,6 +31,7 @@ export async function runEffect(
   if ('afterSent' in effect) return { ...respond(success), afterSent: effect.afterSent };
   const { reply, afterSent } = await ctx.intake.run(effect.op, effect.body, key);
   if (!reply.ok) {
+    effect.onFailure?.();
     afterSent();
     return respond(coapCodeOfError(reply.error.code), reply.error.message);
   }

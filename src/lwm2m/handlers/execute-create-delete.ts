@@ -32,7 +32,11 @@ export async function handleExecute(ctx: HandlerContext, req: DownlinkRequest): 
   const instances = await ctx.tree.instances(ctx.intake.ask, req.path.slice(0, 2), []);
   const instance = instances.get(req.path[1]!);
   if (!binding?.execute || binding.present?.(instance) === false) throw new CoapFailure('4.04', `${formatPath(req.path)} is not present`);
-  return runEffect(ctx, commandKeyOf(req), binding.execute(instance, text), '2.04');
+  const response = await runEffect(ctx, commandKeyOf(req), binding.execute(instance, text), '2.04');
+  // Front-held values may have changed with it (object 9's Update State and Result after an Uninstall) with no
+  // agent event to say so: a sweep re-reads the instance's observations and notifies only what differs.
+  ctx.observations.changed(req.path.slice(0, 2));
+  return response;
 }
 
 export async function handleCreate(ctx: HandlerContext, req: DownlinkRequest): Promise<DownlinkResponse> {

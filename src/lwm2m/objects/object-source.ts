@@ -7,7 +7,8 @@ export type Ask = (op: OperationName, body: Record<string, unknown>) => Promise<
 
 /** What a Write, Execute, Create or Delete does: an operation through the intake, or a front-local effect. */
 export type Effect =
-  | { op: OperationName; body: Record<string, unknown> }
+  /** `onFailure`: told when the operation's reply is an error (e.g. object 9's Uninstall: Update Result 59). */
+  | { op: OperationName; body: Record<string, unknown>; onFailure?: () => void }
   | { local: () => void }
   /** Runs once the CoAP response is on the wire (e.g. a reboot). */
   | { afterSent: () => void };

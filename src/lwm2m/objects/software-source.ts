@@ -10,10 +10,16 @@ import { CoapFailure } from './coap-failure.js';
 import type { Ask, BindingTable, Effect, InstanceQuery, ObjectSource, ResourceBinding } from './object-source.js';
 
 export interface DeploymentSummary {
+  deploymentId: string;
   name: string;
   version: string;
+  kind?: 'deploy' | 'rollback';
   state: string;
   error?: { code: string; message: string };
+  /** Installing again after a failed Install (src/deploy/install-again.ts). */
+  reinstallOf?: string;
+  /** An Uninstall "for update" dropped its package. */
+  discarded?: boolean;
 }
 
 export interface SoftwareInstance {
@@ -21,34 +27,43 @@ export interface SoftwareInstance {
   latest?: DeploymentSummary;
   /** A Package URI this front refused (Update Result 56), until the next good one. */
   refusedUri?: boolean;
+  /** The last Uninstall failed (Update Result 59), until the deployment moves on, or the next Uninstall or Package URI. */
+  uninstallFailed?: boolean;
 }
 
 const VERSION = /^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$/;
 const ENDED = new Set(['DONE', 'ROLLED_BACK', 'FAILED']);
 const RESULT_OF_ERROR: Record<string, number> = { NO_SPACE: 50, DOWNLOAD: 52, INTEGRITY: 53, INSTALL: 58, GATE: 58, INTERRUPTED: 0 };
+const INSTALLING = new Set(['DELIVERED', 'INSTALLING', 'SWITCHING', 'GATING', 'ROLLING_BACK']);
 
-/** Update State (7) and Update Result (9) of an instance. */
+/** Update State (7) and Update Result (9) of an instance (OMA SwMgmt's package installation state machine). */
 export function updateStateAndResult(i: SoftwareInstance): [number, number] {
   if (i.refusedUri) return [0, 56];
+  const [state, result] = fromDeployment(i);
+  // A failed Uninstall leaves the state where it was.
+  return i.uninstallFailed ? [state, 59] : [state, result];
+}
+
+function fromDeployment(i: SoftwareInstance): [number, number] {
   const d = i.latest;
   if (!d) return [i.view.version ? 4 : 0, 0];
-  switch (d.state) {
-    case 'DOWNLOADING':
-      return [1, 1];
-    case 'VERIFYING':
-      return [2, 1];
-    case 'DELIVERED':
-    case 'INSTALLING':
-    case 'SWITCHING':
-    case 'GATING':
-    case 'ROLLING_BACK':
-      return [3, 3];
-    case 'DONE':
-      return [4, 2];
-    default:
-      // FAILED or ROLLED_BACK: the package is gone; what ran before runs on.
-      return [0, RESULT_OF_ERROR[d.error?.code ?? ''] ?? 57];
+  // Uninstall (for update) sets the state back to INITIAL and the result to its initial value.
+  if (d.discarded) return [0, 0];
+  if (d.state === 'DOWNLOADING' || d.state === 'VERIFYING') {
+    // Install executed again: the package is fetched anew, but to the server it is being installed from DELIVERED.
+    if (d.reinstallOf !== undefined) return [3, 3];
+    return d.state === 'DOWNLOADING' ? [1, 1] : [2, 1];
   }
+  if (INSTALLING.has(d.state)) return [3, 3];
+  if (d.state === 'DONE') return [4, 2];
+  const code = d.error?.code ?? '';
+  // An operator's rollback that failed: what ran before runs on, no package was delivered.
+  if (d.kind === 'rollback') return [i.view.version ? 4 : 0, 58];
+  // "If executing the Install Resource failed, the state remains at DELIVERED" (result 58); Install may be
+  // executed again. A failed gate has been rolled back to what ran before (ROLLED_BACK): the same.
+  if (code === 'INSTALL' || code === 'GATE') return [3, 58];
+  // A failed download or integrity check (or a dropped package): INITIAL with the reason.
+  return [0, RESULT_OF_ERROR[code] ?? 57];
 }
 
 /** The deploy request a Package URI stands for; a CoapFailure 4.00 when it cannot be one. */
@@ -79,6 +94,8 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
   readonly bindings: BindingTable<SoftwareInstance>;
   private readonly ids = new Map<string, number>();
   private readonly refused = new Set<string>();
+  /** Services whose last Uninstall failed, with the deployment (id and state) it failed in: a later state's result replaces 59. */
+  private readonly uninstallFailed = new Map<string, string>();
 
   /** `digestTrusted`: whether a Package URI's own `#sha256` may stand for the package (DTLS, or the NoSec opt-in). */
   constructor(digestTrusted: () => boolean) {
@@ -96,6 +113,7 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
                 throw new CoapFailure('4.03', 'NoSec: a Package URI with its own #sha256 is refused (anyone could send it); give a signed package (no digest) or set lwm2m.noSecPackageDigest');
               }
               this.refused.delete(name(instance));
+              this.uninstallFailed.delete(name(instance));
               return { op: 'services.deploy', body };
             } catch (err) {
               this.refused.add(name(instance));
@@ -111,9 +129,11 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
           execute: (i, text): Effect => {
             const forUpdate = parseExecuteArgs(text).has(1);
             this.refused.delete(name(i));
-            if (!forUpdate) return { op: 'registry.deregister', body: { name: name(i) } };
+            this.uninstallFailed.delete(name(i));
+            const onFailure = (): void => void this.uninstallFailed.set(name(i), stateKey(i.latest));
+            if (!forUpdate) return { op: 'registry.deregister', body: { name: name(i) }, onFailure };
             // A deployment under way (downloading, or from Install on) is cancelled; with none, nothing waits to be dropped.
-            return { op: i.latest && !ENDED.has(i.latest.state) ? 'services.cancel' : 'services.discard', body: { name: name(i) } };
+            return { op: i.latest && !ENDED.has(i.latest.state) ? 'services.cancel' : 'services.discard', body: { name: name(i) }, onFailure };
           },
         },
       ],
@@ -139,8 +159,10 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
       const answer = (await ask('services.deployments', {}).catch(() => ({ deployments: [] }))) as { deployments: DeploymentSummary[] };
       for (const d of answer.deployments) latest.set(d.name, d);
     }
-    return new Map(chosen.map((v) => [v.instanceId, { view: v, latest: latest.get(v.name), refusedUri: this.refused.has(v.name) }]));
+    return new Map(chosen.map((v) => [v.instanceId, { view: v, latest: latest.get(v.name), refusedUri: this.refused.has(v.name), uninstallFailed: this.uninstallFailed.get(v.name) === stateKey(latest.get(v.name)) }]));
   }
 }
+
+const stateKey = (d: DeploymentSummary | undefined): string => `${d?.deploymentId ?? ''}/${d?.state ?? ''}`;
 
 export type { ResourceValue };
