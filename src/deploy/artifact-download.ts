@@ -34,6 +34,13 @@ export interface DownloadOptions {
   idleTimeoutMs?: number;
   /** A cancel: the connection is cut at once, no attempt follows, and the download rejects with INTERRUPTED. */
   signal?: AbortSignal;
+  /** HTTP Basic credentials (LwM2M object 9's User Name and Password): sent only to `url`'s own origin. */
+  auth?: BasicAuth;
+}
+
+export interface BasicAuth {
+  username: string;
+  password: string;
 }
 
 const MAX_REDIRECTS = 5;
@@ -84,7 +91,7 @@ async function sizeOf(file: string): Promise<number> {
 
 async function downloadOnce(o: DownloadOptions, deadline: number): Promise<void> {
   const have = await sizeOf(o.file);
-  const res = await follow(o.url, have, o.allowedHosts, o.idleTimeoutMs ?? 30_000, o.signal);
+  const res = await follow(o.url, have, o.allowedHosts, o.idleTimeoutMs ?? 30_000, o.signal, o.auth);
   let late = false;
   const timer = Number.isFinite(deadline)
     ? setTimeout(() => {
@@ -188,10 +195,12 @@ function keepWhatArrives(res: IncomingMessage, file: WriteStream): Promise<void>
 }
 
 /** The response for `url` after at most MAX_REDIRECTS redirects, each to the same scheme and an allowed host. */
-async function follow(url: string, have: number, allowedHosts: readonly string[], idleMs: number, signal: AbortSignal | undefined): Promise<IncomingMessage> {
+async function follow(url: string, have: number, allowedHosts: readonly string[], idleMs: number, signal: AbortSignal | undefined, auth?: BasicAuth): Promise<IncomingMessage> {
   let current = new URL(url);
+  const origin = current.origin;
   for (let hop = 0; ; hop += 1) {
-    const res = await get(current, have, idleMs, signal);
+    // Credentials are for the server the URI names: a redirect elsewhere (another host, port or scheme) gets none.
+    const res = await get(current, have, idleMs, signal, auth && current.origin === origin ? auth : undefined);
     const location = res.headers.location;
     if (res.statusCode === undefined || res.statusCode < 300 || res.statusCode >= 400 || res.statusCode === 304 || !location) return res;
     res.resume();
@@ -209,12 +218,14 @@ export function hostAllowed(hostname: string, allowedHosts: readonly string[]): 
   return allowedHosts.some((h) => h.toLowerCase() === host);
 }
 
-async function get(url: URL, have: number, idleMs: number, signal: AbortSignal | undefined): Promise<IncomingMessage> {
+async function get(url: URL, have: number, idleMs: number, signal: AbortSignal | undefined, auth?: BasicAuth): Promise<IncomingMessage> {
   // Loaded per scheme: an http-only gateway never loads TLS for this.
   const client = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  const headers: Record<string, string> = have > 0 ? { range: `bytes=${have}-` } : {};
+  if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`;
   return new Promise((resolve, reject) => {
     // The signal destroys the request, and with it the response it may already have given (its body stops).
-    const req = client.get(url, { headers: have > 0 ? { range: `bytes=${have}-` } : {}, ...(signal ? { signal } : {}) }, resolve);
+    const req = client.get(url, { headers, ...(signal ? { signal } : {}) }, resolve);
     req.setTimeout(idleMs, () => req.destroy(new Error(`no data for ${idleMs} ms`)));
     req.once('error', (err) => reject(new DeployFailure('DOWNLOAD', `${redact(url.href)}: ${err.message}`)));
   });

@@ -3,7 +3,8 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listArchive, unpackArchive, versionDir } from './archive-install.js';
-import { downloadArtifact, redact } from './artifact-download.js';
+import { downloadArtifact, redact, type BasicAuth } from './artifact-download.js';
+import type { DownloadCredentials } from './download-credentials.js';
 import { checkIntegrity, sha256Of, type SignaturePolicy } from './artifact-integrity.js';
 import { DeployFailure, type Artifact, type Deployment } from './deployment.js';
 
@@ -18,6 +19,8 @@ export interface ArtifactStepOptions {
   freeBytes(dir: string): Promise<number>;
   pause(ms: number): Promise<void>;
   progress(d: Deployment, bytes: number, total: number | undefined): void;
+  /** An artifact's HTTP Basic credentials, held apart from its deployment (download-credentials.ts). */
+  credentials?: Pick<DownloadCredentials, 'of'>;
 }
 
 export const downloadsDir = (dataDir: string): string => join(dataDir, 'deploy', 'downloads');
@@ -35,6 +38,7 @@ export class ArtifactSteps {
       signal,
       file,
       allowedHosts: this.o.allowedHosts,
+      ...(await this.authOf(d)),
       maxBytes: Math.min(this.o.maxArtifactBytes, artifact.size ?? Infinity),
       timeoutMs: this.o.downloadTimeoutMs,
       pause: this.o.pause,
@@ -73,6 +77,8 @@ export class ArtifactSteps {
         file,
         signal,
         allowedHosts: this.o.allowedHosts,
+        // The signature beside the artifact is behind the same credentials (sent to the artifact's origin only).
+        ...(await this.authOf(d)),
         pause: this.o.pause,
         progress: () => undefined,
         attempts: 3,
@@ -112,6 +118,11 @@ export class ArtifactSteps {
     const dir = join(this.o.dataDir, 'versions', d.name);
     const present = await readdir(dir).catch(() => [] as string[]);
     await Promise.all(present.filter((v) => !kept.has(v)).map((v) => rm(join(dir, v), { recursive: true, force: true })));
+  }
+
+  private async authOf(d: Deployment): Promise<{ auth?: BasicAuth }> {
+    const auth = await this.o.credentials?.of(d);
+    return auth ? { auth } : {};
   }
 
   private async needSpace(dir: string, bytes: number, what: string): Promise<void> {

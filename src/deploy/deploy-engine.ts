@@ -18,6 +18,8 @@ import { deploymentView, type DeploymentsAnswer } from './deployment-view.js';
 import { cancelEffect, cancelFailure } from './cancel-rules.js';
 import { KeyedLock } from '../inbox/keyed-lock.js';
 import { installableAgain } from './install-again.js';
+import type { DownloadCredentials } from './download-credentials.js';
+import type { BasicAuth } from './artifact-download.js';
 
 export interface DeployEngineOptions {
   store: DeployStore;
@@ -37,6 +39,8 @@ export interface DeployEngineOptions {
   stepPauseMs?: number;
   /** `deploy.requireSignature`: an image by reference carries no signature, so it is refused. */
   requireSignature?: boolean;
+  /** Where an artifact's download credentials wait while its download may need them (never in the store). */
+  credentials?: DownloadCredentials;
 }
 
 /** At most one DOWNLOADING progress event per service this often. */
@@ -62,6 +66,7 @@ export class DeployEngine {
   /** Reads the unfinished deployments. */
   async load(): Promise<void> {
     for (const d of await this.o.store.all()) if (!FINAL_STATES.has(d.state)) this.unfinished.set(d.name, d);
+    await this.o.credentials?.sweep(new Set([...this.unfinished.values()].filter((d) => d.state === 'DOWNLOADING' || d.state === 'VERIFYING').map((d) => d.deploymentId)));
   }
 
   /** Goes on with what a crash or a stop left unfinished (after the supervisor has started). */
@@ -111,12 +116,12 @@ export class DeployEngine {
    * Installs the package a held deployment rests with: it goes on from INSTALLING. With none, a deployment whose
    * installation failed (and that nothing dropped since) is installed again: fetched and verified anew.
    */
-  async install(name: string): Promise<{ deploymentId: string; name: string; version: string; state: DeployState }> {
+  async install(name: string, auth?: BasicAuth): Promise<{ deploymentId: string; name: string; version: string; state: DeployState }> {
     const d = this.unfinished.get(name);
     if (!d) {
       const failed = installableAgain(await this.o.store.all(), name);
       if (!failed) throw notFound(`${name} has no package waiting to be installed`);
-      return this.installAgain(failed);
+      return this.installAgain(failed, auth);
     }
     if (d.state !== 'DELIVERED') throw conflict(`${name}'s deployment ${d.deploymentId} is ${d.state}, not DELIVERED`);
     await this.enter(d, 'INSTALLING');
@@ -172,7 +177,7 @@ export class DeployEngine {
   }
 
   /** A new deployment of a failed one's request (its gate, start, artifact), straight through to the gate. */
-  private async installAgain(failed: Deployment) {
+  private async installAgain(failed: Deployment, auth: BasicAuth | undefined) {
     const record = await this.o.registry.get(failed.name);
     if (!record || record.halted) throw notFound(`no service named ${failed.name}`);
     this.refuseBusy(failed.name);
@@ -181,7 +186,8 @@ export class DeployEngine {
     const { image: _image, ...target } = failed.target;
     const fetched = failed.artifact && 'url' in failed.artifact;
     const known = failed.container && !before.active ? { ...before, active: failed.before.active } : before;
-    const rest = { artifact: failed.artifact, gate: failed.gate, reinstallOf: failed.deploymentId, ...(failed.container ? { container: failed.container } : {}) };
+    const artifact = auth && failed.artifact && 'url' in failed.artifact ? { ...failed.artifact, auth } : failed.artifact;
+    const rest = { artifact, gate: failed.gate, reinstallOf: failed.deploymentId, ...(failed.container ? { container: failed.container } : {}) };
     return this.accept(failed.name, failed.version, 'deploy', fetched ? 'DOWNLOADING' : 'INSTALLING', fetched ? target : failed.target, known, rest);
   }
 
@@ -236,6 +242,7 @@ export class DeployEngine {
     // Claimed before the write: a second request for the service while this one is written gets CONFLICT.
     this.unfinished.set(name, d);
     try {
+      await this.o.credentials?.takeFrom(d);
       await this.o.store.save(d);
     } catch (err) {
       this.unfinished.delete(name);
@@ -390,6 +397,7 @@ export class DeployEngine {
     await this.o.store.save(next, slots);
     Object.assign(d, next);
     if (slots) this.slots.set(d.name, slots);
+    await this.o.credentials?.settle(d).catch((err: unknown) => this.o.log.warn({ err, deploymentId: d.deploymentId }, 'cannot remove download credentials'));
     this.announce(d, from);
   }
 

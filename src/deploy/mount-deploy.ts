@@ -12,6 +12,7 @@ import type { Store } from '../store/store.js';
 import type { ServiceControl } from '../supervisor/service-control.js';
 import { trustedKeysOf } from './artifact-integrity.js';
 import { ArtifactSteps } from './artifact-steps.js';
+import { DownloadCredentials } from './download-credentials.js';
 import { DeployEngine } from './deploy-engine.js';
 import { DeployStore } from './deploy-store.js';
 import { ContainerSteps } from './container-steps.js';
@@ -62,7 +63,9 @@ export class DeployMount {
       throw new ConfigError([`deploy.trustedKeys: ${(err as Error).message}`]);
     }
     let engine!: DeployEngine;
+    const credentials = new DownloadCredentials(config.dataDir);
     const steps = new ArtifactSteps({
+      credentials,
       dataDir: config.dataDir,
       allowedHosts: config.deploy.allowedHosts,
       maxArtifactBytes: config.deploy.maxArtifactBytes,
@@ -72,7 +75,7 @@ export class DeployMount {
       pause: (ms) => new Promise((resolve) => o.clock.setTimeout(resolve, ms)),
       progress: (d, bytes, total) => engine.progress(d, bytes, total),
     });
-    engine = new DeployEngine({ ...o, store: this.store, steps, slots: this.slots, stepPauseMs: config.deploy.stepPauseMs, defaultGate: config.deploy.gate, requireSignature: config.deploy.requireSignature,
+    engine = new DeployEngine({ ...o, store: this.store, steps, slots: this.slots, stepPauseMs: config.deploy.stepPauseMs, defaultGate: config.deploy.gate, requireSignature: config.deploy.requireSignature, credentials,
       containers: new ContainerSteps(new DockerEngine(config.executor.docker.socket), config.dataDir),
     });
     await engine.load();

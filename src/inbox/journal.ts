@@ -4,6 +4,7 @@ import { atomicWrite, type Section, type SectionOp, type Store } from '../store/
 import type { Command, Reply } from './command.js';
 import { principalKey } from '../policy/principal.js';
 import type { JournalBudget } from './journal-budget.js';
+import { journaledCommand } from './journaled-body.js';
 
 export interface JournalEntry {
   command: Command;
@@ -86,7 +87,7 @@ export class Journal {
   }
 
   async append(command: Command, at: number, key = this.nextKey()): Promise<string> {
-    const entry: JournalEntry = { command, acceptedAt: at };
+    const entry: JournalEntry = { command: journaledCommand(command), acceptedAt: at };
     const ops: SectionOp[] = [{ section: ENTRIES, type: 'put', key, value: entry }];
     const dedupe = correlationKey(command);
     if (dedupe) ops.push({ section: BY_CORRELATION, type: 'put', key: dedupe, value: key });

@@ -11,6 +11,11 @@ const httpUrl = z
   .url()
   .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL');
 
+// RFC 7617: a user-id holds no colon; neither holds control characters.
+export const basicAuthSchema = z
+  .object({ username: z.string().max(255).regex(/^[^:\u0000-\u001f\u007f]*$/, 'no colon, no control characters'), password: z.string().max(255).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters') })
+  .strict();
+
 export const artifactSchema = z
   .object({
     url: httpUrl,
@@ -20,6 +25,8 @@ export const artifactSchema = z
     /** Beyond the contract (LwM2M object 9): where the detached signature is, for an artifact given without its digest. */
     signatureUrl: httpUrl.optional(),
     size: z.number().int().min(0).optional(),
+    /** Beyond the contract (LwM2M object 9's User Name and Password): HTTP Basic credentials for `url`'s origin only. A secret: never journaled, logged, or shown. */
+    auth: basicAuthSchema.optional(),
   })
   .strict()
   .refine((a) => a.sha256 !== undefined || a.signatureUrl !== undefined, { message: 'needs sha256 (or, for a signed artifact, signatureUrl)', path: ['sha256'] });
@@ -50,7 +57,8 @@ export const deployRequestSchema = z
 export type DeployRequest = z.infer<typeof deployRequestSchema>;
 
 export const deploymentsRequestSchema = z.object({ name: serviceNameSchema.optional() }).strict();
-export const installRequestSchema = z.object({ name: serviceNameSchema }).strict();
+/** `auth`: the credentials of a package installed again after a failed Install (its stored deployment kept none). */
+export const installRequestSchema = z.object({ name: serviceNameSchema, auth: basicAuthSchema.optional() }).strict();
 export const discardRequestSchema = z.object({ name: serviceNameSchema }).strict();
 export const cancelRequestSchema = z.object({ name: serviceNameSchema }).strict();
 export const rollbackRequestSchema = z.object({ name: serviceNameSchema }).strict();

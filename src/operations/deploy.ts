@@ -22,7 +22,7 @@ export async function servicesRollback(ports: Ports, req: RequestOf<'services.ro
 }
 
 export async function servicesInstall(ports: Ports, req: RequestOf<'services.install'>): Promise<OperationOutcome> {
-  return { result: await engine(ports).install(req.name) };
+  return { result: await engine(ports).install(req.name, req.auth) };
 }
 
 /** Operators only, as every operation a service is not given (policy/authorization.ts). */

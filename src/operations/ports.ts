@@ -97,7 +97,7 @@ export interface KeyValueStore {
 export interface DeployControl {
   deploy(req: DeployRequest): Promise<unknown>;
   rollback(name: string): Promise<unknown>;
-  install(name: string): Promise<unknown>;
+  install(name: string, auth?: { username: string; password: string }): Promise<unknown>;
   discard(name: string): Promise<unknown>;
   /** Cancels the deployment in progress (`by`: who asked, kept with it). */
   cancel(name: string, by?: string): Promise<unknown>;

@@ -10,19 +10,21 @@ export interface ServedFile {
   cuts?: number;
   /** Send at most this many bytes a second (in 16 KiB pieces). */
   bytesPerSecond?: number;
+  /** HTTP Basic credentials the file is behind (401 without them). */
+  basicAuth?: { username: string; password: string };
 }
 
 export class ArtifactServer {
   readonly files = new Map<string, ServedFile>();
   readonly redirects = new Map<string, string>();
-  /** Every request's path and Range header, in order. */
-  readonly requests: Array<{ path: string; range?: string }> = [];
+  /** Every request's path, Range and Authorization headers, in order. */
+  readonly requests: Array<{ path: string; range?: string; authorization?: string }> = [];
   private server!: Server;
   port = 0;
 
   static async start(): Promise<ArtifactServer> {
     const s = new ArtifactServer();
-    s.server = createServer((req, res) => s.serve(req.url ?? '/', req.headers.range, res));
+    s.server = createServer((req, res) => s.serve(req.url ?? '/', req.headers.range, res, req.headers.authorization));
     await new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', resolve));
     s.port = (s.server.address() as AddressInfo).port;
     return s;
@@ -32,8 +34,8 @@ export class ArtifactServer {
     return `http://127.0.0.1:${this.port}${path}`;
   }
 
-  private serve(path: string, range: string | undefined, res: import('node:http').ServerResponse): void {
-    this.requests.push({ path, ...(range ? { range } : {}) });
+  private serve(path: string, range: string | undefined, res: import('node:http').ServerResponse, authorization?: string): void {
+    this.requests.push({ path, ...(range ? { range } : {}), ...(authorization ? { authorization } : {}) });
     const to = this.redirects.get(path);
     if (to) {
       res.writeHead(302, { location: to }).end();
@@ -42,6 +44,11 @@ export class ArtifactServer {
     const file = this.files.get(path);
     if (!file) {
       res.writeHead(404).end();
+      return;
+    }
+    const { basicAuth } = file;
+    if (basicAuth && authorization !== `Basic ${Buffer.from(`${basicAuth.username}:${basicAuth.password}`).toString('base64')}`) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="artifacts"' }).end();
       return;
     }
     let start = 0;

@@ -22,7 +22,8 @@ import { release, sha256Hex } from './tarball.js';
 
 const EP = 'sw-fail-gw';
 
-describe('object 9 after failures, against lwm2m-node-lib', () => {
+// Generous per test: each waits on several deployments, which a loaded machine slows down.
+describe('object 9 after failures, against lwm2m-node-lib', { timeout: 90_000 }, () => {
   let server: Lwm2mServerProcess;
   let agent: AgentProcess;
   let mqtt: MqttRequester;

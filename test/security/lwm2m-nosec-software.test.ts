@@ -3,6 +3,7 @@
 // `lwm2m.noSecPackageDigest` such a write is refused with 4.03 and nothing is downloaded or deployed. Against
 // lwm2m-node-lib as the server and the agent as a real process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait-for.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { freePort, freeUdpPort } from '../support/free-port.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
@@ -47,5 +48,14 @@ describe('object 9 Package URI with a digest over NoSec', () => {
     const list = (await mqtt.request('services.deployments', { name: 'app' })).result as { deployments: unknown[] };
     expect(list.deployments).toEqual([]);
     expect(artifacts.requests).toEqual([]);
+  });
+
+  it('refuses User Name and Password with 4.03 (they would cross in clear, from a server anyone could pose as): a signed URI goes without them', async () => {
+    await expect(server.command('write', { ep: EP, path: `/9/${iid}/14`, value: 'deployer' })).rejects.toMatchObject({ code: '4.03' });
+    await expect(server.command('write', { ep: EP, path: `/9/${iid}/15`, value: 'secret-pw' })).rejects.toMatchObject({ code: '4.03' });
+    artifacts.files.set('/app-7.0.0.tgz', { body: release('7.0.0') });
+    expect(await server.command('write', { ep: EP, path: `/9/${iid}/3`, value: artifacts.url('/app-7.0.0.tgz') })).toBe('');
+    await waitFor('the download', () => artifacts.requests.some((r) => r.path === '/app-7.0.0.tgz'), 10_000);
+    expect(artifacts.requests.filter((r) => r.path === '/app-7.0.0.tgz').every((r) => r.authorization === undefined)).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import type { ServiceView } from '../../model.js';
 import type { ResourceValue } from '../content/node.js';
 import { parseExecuteArgs } from '../handlers/execute-create-delete.js';
 import { CoapFailure } from './coap-failure.js';
+import { PackageCredentials } from './package-credentials.js';
 import type { Ask, BindingTable, Effect, InstanceQuery, ObjectSource, ResourceBinding } from './object-source.js';
 
 export interface DeploymentSummary {
@@ -94,6 +95,8 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
   readonly bindings: BindingTable<SoftwareInstance>;
   private readonly ids = new Map<string, number>();
   private readonly refused = new Set<string>();
+  /** User Name (14) and Password (15) as written, per service, in memory only (src/lwm2m/objects/package-credentials.ts). */
+  private readonly credentials = new PackageCredentials();
   /** Services whose last Uninstall failed, with the deployment (id and state) it failed in: a later state's result replaces 59. */
   private readonly uninstallFailed = new Map<string, string>();
 
@@ -114,7 +117,8 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
               }
               this.refused.delete(name(instance));
               this.uninstallFailed.delete(name(instance));
-              return { op: 'services.deploy', body };
+              const auth = this.credentials.of(name(instance));
+              return { op: 'services.deploy', body: auth ? { ...body, artifact: { ...(body.artifact as object), auth } } : body };
             } catch (err) {
               this.refused.add(name(instance));
               throw err;
@@ -122,7 +126,16 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
           },
         },
       ],
-      [4, { execute: (i) => ({ op: 'services.install', body: { name: name(i) } }) }],
+      [
+        4,
+        {
+          execute: (i): Effect => {
+            // Installing again after a failed Install fetches the package anew: with the credentials it was written with.
+            const auth = updateStateAndResult(i)[1] === 58 ? this.credentials.of(name(i)) : undefined;
+            return { op: 'services.install', body: { name: name(i), ...(auth ? { auth } : {}) } };
+          },
+        },
+      ],
       [
         6,
         {
@@ -132,11 +145,15 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
             this.uninstallFailed.delete(name(i));
             const onFailure = (): void => void this.uninstallFailed.set(name(i), stateKey(i.latest));
             if (!forUpdate) return { op: 'registry.deregister', body: { name: name(i) }, onFailure };
+            this.credentials.forget(name(i));
             // A deployment under way (downloading, or from Install on) is cancelled; with none, nothing waits to be dropped.
             return { op: i.latest && !ENDED.has(i.latest.state) ? 'services.cancel' : 'services.discard', body: { name: name(i) }, onFailure };
           },
         },
       ],
+      // Write only: no read binding, so a Read answers 4.05 and no representation of the instance carries them.
+      [14, { write: ({ instance, value }) => this.credentials.write(name(instance), 'username', String(value), digestTrusted()) }],
+      [15, { write: ({ instance, value }) => this.credentials.write(name(instance), 'password', String(value), digestTrusted()) }],
       [7, { read: (i) => updateStateAndResult(i)[0] }],
       [9, { read: (i) => updateStateAndResult(i)[1] }],
       [10, { execute: (i) => ({ op: 'services.start', body: { names: [name(i)] } }) }],
