@@ -43,6 +43,8 @@ export interface ClientObjects {
   ctx: HandlerContext;
   /** Instance ids of a service and a device, for the paths an event changes. */
   idOf: { service: (name: string) => number | undefined; device: (id: string) => number | undefined };
+  /** Object 9's Update Supported Objects (8) of a service: an Update goes to the server after each install of it. */
+  updateAfterInstall(name: string): boolean;
 }
 
 export async function buildClientObjects(o: ClientObjectsOptions): Promise<ClientObjects> {
@@ -75,5 +77,10 @@ export async function buildClientObjects(o: ClientObjectsOptions): Promise<Clien
     multiValueFormat: () => (o.version() === '1.0' ? TLV : SENML_JSON),
     recordResult: (name, text) => services.lastResults.set(name, text),
   };
-  return { models, ctx, idOf: { service: (n) => services.idOf(n) ?? software.idOf(n), device: (d) => trust.idOf(d) } };
+  return {
+    models,
+    ctx,
+    idOf: { service: (n) => services.idOf(n) ?? software.idOf(n), device: (d) => trust.idOf(d) },
+    updateAfterInstall: (n) => software.updateSupportedObjects(n),
+  };
 }

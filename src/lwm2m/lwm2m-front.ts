@@ -145,6 +145,8 @@ export class Lwm2mClient {
       if (!effect) return;
       for (const p of effect.paths) built.ctx.observations.changed(p);
       if (effect.instancesChanged) this.scheduleRefresh();
+      // Object 9's Update Supported Objects: after a successful install the server hears of the objects at once.
+      if (event.kind === 'deploy' && event.state === 'DONE' && built.updateAfterInstall(event.name)) this.session?.announceObjects();
     });
   }
 

@@ -78,6 +78,14 @@ export class RegistrationSession {
     this.enqueue(() => this.update(undefined, true));
   }
 
+  /** An Update now that carries the objects and instances, changed or not (object 9's Update Supported Objects). */
+  announceObjects(): void {
+    this.enqueue(async () => {
+      if (this.state !== 'registered') return;
+      await this.update(await this.o.links());
+    });
+  }
+
   /** Registration Update Trigger (1/0/8): an Update now. */
   triggerUpdate(): void {
     this.enqueue(() => this.update());

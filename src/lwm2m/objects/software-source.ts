@@ -95,6 +95,8 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
   readonly bindings: BindingTable<SoftwareInstance>;
   private readonly ids = new Map<string, number>();
   private readonly refused = new Set<string>();
+  /** Update Supported Objects (8) per service, as written (default false); in memory, false again after a restart. */
+  private readonly announce = new Set<string>();
   /** User Name (14) and Password (15) as written, per service, in memory only (src/lwm2m/objects/package-credentials.ts). */
   private readonly credentials = new PackageCredentials();
   /** Services whose last Uninstall failed, with the deployment (id and state) it failed in: a later state's result replaces 59. */
@@ -155,11 +157,20 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
       [14, { write: ({ instance, value }) => this.credentials.write(name(instance), 'username', String(value), digestTrusted()) }],
       [15, { write: ({ instance, value }) => this.credentials.write(name(instance), 'password', String(value), digestTrusted()) }],
       [7, { read: (i) => updateStateAndResult(i)[0] }],
+      [8, { read: (i) => this.announce.has(name(i)), write: ({ instance, value }) => ({ local: () => void (value === true ? this.announce.add(name(instance)) : this.announce.delete(name(instance))) }) }],
+      // Checkpoint (5) and Package Settings (13) link to no object here: an Objlnk with no link is MAX_ID:MAX_ID.
+      [5, { read: () => NO_LINK }],
+      [13, { read: () => NO_LINK, write: ({ value }) => noLinkOnly(value) }],
       [9, { read: (i) => updateStateAndResult(i)[1] }],
       [10, { execute: (i) => ({ op: 'services.start', body: { names: [name(i)] } }) }],
       [11, { execute: (i) => ({ op: 'services.stop', body: { names: [name(i)] } }) }],
       [12, { read: (i) => i.view.status === 'RUNNING' }],
     ]);
+  }
+
+  /** Update Supported Objects (8) of a service. */
+  updateSupportedObjects(name: string): boolean {
+    return this.announce.has(name);
   }
 
   idOf(name: string): number | undefined {
@@ -178,6 +189,16 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
     }
     return new Map(chosen.map((v) => [v.instanceId, { view: v, latest: latest.get(v.name), refusedUri: this.refused.has(v.name), uninstallFailed: this.uninstallFailed.get(v.name) === stateKey(latest.get(v.name)) }]));
   }
+}
+
+/** An object link to nothing (LwM2M core, Objlnk: both ids MAX_ID, 65535). */
+const NO_LINK = { objectId: 65535, instanceId: 65535 };
+
+/** Package Settings links to no application object on this agent: only "no link" may be written. */
+function noLinkOnly(value: ResourceValue): Effect {
+  const link = value as Partial<typeof NO_LINK>;
+  if (link?.objectId !== NO_LINK.objectId || link.instanceId !== NO_LINK.instanceId) throw new CoapFailure('4.00', 'Package Settings: this agent has no settings object to link to; only 65535:65535 (no link) is taken');
+  return { local: () => undefined };
 }
 
 const stateKey = (d: DeploymentSummary | undefined): string => `${d?.deploymentId ?? ''}/${d?.state ?? ''}`;
