@@ -113,6 +113,18 @@ export class ArtifactSteps {
   }
 
   /** The artifact and every version directory no slot keeps: two good versions stay. */
+  /**
+   * At start: the downloads of no unfinished deployment go (an artifact is removed after its deployment's end is
+   * stored, so a crash in between leaves it, on a flash card, for ever). Files are named by deployment id.
+   */
+  async sweepDownloads(unfinished: ReadonlySet<string>): Promise<string[]> {
+    const dir = downloadsDir(this.o.dataDir);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const stale = names.filter((n) => !unfinished.has(n.slice(0, n.indexOf('.') < 0 ? n.length : n.indexOf('.'))));
+    await Promise.all(stale.map((n) => rm(join(dir, n), { recursive: true, force: true })));
+    return stale;
+  }
+
   async clean(d: Deployment, kept: ReadonlySet<string>): Promise<void> {
     await rm(artifactFile(this.o.dataDir, d), { force: true });
     const dir = join(this.o.dataDir, 'versions', d.name);

@@ -69,6 +69,11 @@ export class DeployEngine {
     await this.o.credentials?.sweep(new Set([...this.unfinished.values()].filter((d) => d.state === 'DOWNLOADING' || d.state === 'VERIFYING').map((d) => d.deploymentId)));
   }
 
+  /** The ids of the deployments not ended yet (their files must stay). */
+  unfinishedIds(): Set<string> {
+    return new Set([...this.unfinished.values()].map((d) => d.deploymentId));
+  }
+
   /** Goes on with what a crash or a stop left unfinished (after the supervisor has started). */
   resume(): void {
     for (const d of this.unfinished.values()) {

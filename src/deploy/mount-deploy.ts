@@ -79,6 +79,8 @@ export class DeployMount {
       containers: new ContainerSteps(new DockerEngine(config.executor.docker.socket), config.dataDir),
     });
     await engine.load();
+    const swept = await steps.sweepDownloads(engine.unfinishedIds());
+    if (swept.length) o.log.info({ files: swept }, 'removed downloads of deployments that had ended');
     this.engine = engine;
     return engine;
   }

@@ -8,7 +8,7 @@
 // GATING (FAILED before SWITCHING, ROLLED_BACK from it on). Never two processes.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connectAsync as mqttConnect } from 'mqtt';
@@ -182,6 +182,21 @@ describe('cancelling a deployment, against the agent process', () => {
     agent = await startAgent(await config(stepPauseMs), { dataDir });
     mqtt = await connect();
   };
+
+  it("at start, downloads of ended deployments (a crash between the end and its clean-up) are removed; a held package's stays", async () => {
+    const artifact = quick('v5b');
+    const id = await deploy(mqtt, { name: 'app', version: 'v5b', artifact, gate: QUICK, hold: true });
+    await reached(id, 'DELIVERED');
+    expect(existsSync(partial(id))).toBe(true);
+    const stale = ['0f8e2a57-5c1d-4d0e-9a43-3b2f6c7d8e91.tgz', '0f8e2a57-5c1d-4d0e-9a43-3b2f6c7d8e91.tgz.sig', '5b6c7d8e-0000-4000-8000-000000000001.tgz'];
+    for (const name of stale) writeFileSync(join(dataDir, 'deploy', 'downloads', name), randomBytes(4096));
+    await restart(false, 0);
+    expect(readdirSync(join(dataDir, 'deploy', 'downloads')).sort()).toEqual([`${id}.tgz`]);
+    expect(agent.logs().some((l) => l.msg === 'removed downloads of deployments that had ended')).toBe(true);
+    // The held package is whole (then dropped: the trials below start from v1 alone).
+    expect(sha256Hex(readFileSync(partial(id)))).toBe(artifact.sha256);
+    expect((await mqtt.request('services.cancel', { name: 'app' })).result).toMatchObject({ deploymentId: id, state: 'FAILED' });
+  }, 60_000);
 
   describe('a cancel stored, then kill -9 before it acted (deploy.stepPauseMs holds each state after it is stored)', () => {
     // The cancel lands in the pause of the state named, and the kill right after its answer: the restarted agent
