@@ -10,6 +10,9 @@ import { Lwm2mServerProcess } from '../lwm2m/fixtures/server-process.js';
 import { ArtifactServer } from './artifact-server.js';
 import { appRegistration } from './deploy-rig.js';
 
+const GAVE_UP = Symbol('no answer');
+const READ_PATIENCE_MS = 5_000;
+
 export interface SoftwareRigOptions {
   ep: string;
   deploy?: Record<string, unknown>;
@@ -71,9 +74,20 @@ export class SoftwareRig {
     return this.server.command(c, { ep: this.o.ep, ...args });
   }
 
-  /** A resource of `app`'s instance, as text. */
+  /**
+   * A resource of `app`'s instance, as text. lwm2m-node-lib never completes a request the agent answers with a
+   * separate response (an empty ACK, then the answer: what the agent does when a handler takes longer than
+   * piggybackReplyMs, 1 s, which a loaded machine sometimes makes a Read take; coap-client-notls takes those
+   * answers). A Read is safe to repeat, so one unanswered for READ_PATIENCE_MS is asked again.
+   */
   async read(r: number): Promise<string> {
-    return String(await this.cmd('read', { path: `/9/${this.iid}/${r}` }));
+    for (let attempt = 1; ; attempt += 1) {
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<typeof GAVE_UP>((resolve) => (timer = setTimeout(() => resolve(GAVE_UP), READ_PATIENCE_MS)));
+      const answer = await Promise.race([this.cmd('read', { path: `/9/${this.iid}/${r}` }), gaveUp]).finally(() => clearTimeout(timer));
+      if (answer !== GAVE_UP) return String(answer);
+      if (attempt >= 5) throw new Error(`no answer to a Read of /9/${this.iid}/${r} in ${attempt} attempts`);
+    }
   }
 
   /** Update State and Update Result, `7/9`. */
