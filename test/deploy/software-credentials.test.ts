@@ -102,6 +102,20 @@ describe('object 9 User Name and Password, against lwm2m-node-lib and an artifac
     expect(await runningVersion(rig.appPort)).toBe('1.0.1');
   });
 
+  it('an Install after a failed one fetches the package again with them (the journal keeps them out of its copy)', async () => {
+    const uri = guarded('1.0.3', {}, Buffer.from('behind auth, and not a tar'));
+    await cmd('write', { path: `/9/${rig.iid}/3`, value: uri });
+    await until('3/3');
+    await cmd('execute', { path: `/9/${rig.iid}/4` });
+    await until('3/58');
+    const from = rig.artifacts.requests.length;
+    expect(await cmd('execute', { path: `/9/${rig.iid}/4` })).toBe('');
+    await waitFor('fetched again', () => rig.artifacts.requests.slice(from).some((r) => r.path === '/app-1.0.3.tgz'), 20_000);
+    expect(rig.artifacts.requests.slice(from).filter((r) => r.path === '/app-1.0.3.tgz').map((r) => r.authorization)).toEqual([basic]);
+    await until('3/58');
+    expect(await runningVersion(rig.appPort)).toBe('1.0.1');
+  });
+
   it('a download the agent is killed in resumes with them after the restart; then no file keeps them', async () => {
     const body = release('2.0.0', { extra: [{ path: 'app/padding.bin', body: randomBytes(400_000) }] });
     const uri = guarded('2.0.0', { bytesPerSecond: 100_000 }, body);
