@@ -136,6 +136,12 @@ export const configSchema = z
          * can spoof the server's UDP address could deploy code with it); a signed one (no digest) always goes.
          */
         noSecPackageDigest: z.boolean().default(false),
+        /**
+         * A request still being handled after this long gets an empty ACK now and its answer later as a CON of its own
+         * (a CoAP separate response); default 1000, below ACK_TIMEOUT (2 s) so the server need not retransmit. Only for
+         * a server that cannot take separate responses (lwm2m-node-lib): set it above the longest handling time.
+         */
+        separateResponseAfterMs: z.number().int().min(1).max(93_000).optional(),
       })
       .strict()
       .refine((l) => !l.bootstrapUri?.startsWith('coaps:') || l.bootstrapPsk !== undefined, { message: 'a coaps:// bootstrapUri needs bootstrapPsk', path: ['bootstrapPsk'] })

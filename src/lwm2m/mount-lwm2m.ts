@@ -40,6 +40,7 @@ export async function mountLwm2m(m: Lwm2mMount): Promise<() => Promise<void>> {
     reboot: () => executor.reboot(),
     heartbeatTimeoutS: Math.round(config.trust.heartbeatTimeoutMs / 1000),
     memory: m.memory,
+    parameters: config.lwm2m.separateResponseAfterMs === undefined ? undefined : { piggybackReplyMs: config.lwm2m.separateResponseAfterMs },
   });
   await client.start();
   return () => client.stop();

@@ -12,7 +12,7 @@ import { freePort, freeUdpPort } from '../support/free-port.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
 import { killAll } from '../support/service-procs.js';
 import { waitFor } from '../support/wait-for.js';
-import { Lwm2mServerProcess } from '../lwm2m/fixtures/server-process.js';
+import { Lwm2mServerProcess, PIGGYBACK_ONLY } from '../lwm2m/fixtures/server-process.js';
 import { ArtifactServer } from './artifact-server.js';
 import { appRegistration, deploy, eventsOf, finalEvent, runningVersion } from './deploy-rig.js';
 import { release, sha256Hex, signingKey } from './tarball.js';
@@ -49,7 +49,7 @@ describe('object 9 bound to deployments, against lwm2m-node-lib', () => {
       health: { intervalMs: 200, retries: 2, restartDelayMs: 300 },
       deploy: { gate: { healthyForMs: 800, timeoutMs: 15_000 }, trustedKeys: [key.publicPem] },
       // NoSec with Package URIs that carry their own digest: the opt-in (test/security/lwm2m-nosec-software.test.ts covers its absence).
-      lwm2m: { serverUri: `coap://127.0.0.1:${server.port}`, lifetimeS: 60, localPort: await freeUdpPort(), noSecPackageDigest: true },
+      lwm2m: { ...PIGGYBACK_ONLY, serverUri: `coap://127.0.0.1:${server.port}`, lifetimeS: 60, localPort: await freeUdpPort(), noSecPackageDigest: true },
     });
     mqtt = await MqttRequester.forAgent(agent);
     await server.waitFor((e) => e.event === 'registration' && e.ep === EP);

@@ -6,12 +6,9 @@ import { freePort, freeUdpPort } from '../support/free-port.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
 import { killAll } from '../support/service-procs.js';
 import { waitFor } from '../support/wait-for.js';
-import { Lwm2mServerProcess } from '../lwm2m/fixtures/server-process.js';
+import { Lwm2mServerProcess, PIGGYBACK_ONLY } from '../lwm2m/fixtures/server-process.js';
 import { ArtifactServer } from './artifact-server.js';
 import { appRegistration } from './deploy-rig.js';
-
-const GAVE_UP = Symbol('no answer');
-const READ_PATIENCE_MS = 5_000;
 
 export interface SoftwareRigOptions {
   ep: string;
@@ -62,7 +59,7 @@ export class SoftwareRig {
         executor: 'process',
         health: { intervalMs: 200, retries: 2, restartDelayMs: 300 },
         deploy: { gate: { healthyForMs: 800, timeoutMs: 15_000 }, ...this.o.deploy },
-        lwm2m: { serverUri: `coap://127.0.0.1:${this.server.port}`, lifetimeS: 60, localPort: this.coapPort, noSecPackageDigest: true, ...this.o.lwm2m },
+        lwm2m: { serverUri: `coap://127.0.0.1:${this.server.port}`, lifetimeS: 60, localPort: this.coapPort, noSecPackageDigest: true, ...PIGGYBACK_ONLY, ...this.o.lwm2m },
       },
       { dataDir: this.dataDir },
     );
@@ -74,20 +71,9 @@ export class SoftwareRig {
     return this.server.command(c, { ep: this.o.ep, ...args });
   }
 
-  /**
-   * A resource of `app`'s instance, as text. lwm2m-node-lib never completes a request the agent answers with a
-   * separate response (an empty ACK, then the answer: what the agent does when a handler takes longer than
-   * piggybackReplyMs, 1 s, which a loaded machine sometimes makes a Read take; coap-client-notls takes those
-   * answers). A Read is safe to repeat, so one unanswered for READ_PATIENCE_MS is asked again.
-   */
+  /** A resource of `app`'s instance, as text. */
   async read(r: number): Promise<string> {
-    for (let attempt = 1; ; attempt += 1) {
-      let timer: NodeJS.Timeout | undefined;
-      const gaveUp = new Promise<typeof GAVE_UP>((resolve) => (timer = setTimeout(() => resolve(GAVE_UP), READ_PATIENCE_MS)));
-      const answer = await Promise.race([this.cmd('read', { path: `/9/${this.iid}/${r}` }), gaveUp]).finally(() => clearTimeout(timer));
-      if (answer !== GAVE_UP) return String(answer);
-      if (attempt >= 5) throw new Error(`no answer to a Read of /9/${this.iid}/${r} in ${attempt} attempts`);
-    }
+    return String(await this.cmd('read', { path: `/9/${this.iid}/${r}` }));
   }
 
   /** Update State and Update Result, `7/9`. */

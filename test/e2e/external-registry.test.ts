@@ -8,7 +8,7 @@ import { hasPeer } from '../support/peers.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
 import { waitFor } from '../support/wait-for.js';
 import { EtcdServer } from '../registry/fixtures/etcd-server.js';
-import { Lwm2mServerProcess } from '../lwm2m/fixtures/server-process.js';
+import { Lwm2mServerProcess, PIGGYBACK_ONLY } from '../lwm2m/fixtures/server-process.js';
 
 const run = promisify(execFile);
 const havePeers = hasPeer('etcd', 'etcd-server') && hasPeer('etcdctl', 'etcd-client');
@@ -28,7 +28,7 @@ describe.skipIf(!havePeers)('registry on etcd, seen over MQTT and LwM2M', () => 
       agent: { id: EP },
       registry: { type: 'etcd', etcd: { hosts: [etcd.url] } },
       health: { intervalMs: 500, timeoutMs: 300 },
-      lwm2m: { serverUri: `coap://127.0.0.1:${lwm2m.port}`, lifetimeS: 60 },
+      lwm2m: { ...PIGGYBACK_ONLY, serverUri: `coap://127.0.0.1:${lwm2m.port}`, lifetimeS: 60 },
     });
     mqtt = await MqttRequester.forAgent(agent);
   });

@@ -12,7 +12,7 @@ import { freePort, freeUdpPort } from '../support/free-port.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
 import { killAll } from '../support/service-procs.js';
 import { waitFor } from '../support/wait-for.js';
-import { Lwm2mServerProcess } from '../lwm2m/fixtures/server-process.js';
+import { Lwm2mServerProcess, PIGGYBACK_ONLY } from '../lwm2m/fixtures/server-process.js';
 
 const run = promisify(execFile);
 const SIM = join(ROOT, 'firmware-sim/service.js');
@@ -39,7 +39,7 @@ describe('operations on a service sma-bridge does not run, on every front', () =
     agent = await startAgent({
       agent: { id: EP },
       health: { intervalMs: 300, timeoutMs: 300, retries: 2, restartDelayMs: 100 },
-      lwm2m: { serverUri: `coap://127.0.0.1:${server.port}`, lifetimeS: 60, localPort: await freeUdpPort() },
+      lwm2m: { ...PIGGYBACK_ONLY, serverUri: `coap://127.0.0.1:${server.port}`, lifetimeS: 60, localPort: await freeUdpPort() },
     });
     mqtt = await MqttRequester.forAgent(agent);
     await server.waitFor((e) => e.event === 'registration' && e.ep === EP);

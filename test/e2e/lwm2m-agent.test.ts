@@ -11,7 +11,7 @@ import { hasPeer } from '../support/peers.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
 import { killAll, pidsWithArg } from '../support/service-procs.js';
 import { waitFor } from '../support/wait-for.js';
-import { Lwm2mServerProcess } from '../lwm2m/fixtures/server-process.js';
+import { Lwm2mServerProcess, PIGGYBACK_ONLY } from '../lwm2m/fixtures/server-process.js';
 
 const run = promisify(execFile);
 const SIM = join(ROOT, 'firmware-sim/service.js');
@@ -36,7 +36,7 @@ describe('the agent as an LwM2M client of lwm2m-node-lib', () => {
       health: { intervalMs: 300, timeoutMs: 300, retries: 2, restartDelayMs: 100 },
       trust: { heartbeatTimeoutMs: 1_500 },
       // acceptFrom any, so that coap-client can send Create and Delete beside the server.
-      lwm2m: { serverUri: `coap://127.0.0.1:${server.port}`, lifetimeS: 60, localPort: coapPort, acceptFrom: 'any' },
+      lwm2m: { ...PIGGYBACK_ONLY, serverUri: `coap://127.0.0.1:${server.port}`, lifetimeS: 60, localPort: coapPort, acceptFrom: 'any' },
     });
     mqtt = await MqttRequester.forAgent(agent);
     await server.waitFor((e) => e.event === 'registration' && e.ep === EP);

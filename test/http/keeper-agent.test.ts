@@ -12,7 +12,7 @@ import { BIN, startAgent, type AgentProcess } from '../support/agent-process.js'
 import { freePort, freeUdpPort } from '../support/free-port.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
 import { waitFor } from '../support/wait-for.js';
-import { Lwm2mServerProcess } from '../lwm2m/fixtures/server-process.js';
+import { Lwm2mServerProcess, PIGGYBACK_ONLY } from '../lwm2m/fixtures/server-process.js';
 import { documentedCall, loadDocument, type ApiDocument, type DocumentedAnswer } from './openapi-documents.js';
 
 const run = promisify(execFile);
@@ -52,7 +52,7 @@ describe('sma-bridge as EdgeX 4 Core Keeper', () => {
     agent = await startAgent({
       agent: { id: EP },
       health: { intervalMs: 5_000, timeoutMs: 300, retries: 1, restartDelayMs: 100 },
-      lwm2m: { serverUri: `coap://127.0.0.1:${lwm2m.port}`, lifetimeS: 60, localPort: await freeUdpPort() },
+      lwm2m: { ...PIGGYBACK_ONLY, serverUri: `coap://127.0.0.1:${lwm2m.port}`, lifetimeS: 60, localPort: await freeUdpPort() },
     });
     base = `http://127.0.0.1:${agent.httpPort}/api/v3`;
     requester = await MqttRequester.forAgent(agent);

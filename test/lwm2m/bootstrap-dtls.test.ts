@@ -8,7 +8,7 @@ import { freeUdpPort } from '../support/free-port.js';
 import { hasPeer } from '../support/peers.js';
 import { OpenSslDtlsPeer, type CoapOption } from './fixtures/openssl-dtls-peer.js';
 import { optionTexts, uint } from './fixtures/raw-coap-server.js';
-import { Lwm2mServerProcess } from './fixtures/server-process.js';
+import { Lwm2mServerProcess, PIGGYBACK_ONLY } from './fixtures/server-process.js';
 
 const KEY = Buffer.from('bootstrap-key-1').toString('hex');
 const EP = 'bs-dtls-gw';
@@ -25,7 +25,7 @@ describe.skipIf(!hasPeer('openssl', 'openssl'))('client-initiated Bootstrap from
     server = await Lwm2mServerProcess.start();
     agent = await startAgent({
       agent: { id: EP },
-      lwm2m: { bootstrapUri: `coaps://127.0.0.1:${bs.port}`, bootstrapPsk: { identity: 'bs-identity', key: KEY }, localPort: await freeUdpPort() },
+      lwm2m: { ...PIGGYBACK_ONLY, bootstrapUri: `coaps://127.0.0.1:${bs.port}`, bootstrapPsk: { identity: 'bs-identity', key: KEY }, localPort: await freeUdpPort() },
     });
   });
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { startAgent, tempDir, type AgentProcess } from '../support/agent-process
 import { freeUdpPort } from '../support/free-port.js';
 import { waitFor } from '../support/wait-for.js';
 import { RawCoapServer, uint } from './fixtures/raw-coap-server.js';
-import { Lwm2mServerProcess } from './fixtures/server-process.js';
+import { Lwm2mServerProcess, PIGGYBACK_ONLY } from './fixtures/server-process.js';
 
 const SENML_JSON = 110;
 const LINK_FORMAT = 40;
@@ -42,7 +42,7 @@ describe('client-initiated Bootstrap (test-double Bootstrap-Server, lwm2m-node-l
   beforeAll(async () => {
     bs = await RawCoapServer.open();
     server = await Lwm2mServerProcess.start();
-    config = { agent: { id: EP }, lwm2m: { bootstrapUri: `coap://127.0.0.1:${bs.port}`, lifetimeS: 300, localPort: await freeUdpPort() } };
+    config = { agent: { id: EP }, lwm2m: { ...PIGGYBACK_ONLY, bootstrapUri: `coap://127.0.0.1:${bs.port}`, lifetimeS: 300, localPort: await freeUdpPort() } };
     agent = await startAgent(config, { dataDir });
   });
 
@@ -115,7 +115,7 @@ describe('bootstrapping again when the given server keeps refusing the registrat
     // A TEST DOUBLE of an LwM2M server that answers every Register 4.03 Forbidden.
     refusing = await RawCoapServer.open();
     refusing.refuseRegistrationWith = '4.03';
-    agent = await startAgent({ agent: { id: 'bs-refused' }, lwm2m: { bootstrapUri: `coap://127.0.0.1:${bs.port}`, localPort: await freeUdpPort() } });
+    agent = await startAgent({ agent: { id: 'bs-refused' }, lwm2m: { ...PIGGYBACK_ONLY, bootstrapUri: `coap://127.0.0.1:${bs.port}`, localPort: await freeUdpPort() } });
     await waitFor('Bootstrap-Request', () => bs.bootstrapRequests.length === 1, 15_000);
     await provisionTo(bs, `coap://127.0.0.1:${refusing.port}`);
     await waitFor('a second Bootstrap-Request', () => bs.bootstrapRequests.length === 2, 30_000);

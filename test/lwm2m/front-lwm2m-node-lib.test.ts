@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
 import { clientFor, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
-import { Lwm2mServerProcess } from './fixtures/server-process.js';
+import { Lwm2mServerProcess, PIGGYBACK_ONLY } from './fixtures/server-process.js';
 import { OPERATOR } from '../support/principals.js';
 
 const EP = 'gw-node-lib';
@@ -25,7 +25,7 @@ describe('LwM2M client against lwm2m-node-lib', () => {
     agent = await openAgentHarness();
     await register('alpha');
     await register('beta');
-    client = clientFor(agent, { serverPort: server.port, endpoint: EP, acceptFrom: 'server', parameters: { retryMinMs: 100, retryMaxMs: 1000, requestTimeoutMs: 5000 } });
+    client = clientFor(agent, { serverPort: server.port, endpoint: EP, acceptFrom: 'server', parameters: { piggybackReplyMs: PIGGYBACK_ONLY.separateResponseAfterMs, retryMinMs: 100, retryMaxMs: 1000, requestTimeoutMs: 5000 } });
     await client.start();
   });
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lwm2mClient } from '../../src/lwm2m/lwm2m-front.js';
 import { clientFor, openAgentHarness, type AgentHarness } from './fixtures/agent-harness.js';
-import { Lwm2mServerProcess } from './fixtures/server-process.js';
+import { Lwm2mServerProcess, PIGGYBACK_ONLY } from './fixtures/server-process.js';
 import { OPERATOR } from '../support/principals.js';
 
 describe('registration links above maxLinkedInstances', () => {
@@ -19,7 +19,7 @@ describe('registration links above maxLinkedInstances', () => {
       expect((await t.done).ok).toBe(true);
     }
     // 3 services (33000) and the harness's 2 devices (33002): a cap of 2 collapses 33000 only.
-    client = clientFor(agent, { serverPort: server.port, endpoint: 'gw-cap', acceptFrom: 'server', parameters: { maxLinkedInstances: 2 } });
+    client = clientFor(agent, { serverPort: server.port, endpoint: 'gw-cap', acceptFrom: 'server', parameters: { piggybackReplyMs: PIGGYBACK_ONLY.separateResponseAfterMs, maxLinkedInstances: 2 } });
     await client.start();
   });
 

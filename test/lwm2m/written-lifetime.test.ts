@@ -3,14 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, tempDir, type AgentProcess } from '../support/agent-process.js';
 import { freeUdpPort } from '../support/free-port.js';
-import { Lwm2mServerProcess } from './fixtures/server-process.js';
+import { Lwm2mServerProcess, PIGGYBACK_ONLY } from './fixtures/server-process.js';
 
 describe('a written Lifetime is kept across restarts', () => {
   const EP = 'lt-gw';
   const dataDir = tempDir('sma-lifetime-');
   let server: Lwm2mServerProcess;
   let agent: AgentProcess;
-  const config = async (lifetimeS: number) => ({ agent: { id: EP }, lwm2m: { lifetimeS, localPort: await freeUdpPort(), serverUri: `coap://127.0.0.1:${server.port}` } });
+  const config = async (lifetimeS: number) => ({ agent: { id: EP }, lwm2m: { ...PIGGYBACK_ONLY, lifetimeS, localPort: await freeUdpPort(), serverUri: `coap://127.0.0.1:${server.port}` } });
   const restart = async (lifetimeS: number): Promise<number> => {
     await agent.stop();
     const from = server.events.length;

@@ -7,7 +7,7 @@ import { waitFor } from '../support/wait-for.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { freePort, freeUdpPort } from '../support/free-port.js';
 import { MqttRequester } from '../support/mqtt-requester.js';
-import { Lwm2mServerProcess } from '../lwm2m/fixtures/server-process.js';
+import { Lwm2mServerProcess, PIGGYBACK_ONLY } from '../lwm2m/fixtures/server-process.js';
 import { ArtifactServer } from '../deploy/artifact-server.js';
 import { appRegistration } from '../deploy/deploy-rig.js';
 import { release, sha256Hex } from '../deploy/tarball.js';
@@ -24,7 +24,7 @@ describe('object 9 Package URI with a digest over NoSec', () => {
   beforeAll(async () => {
     server = await Lwm2mServerProcess.start();
     artifacts = await ArtifactServer.start();
-    agent = await startAgent({ agent: { id: EP }, executor: 'process', lwm2m: { serverUri: `coap://127.0.0.1:${server.port}`, lifetimeS: 60, localPort: await freeUdpPort() } });
+    agent = await startAgent({ agent: { id: EP }, executor: 'process', lwm2m: { ...PIGGYBACK_ONLY, serverUri: `coap://127.0.0.1:${server.port}`, lifetimeS: 60, localPort: await freeUdpPort() } });
     mqtt = await MqttRequester.forAgent(agent);
     await server.waitFor((e) => e.event === 'registration' && e.ep === EP);
     const from = server.events.length;

@@ -84,6 +84,8 @@ describe('loadConfig', () => {
     [{ services: [{ name: 'Bad!', check: { type: 'none' } }] }, 'services.0.name'],
     [{ executor: { type: 'command' } }, 'executor'],
     [{ lwm2m: { serverUri: 'http://x' } }, 'lwm2m.serverUri'],
+    [{ lwm2m: { separateResponseAfterMs: 0 } }, 'lwm2m.separateResponseAfterMs'],
+    [{ lwm2m: { separateResponseAfterMs: 93_001 } }, 'lwm2m.separateResponseAfterMs'],
     // A configured user may not take a built-in principal's name, nor hold a topic separator (HTTP users too).
     [{ http: { users: [{ username: 'rules', passwordHash: 'x', role: 'operator' }] } }, 'http.users.0.username'],
     [{ http: { users: [{ username: 'sparkplug:host', passwordHash: 'x', role: 'operator' }] } }, 'http.users.0.username'],
