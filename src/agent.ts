@@ -175,7 +175,8 @@ export class Agent {
       // Loaded only when used: the CoAP and DTLS stacks stay out of an agent that does not speak LwM2M.
       const { mountLwm2m } = await import('./lwm2m/mount-lwm2m.js');
       const memory = storedValue<RememberedAccount>(store, 'lwm2m-account', 'account', { sync: true });
-      this.onStop('lwm2m (de-register)', await mountLwm2m({ config, intake: inbox, events, executor, memory, clock, log: log.child({ part: 'lwm2m' }) }));
+      const announced = storedValue<string[]>(store, 'lwm2m-objects', 'updateSupportedObjects', { sync: true });
+      this.onStop('lwm2m (de-register)', await mountLwm2m({ config, intake: inbox, events, executor, memory, announced, clock, log: log.child({ part: 'lwm2m' }) }));
     }
     if (config.sparkplug.url) {
       const { mountSparkplug } = await import('./sparkplug/mount.js');

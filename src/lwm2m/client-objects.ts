@@ -14,6 +14,7 @@ import { SecuritySource, ServerSource, type SecurityInstance, type ServerControl
 import type { DeviceFacts } from './objects/device-facts.js';
 import { AgentSource, DeviceSource, ServiceSource, TrustSource } from './objects/object-sources.js';
 import { SoftwareSource } from './objects/software-source.js';
+import { UpdateSupportedObjects, type AnnouncedServicesMemory } from './objects/update-supported-objects.js';
 import type { ObjectSource } from './objects/object-source.js';
 import { AttributeStore } from './observe/attribute-store.js';
 import { ObservationRegistry } from './observe/observation-registry.js';
@@ -34,6 +35,8 @@ export interface ClientObjectsOptions {
   params: Lwm2mParameters;
   /** `lwm2m.noSecPackageDigest`: object 9 takes a Package URI's own digest from a NoSec server. */
   noSecPackageDigest?: boolean;
+  /** Where object 9's Update Supported Objects (8) survive a restart (the store, in the agent). */
+  announced?: AnnouncedServicesMemory;
   clock: Clock;
   log: Logger;
 }
@@ -53,7 +56,9 @@ export async function buildClientObjects(o: ClientObjectsOptions): Promise<Clien
   const services = new ServiceSource();
   const trust = new TrustSource(o.heartbeatTimeoutS);
   // Over DTLS the server is who it says; over NoSec only a signature by a trusted key vouches for a package.
-  const software = new SoftwareSource(() => o.noSecPackageDigest === true || o.security().some((a) => !a.bootstrap && a.mode === 0));
+  const announce = new UpdateSupportedObjects(o.announced);
+  await announce.load();
+  const software = new SoftwareSource(() => o.noSecPackageDigest === true || o.security().some((a) => !a.bootstrap && a.mode === 0), announce);
   const sources: ObjectSource<unknown>[] = [
     new SecuritySource(o.security) as ObjectSource<unknown>,
     new ServerSource(o.server) as ObjectSource<unknown>,

@@ -22,6 +22,7 @@ import { bootstrapOnce } from './bootstrap/bootstrap-request.js';
 import { fromStored, toStored, type ServerAccount } from './bootstrap/server-account.js';
 import { configuredAccount, readPsk } from './configured-account.js';
 import { portFor } from './transport/port-for.js';
+import type { AnnouncedServicesMemory } from './objects/update-supported-objects.js';
 import type { DatagramPort } from './transport/udp-port.js';
 
 export type { DeviceFacts } from './objects/device-facts.js';
@@ -43,6 +44,8 @@ export interface Lwm2mClientOptions {
   parameters?: Partial<Lwm2mParameters>;
   /** Where a bootstrapped account and a written Lifetime survive a restart (the store, in the agent). */
   memory?: AccountMemory;
+  /** Where object 9's Update Supported Objects (8) survive a restart (the store, in the agent). */
+  announced?: AnnouncedServicesMemory;
 }
 
 export class Lwm2mClient {

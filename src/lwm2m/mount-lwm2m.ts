@@ -11,6 +11,7 @@ import type { Executor } from '../executor/executor.js';
 import type { Intake } from '../inbox/command.js';
 import { PACKAGE_ROOT, VERSION } from '../version.js';
 import type { AccountMemory } from './bootstrap/account-memory.js';
+import type { AnnouncedServicesMemory } from './objects/update-supported-objects.js';
 import { Lwm2mClient } from './lwm2m-front.js';
 
 export interface Lwm2mMount {
@@ -21,6 +22,8 @@ export interface Lwm2mMount {
   executor: Pick<Executor, 'canReboot' | 'reboot'>;
   /** Where a bootstrapped account survives a restart (the store, from the composition root). */
   memory: AccountMemory;
+  /** Where object 9's Update Supported Objects (8) survive a restart (the store, from the composition root). */
+  announced: AnnouncedServicesMemory;
   clock: Clock;
   log: Logger;
 }
@@ -40,6 +43,7 @@ export async function mountLwm2m(m: Lwm2mMount): Promise<() => Promise<void>> {
     reboot: () => executor.reboot(),
     heartbeatTimeoutS: Math.round(config.trust.heartbeatTimeoutMs / 1000),
     memory: m.memory,
+    announced: m.announced,
     parameters: config.lwm2m.separateResponseAfterMs === undefined ? undefined : { piggybackReplyMs: config.lwm2m.separateResponseAfterMs },
   });
   await client.start();

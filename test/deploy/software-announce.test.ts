@@ -1,7 +1,8 @@
 // Object 9's Update Supported Objects (8), Checkpoint (5) and Package Settings (13), against lwm2m-node-lib in
 // its own process and the agent as a real process from its bin: 8 is false until written; written true, a
 // successful install is followed at once by a Registration Update carrying the objects (false: none until the
-// periodic one). 5 and 13 link to no object: they read 65535:65535, and 13 takes only that.
+// periodic one), and what was written holds across a restart of the agent on its data directory. 5 and 13 link to no
+// object: they read 65535:65535, and 13 takes only that.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait-for.js';
 import { runningVersion } from './deploy-rig.js';
@@ -53,6 +54,28 @@ describe('object 9 Update Supported Objects, Checkpoint and Package Settings, ag
     const update = await rig.server.waitFor((e) => e.event === 'update' && e.ep === EP && String(e.payload).includes(`</9/${rig.iid}>`), installing);
     expect(String(update.payload)).toContain('</33000/');
     expect(await cmd('write', { path: `/9/${rig.iid}/8`, value: '0' })).toBe('');
+    expect(await read(8)).toBe('0');
+  });
+
+  /** The agent stopped by `signal` and started again on its data directory, registered anew. */
+  const restart = async (signal: NodeJS.Signals): Promise<void> => {
+    const from = rig.server.events.length;
+    if (signal === 'SIGKILL') rig.agent.child.kill('SIGKILL');
+    await rig.agent.stop();
+    await rig.mqtt.close();
+    await rig.boot();
+    await rig.server.waitFor((e) => e.event === 'registration' && e.ep === EP, from);
+  };
+
+  it('written true, it still holds after the agent is killed and started again; written false, that holds as well', async () => {
+    expect(await cmd('write', { path: `/9/${rig.iid}/8`, value: '1' })).toBe('');
+    // Killed right after the 2.04: the server was told the value is taken, so it is in the store already.
+    await restart('SIGKILL');
+    expect(await read(8)).toBe('1');
+    const installing = await install('3.0.0');
+    await rig.server.waitFor((e) => e.event === 'update' && e.ep === EP && String(e.payload).includes(`</9/${rig.iid}>`), installing);
+    expect(await cmd('write', { path: `/9/${rig.iid}/8`, value: '0' })).toBe('');
+    await restart('SIGTERM');
     expect(await read(8)).toBe('0');
   });
 });

@@ -25,7 +25,7 @@ export async function runEffect(
   onResult?: (result: unknown) => Partial<DownlinkResponse>,
 ): Promise<DownlinkResponse> {
   if ('local' in effect) {
-    effect.local();
+    await effect.local();
     return respond(success);
   }
   if ('afterSent' in effect) return { ...respond(success), afterSent: effect.afterSent };

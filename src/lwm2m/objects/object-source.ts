@@ -9,7 +9,8 @@ export type Ask = (op: OperationName, body: Record<string, unknown>) => Promise<
 export type Effect =
   /** `onFailure`: told when the operation's reply is an error (e.g. object 9's Uninstall: Update Result 59). */
   | { op: OperationName; body: Record<string, unknown>; onFailure?: () => void }
-  | { local: () => void }
+  /** A change the front keeps itself; a promise when it is stored first (the response waits for it). */
+  | { local: () => void | Promise<void> }
   /** Runs once the CoAP response is on the wire (e.g. a reboot). */
   | { afterSent: () => void };
 

@@ -8,6 +8,7 @@ import type { ResourceValue } from '../content/node.js';
 import { parseExecuteArgs } from '../handlers/execute-create-delete.js';
 import { CoapFailure } from './coap-failure.js';
 import { PackageCredentials } from './package-credentials.js';
+import { UpdateSupportedObjects } from './update-supported-objects.js';
 import type { Ask, BindingTable, Effect, InstanceQuery, ObjectSource, ResourceBinding } from './object-source.js';
 
 export interface DeploymentSummary {
@@ -95,15 +96,19 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
   readonly bindings: BindingTable<SoftwareInstance>;
   private readonly ids = new Map<string, number>();
   private readonly refused = new Set<string>();
-  /** Update Supported Objects (8) per service, as written (default false); in memory, false again after a restart. */
-  private readonly announce = new Set<string>();
   /** User Name (14) and Password (15) as written, per service, in memory only (src/lwm2m/objects/package-credentials.ts). */
   private readonly credentials = new PackageCredentials();
   /** Services whose last Uninstall failed, with the deployment (id and state) it failed in: a later state's result replaces 59. */
   private readonly uninstallFailed = new Map<string, string>();
 
-  /** `digestTrusted`: whether a Package URI's own `#sha256` may stand for the package (DTLS, or the NoSec opt-in). */
-  constructor(digestTrusted: () => boolean) {
+  /**
+   * `digestTrusted`: whether a Package URI's own `#sha256` may stand for the package (DTLS, or the NoSec opt-in).
+   * `announce`: Update Supported Objects (8) per service, as written (default false), kept across restarts.
+   */
+  constructor(
+    digestTrusted: () => boolean,
+    private readonly announce: UpdateSupportedObjects = new UpdateSupportedObjects(),
+  ) {
     const name = (i: SoftwareInstance): string => i.view.name;
     this.bindings = new Map<number, ResourceBinding<SoftwareInstance>>([
       [0, { read: name }],
@@ -157,7 +162,7 @@ export class SoftwareSource implements ObjectSource<SoftwareInstance> {
       [14, { write: ({ instance, value }) => this.credentials.write(name(instance), 'username', String(value), digestTrusted()) }],
       [15, { write: ({ instance, value }) => this.credentials.write(name(instance), 'password', String(value), digestTrusted()) }],
       [7, { read: (i) => updateStateAndResult(i)[0] }],
-      [8, { read: (i) => this.announce.has(name(i)), write: ({ instance, value }) => ({ local: () => void (value === true ? this.announce.add(name(instance)) : this.announce.delete(name(instance))) }) }],
+      [8, { read: (i) => this.announce.has(name(i)), write: ({ instance, value }) => ({ local: () => this.announce.set(name(instance), value === true) }) }],
       // Checkpoint (5) and Package Settings (13) link to no object here: an Objlnk with no link is MAX_ID:MAX_ID.
       [5, { read: () => NO_LINK }],
       [13, { read: () => NO_LINK, write: ({ value }) => noLinkOnly(value) }],
