@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { SmaEvent } from '../events.js';
 import type { Intake } from '../inbox/command.js';
 import type { HealthView, ServiceView } from '../model.js';
+import type { DeploymentsAnswer, DeploymentView } from '../deploy/deployment-view.js';
 
 export interface StatusSnapshot {
   agent: Record<string, unknown>;
@@ -16,6 +17,8 @@ export interface StatusSnapshot {
   alerts?: unknown[];
   /** Each service's last check (its detail says why it is DOWN): the page's "why" column. */
   health: Record<string, { detail?: string; checkedAt?: string }>;
+  /** Each service's latest deployment (services.deployments): the page shows it and holds the buttons it holds. */
+  deployments?: DeploymentView[];
   at: string;
 }
 
@@ -40,12 +43,18 @@ export class StatusFeed {
   private keepAlive?: NodeJS.Timeout;
   private reading = false;
   private dirty = false;
+  /** DOWNLOADING's bytes by deployment, from its events (the store keeps states, not each event's progress). */
+  private readonly progress = new Map<string, { bytes?: number; total?: number }>();
 
   constructor(private readonly o: StatusFeedOptions) {}
 
   start(): void {
     this.unsubscribe = this.o.subscribe((event) => {
-      if (event.kind === 'service' || event.kind === 'trust' || event.kind === 'agent' || event.kind === 'alert') this.schedule();
+      if (event.kind === 'deploy') {
+        if (event.state === 'DOWNLOADING' && event.bytes !== undefined) this.progress.set(event.deploymentId, { bytes: event.bytes, total: event.total });
+        else this.progress.delete(event.deploymentId);
+      }
+      if (event.kind === 'service' || event.kind === 'trust' || event.kind === 'agent' || event.kind === 'alert' || event.kind === 'deploy') this.schedule();
     });
     this.keepAlive = setInterval(() => this.write(': keep-alive\n\n'), this.o.keepAliveMs ?? 25_000);
     this.keepAlive.unref();
@@ -75,7 +84,13 @@ export class StatusFeed {
 
   /** The page's state, read through the same operations as every other front. */
   async snapshot(): Promise<StatusSnapshot> {
-    const [services, agent, checks, alerts] = await Promise.all([this.read('services.list'), this.read('agent.info'), this.read('services.health'), this.read('alerts.list')]);
+    const [services, agent, checks, alerts, deploys] = await Promise.all([
+      this.read('services.list'),
+      this.read('agent.info'),
+      this.read('services.health'),
+      this.read('alerts.list'),
+      this.read('services.deployments'),
+    ]);
     // A null-prototype map: service names are data.
     const health: StatusSnapshot['health'] = Object.create(null) as StatusSnapshot['health'];
     for (const h of (Array.isArray(checks) ? checks : []) as HealthView[]) health[h.name] = { detail: h.detail, checkedAt: h.checkedAt };
@@ -86,11 +101,12 @@ export class StatusFeed {
       trust: this.o.trustCounts(),
       // The rules FIRING now (CONTRACT section 15).
       alerts: (Array.isArray(alerts) ? alerts : []).filter((a: { state?: string }) => a.state === 'FIRING'),
+      deployments: latestPerService((deploys as DeploymentsAnswer | undefined)?.deployments ?? []).map((d) => ({ ...d, ...this.progress.get(d.deploymentId) })),
       at: new Date(this.o.now()).toISOString(),
     };
   }
 
-  private async read(op: 'services.list' | 'agent.info' | 'services.health' | 'alerts.list'): Promise<unknown> {
+  private async read(op: 'services.list' | 'agent.info' | 'services.health' | 'alerts.list' | 'services.deployments'): Promise<unknown> {
     // The page's feed reads on the agent's own behalf; who may watch it is the router's decision.
     const ticket = await this.o.intake.accept({ op, body: {}, origin: 'http', principal: LOCAL_OPERATOR });
     const reply = await ticket.done;
@@ -123,6 +139,13 @@ export class StatusFeed {
   private write(chunk: string): void {
     for (const page of this.pages) page.write(chunk);
   }
+}
+
+/** The newest deployment of each service (the list comes oldest first): the one in progress, or how the last ended. */
+function latestPerService(list: DeploymentView[]): DeploymentView[] {
+  const latest = new Map<string, DeploymentView>();
+  for (const d of list) latest.set(d.name, d);
+  return [...latest.values()];
 }
 
 const frame = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;

@@ -33,7 +33,7 @@ button,select,input{font:inherit;font-size:.85rem}
 button{min-height:2rem;padding:.1rem .5rem;margin:0 .2rem .2rem 0;border:1px solid #b8bcc4;border-radius:.3rem;background:#fff;cursor:pointer}
 button:hover{background:#eef0f3}button:disabled{opacity:.45;cursor:default}
 button.confirm{background:#b42318;border-color:#b42318;color:#fff}
-#note{min-height:1.3em;margin:.4rem 0 0;color:#555}#note.err{color:#b42318}
+#note{min-height:1.3em;margin:.4rem 0 0;color:#555}#note.err{color:#b42318}#note.held{color:#7a5200;font-weight:600}
 .empty{color:#777;text-align:center;padding:1rem}
 #alerts{margin:.4rem 0 0;padding:.4rem .6rem;background:#fbd9d6;color:#8c1d13;border-radius:.3rem}
 #output{max-height:20rem;overflow:auto;background:#fff;padding:.5rem;font-size:.8rem;white-space:pre-wrap}
@@ -61,6 +61,7 @@ export const PAGE_SCRIPT = `
 const $ = (id) => document.getElementById(id);
 const rows = new Map();
 const ACTIONS = ["start", "stop", "restart"];
+const ENDED = new Set(["DONE", "ROLLED_BACK", "FAILED"]);
 const PAGE = 50;
 let connected = false;
 let lastSnap;
@@ -124,19 +125,55 @@ function row(name) {
     b.textContent = a[0].toUpperCase() + a.slice(1);
     b.dataset.action = a;
     b.disabled = !connected;
-    b.addEventListener("click", () => (a === "stop" ? confirmStop(name, b) : operate(a, name, b)));
+    b.addEventListener("click", () => (a === "stop" ? confirmTap(b, "Stop", "Confirm stop", "stop " + name, () => operate(a, name, b)) : operate(a, name, b)));
     tr.children[6].append(b);
   }
   rows.set(name, tr);
   return tr;
 }
-// Stop takes a second tap within 4 s (a touch panel has no hover, and a dialog is easy to wave away).
-function confirmStop(name, b) {
-  if (b.classList.contains("confirm")) { clearTimeout(b.timer); b.classList.remove("confirm"); b.textContent = "Stop"; return operate("stop", name, b); }
+// Stop and Cancel deployment take a second tap within 4 s (a touch panel has no hover, and a dialog is easy to wave away).
+function confirmTap(b, label, confirm, what, run) {
+  if (b.classList.contains("confirm")) { clearTimeout(b.timer); b.classList.remove("confirm"); b.textContent = label; return run(); }
   b.classList.add("confirm");
-  b.textContent = "Confirm stop";
-  note("tap Confirm stop to stop " + name);
-  b.timer = setTimeout(() => { b.classList.remove("confirm"); b.textContent = "Stop"; }, 4000);
+  b.textContent = confirm;
+  note("tap " + confirm + " to " + what);
+  b.timer = setTimeout(() => { b.classList.remove("confirm"); b.textContent = label; }, 4000);
+}
+// A deployment owns its service from acceptance to its end, but for a package resting at DELIVERED: the agent
+// answers Start, Stop and Restart with CONFLICT meanwhile, so the page holds those buttons and says why.
+const holds = (d) => d !== undefined && !ENDED.has(d.state) && d.state !== "DELIVERED";
+function deployLine(d, at) {
+  if (!d) return "";
+  if (!ENDED.has(d.state)) {
+    const pct = d.state === "DOWNLOADING" && d.total ? " " + Math.floor(((d.bytes ?? 0) * 100) / d.total) + " %" : "";
+    return "deploying " + d.version + ": " + d.state + pct + (holds(d) ? "; Start/Stop/Restart wait for it" : "");
+  }
+  // How the last one ended, for ten minutes (by the gateway's clock, not the browser's).
+  if (Date.parse(at) - Date.parse(d.updatedAt) > 600000) return "";
+  return "deploy " + d.version + " " + d.state + (d.error ? ": " + d.error.message : "");
+}
+function showDeploy(tr, name, d) {
+  const open = d && !ENDED.has(d.state) ? d : undefined;
+  tr.deploy = open;
+  if (open) tr.dataset.deploy = open.state; else delete tr.dataset.deploy;
+  let b = tr.querySelector('button[data-action="cancel"]');
+  if (open && !b) {
+    b = document.createElement("button");
+    b.textContent = "Cancel deployment";
+    b.dataset.action = "cancel";
+    b.addEventListener("click", () => confirmTap(b, "Cancel deployment", "Confirm cancel", "cancel the deployment of " + name, () => cancelDeploy(name, b)));
+    tr.children[6].append(b);
+  } else if (!open && b) b.remove();
+  applyHold(tr);
+}
+function applyHold(tr) {
+  const d = tr.deploy;
+  for (const b of tr.querySelectorAll("button[data-action]")) {
+    // A rollback is not cut short (the agent answers CONFLICT): its Cancel waits with the others.
+    const held = b.dataset.action === "cancel" ? d?.state === "ROLLING_BACK" : holds(d);
+    b.disabled = !connected || held;
+    b.title = held ? "held by the deployment of " + d.version + " (" + d.state + ")" : "";
+  }
 }
 function render(snap) {
   lastSnap = snap;
@@ -153,6 +190,7 @@ function render(snap) {
   const body = $("services");
   const health = snap.health ?? {};
   const seen = new Set();
+  const deploys = new Map((snap.deployments ?? []).map((d) => [d.name, d]));
   for (const s of snap.services) {
     seen.add(s.name);
     const tr = row(s.name);
@@ -166,7 +204,10 @@ function render(snap) {
     cell(tr, 3, s.restarts);
     const [how, at] = lastExit(s);
     cell(tr, 4, twoLines(how, at), how + (at ? " at " + at : ""));
-    cell(tr, 5, why(s, health[s.name]));
+    const w = why(s, health[s.name]);
+    const dl = deployLine(deploys.get(s.name), snap.at);
+    cell(tr, 5, dl ? twoLines(dl, w) : w, dl ? dl + (w ? "; " + w : "") : w);
+    showDeploy(tr, s.name, deploys.get(s.name));
     body.append(tr);
   }
   for (const [name, tr] of rows) if (!seen.has(name)) { tr.remove(); rows.delete(name); }
@@ -182,32 +223,42 @@ function fmtUptime(s) {
   const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
   return d ? d + "d " + h + "h" : h ? h + "h " + m + "m" : m + "m " + (s % 60) + "s";
 }
-function note(text, err) { const n = $("note"); n.textContent = text; n.className = err ? "err" : ""; }
+function note(text, cls) { const n = $("note"); n.textContent = text; n.className = cls ?? ""; }
 function setConnected(on) {
   connected = on;
   document.body.classList.toggle("stale", !on);
-  for (const b of document.querySelectorAll("button[data-action], #dev-bar button")) b.disabled = !on;
+  for (const b of document.querySelectorAll("#dev-bar button")) b.disabled = !on;
+  for (const tr of rows.values()) applyHold(tr);
   if (on) updatePager();
 }
 async function call(op, body) {
   const res = await fetch("ops/" + op, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   return res.json();
 }
-async function operate(action, name, button) {
+async function send(what, op, body, button, done) {
   button.disabled = true;
-  note(action + " " + name + " ...");
+  note(what + " ...");
   try {
-    const reply = await call("services." + action, { names: [name] });
-    const item = reply.ok ? reply.result[0] : undefined;
-    if (!reply.ok) note(action + " " + name + ": " + reply.error.code + ": " + reply.error.message, true);
-    else if (item.result !== "OK") note(action + " " + name + ": " + item.result + (item.error ? ": " + item.error.message : ""), true);
-    else note(action + " " + name + ": OK, " + item.status);
+    const reply = await call(op, body);
+    if (reply.ok) done(reply.result);
+    else refused(what, reply.error.code, reply.error.message);
   } catch (e) {
-    note(action + " " + name + ": " + e.message, true);
+    note(what + ": " + e.message, "err");
   } finally {
-    button.disabled = !connected;
+    const tr = button.closest("tr");
+    if (tr) applyHold(tr);
   }
 }
+// CONFLICT (a deployment holds the service, or a rollback may not be cut) is no failure: its message says which and why.
+function refused(what, code, message) {
+  if (code === "CONFLICT") note(message, "held");
+  else note(what + ": " + code + (message ? ": " + message : ""), "err");
+}
+const operate = (action, name, button) =>
+  send(action + " " + name, "services." + action, { names: [name] }, button, ([item]) =>
+    item.result === "OK" ? note(action + " " + name + ": OK, " + item.status) : refused(action + " " + name, item.result, item.error?.message));
+const cancelDeploy = (name, button) =>
+  send("cancel " + name, "services.cancel", { name }, button, (r) => note("cancel " + name + ": " + r.version + " cancelled at " + r.state));
 // Devices: one page of PAGE at a time from the agent (trust.get with a cursor), however many it tracks.
 const dev = { cursors: [-1], more: false, loading: false };
 async function loadDevices() {
@@ -219,12 +270,12 @@ async function loadDevices() {
   if (level) body.level = level;
   try {
     const reply = await call("trust.get", body);
-    if (!reply.ok) { note("devices: " + reply.error.code + ": " + reply.error.message, true); return; }
+    if (!reply.ok) { note("devices: " + reply.error.code + ": " + reply.error.message, "err"); return; }
     const list = reply.result;
     dev.more = !id && list.length > PAGE;
     showDevices(list.slice(0, PAGE), id);
   } catch (e) {
-    note("devices: " + e.message, true);
+    note("devices: " + e.message, "err");
   } finally {
     dev.loading = false;
     updatePager();

@@ -1,5 +1,5 @@
 // The status page at `/`: the page itself, its live feed (`/events`, server-sent events) and its buttons
-// (`POST /ops/services.start|stop|restart`), which go through the inbox like every other front's commands.
+// (`POST /ops/services.start|stop|restart|cancel`), which go through the inbox like every other front's commands.
 import { createHash } from 'node:crypto';
 import { LOCAL_OPERATOR } from '../policy/principal.js';
 import type { ServerResponse } from 'node:http';
@@ -15,8 +15,8 @@ export interface StatusPageOptions {
   feed: StatusFeed;
 }
 
-/** The buttons' operations, and the device list's one read (trust.get pages through any number of devices). */
-const OPERATIONS = new Set(['services.start', 'services.stop', 'services.restart', 'trust.get']);
+/** The buttons' operations (Cancel deployment's too), and the device list's one read (trust.get pages through any number of devices). */
+const OPERATIONS = new Set(['services.start', 'services.stop', 'services.restart', 'services.cancel', 'trust.get']);
 const MAX_BODY = 4 * 1024;
 
 const hash = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
