@@ -146,7 +146,7 @@ function deployLine(d, at) {
   if (!d) return "";
   if (!ENDED.has(d.state)) {
     const pct = d.state === "DOWNLOADING" && d.total ? " " + Math.floor(((d.bytes ?? 0) * 100) / d.total) + " %" : "";
-    return "deploying " + d.version + ": " + d.state + pct + (holds(d) ? "; Start/Stop/Restart wait for it" : "");
+    return "deploying " + d.version + ": " + d.state + pct + (holds(d) ? "; Start, Stop, Restart wait for it" : "");
   }
   // How the last one ended, for ten minutes (by the gateway's clock, not the browser's).
   if (Date.parse(at) - Date.parse(d.updatedAt) > 600000) return "";

@@ -4,9 +4,11 @@
 // (live), holds Start/Stop/Restart with the reason, shows a CONFLICT as its message, and its "Cancel
 // deployment" (two taps) ends the deployment FAILED and gives the buttons back: at 800x480 and at 375 px.
 // A hostile server's words in a deployment's error are shown as text, never as HTML.
+// PAGE_SCREENSHOTS=DIR writes a screenshot of each size with the deployment held there.
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hasPeer } from '../support/peers.js';
@@ -111,7 +113,7 @@ describe.skipIf(!present)('the status page and a deployment in progress', () => 
     const page = await open({ width: 800, height: 480 }, errors);
     await page.locator('tr[data-service="app"][data-deploy="DOWNLOADING"]').waitFor({ timeout: 10_000 });
     // Live: the percentage moves with the DOWNLOADING events, without a reload.
-    const percent = async (): Promise<number> => Number(/^deploying v2: DOWNLOADING (\d+) %; Start\/Stop\/Restart wait for it/.exec((await why(page).textContent()) ?? '')?.[1] ?? -1);
+    const percent = async (): Promise<number> => Number(/^deploying v2: DOWNLOADING (\d+) %; Start, Stop, Restart wait for it/.exec((await why(page).textContent()) ?? '')?.[1] ?? -1);
     const seen = await waitFor('a percentage', async () => ((await percent()) >= 0 ? { p: await percent() } : undefined)).catch(async (err: unknown) => {
       throw new Error(`${String(err)}; why: ${await why(page).textContent()}`);
     });
@@ -119,6 +121,7 @@ describe.skipIf(!present)('the status page and a deployment in progress', () => 
     await waitFor('the percentage moving', async () => (await percent()) > first, 15_000);
     expect(await heldButtons(page)).toEqual(HELD.map(() => ({ disabled: true, title: 'held by the deployment of v2 (DOWNLOADING)' })));
     await everyButtonReachable(page, 800);
+    if (process.env.PAGE_SCREENSHOTS) await page.screenshot({ path: join(process.env.PAGE_SCREENSHOTS, 'status-page-deploy-800x480.png') });
 
     // A page that had not seen the hold yet: the agent's CONFLICT is shown as its message, not as a failure.
     await page.evaluate(() => {
@@ -151,6 +154,7 @@ describe.skipIf(!present)('the status page and a deployment in progress', () => 
     await expect.poll(() => why(page).textContent()).toMatch(/^deploying v3: DOWNLOADING/);
     expect((await heldButtons(page)).every((b) => b.disabled)).toBe(true);
     await everyButtonReachable(page, 375);
+    if (process.env.PAGE_SCREENSHOTS) await page.screenshot({ path: join(process.env.PAGE_SCREENSHOTS, 'status-page-deploy-375x740.png'), fullPage: true });
     await cancelFromPage(page, id, 'v3');
     expect(errors).toEqual([]);
     await page.close();
