@@ -48,6 +48,8 @@ export interface ClientObjects {
   idOf: { service: (name: string) => number | undefined; device: (id: string) => number | undefined };
   /** Object 9's Update Supported Objects (8) of a service: an Update goes to the server after each install of it. */
   updateAfterInstall(name: string): boolean;
+  /** A deregistered service's instance is gone, and its Update Supported Objects with it (a later one starts false). */
+  forgetService(name: string): Promise<void>;
 }
 
 export async function buildClientObjects(o: ClientObjectsOptions): Promise<ClientObjects> {
@@ -87,5 +89,6 @@ export async function buildClientObjects(o: ClientObjectsOptions): Promise<Clien
     ctx,
     idOf: { service: (n) => services.idOf(n) ?? software.idOf(n), device: (d) => trust.idOf(d) },
     updateAfterInstall: (n) => software.updateSupportedObjects(n),
+    forgetService: (n) => announce.set(n, false),
   };
 }

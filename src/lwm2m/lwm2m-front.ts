@@ -144,6 +144,9 @@ export class Lwm2mClient {
     this.ctx = built.ctx;
     this.observations = built.ctx.observations;
     this.unsubscribe = this.o.events.on((event) => {
+      if (event.kind === 'service' && event.type === 'DEREGISTERED') {
+        built.forgetService(event.name).catch((err: unknown) => this.o.log.warn({ err, service: event.name }, 'could not forget Update Supported Objects of a deregistered service'));
+      }
       const effect = effectOf(event, built.idOf);
       if (!effect) return;
       for (const p of effect.paths) built.ctx.observations.changed(p);

@@ -5,7 +5,7 @@
 // object: they read 65535:65535, and 13 takes only that.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait-for.js';
-import { runningVersion } from './deploy-rig.js';
+import { appRegistration, runningVersion } from './deploy-rig.js';
 import { SoftwareRig } from './software-rig.js';
 import { release, sha256Hex } from './tarball.js';
 
@@ -75,6 +75,20 @@ describe('object 9 Update Supported Objects, Checkpoint and Package Settings, ag
     const installing = await install('3.0.0');
     await rig.server.waitFor((e) => e.event === 'update' && e.ep === EP && String(e.payload).includes(`</9/${rig.iid}>`), installing);
     expect(await cmd('write', { path: `/9/${rig.iid}/8`, value: '0' })).toBe('');
+    await restart('SIGTERM');
+    expect(await read(8)).toBe('0');
+  });
+
+  it('a deregistered service takes its value along: registered again under the same name, it reads false, restarts included', async () => {
+    expect(await cmd('write', { path: `/9/${rig.iid}/8`, value: '1' })).toBe('');
+    const gone = rig.server.events.length;
+    await rig.mqtt.request('registry.deregister', { name: 'app' });
+    await rig.server.waitFor((e) => e.event === 'update' && e.ep === EP && !String(e.payload).includes(`</9/${rig.iid}>`), gone);
+    const back = rig.server.events.length;
+    const reg = await rig.mqtt.request('registry.register', appRegistration('app', rig.appPort));
+    rig.iid = (reg.result as { instanceId: number }).instanceId;
+    await rig.server.waitFor((e) => e.event === 'update' && e.ep === EP && String(e.payload).includes(`</9/${rig.iid}>`), back);
+    expect(await read(8)).toBe('0');
     await restart('SIGTERM');
     expect(await read(8)).toBe('0');
   });
