@@ -144,9 +144,10 @@ function confirmTap(b, label, confirm, what, run) {
 const holds = (d) => d !== undefined && !ENDED.has(d.state) && d.state !== "DELIVERED";
 function deployLine(d, at) {
   if (!d) return "";
+  if (d.state === "DELIVERED") return "package " + d.version + " DELIVERED: waits for Install";
   if (!ENDED.has(d.state)) {
     const pct = d.state === "DOWNLOADING" && d.total ? " " + Math.floor(((d.bytes ?? 0) * 100) / d.total) + " %" : "";
-    return "deploying " + d.version + ": " + d.state + pct + (holds(d) ? "; Start, Stop, Restart wait for it" : "");
+    return "deploying " + d.version + ": " + d.state + pct + "; Start, Stop, Restart wait for it";
   }
   // How the last one ended, for ten minutes (by the gateway's clock, not the browser's).
   if (Date.parse(at) - Date.parse(d.updatedAt) > 600000) return "";
@@ -258,7 +259,7 @@ const operate = (action, name, button) =>
   send(action + " " + name, "services." + action, { names: [name] }, button, ([item]) =>
     item.result === "OK" ? note(action + " " + name + ": OK, " + item.status) : refused(action + " " + name, item.result, item.error?.message));
 const cancelDeploy = (name, button) =>
-  send("cancel " + name, "services.cancel", { name }, button, (r) => note("cancel " + name + ": " + r.version + " cancelled at " + r.state));
+  send("cancel " + name, "services.cancel", { name }, button, (r) => note("cancel " + name + ": " + r.version + (ENDED.has(r.state) ? " " + r.state : " cancelled in " + r.state)));
 // Devices: one page of PAGE at a time from the agent (trust.get with a cursor), however many it tracks.
 const dev = { cursors: [-1], more: false, loading: false };
 async function loadDevices() {

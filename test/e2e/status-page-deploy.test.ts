@@ -76,7 +76,7 @@ describe.skipIf(!present)('the status page and a deployment in progress', () => 
     expect(await stateOf(id)).toMatchObject({ state: 'DOWNLOADING' });
     expect((await stateOf(id))?.cancelledAt).toBeUndefined();
     await cancel.click();
-    await page.locator('#note', { hasText: `cancel app: ${version} cancelled at DOWNLOADING` }).waitFor({ timeout: 10_000 });
+    await page.locator('#note', { hasText: `cancel app: ${version} cancelled in DOWNLOADING` }).waitFor({ timeout: 10_000 });
     expect(await finalEvent(rig.mqtt, 'app', id, 5_000)).toMatchObject({ state: 'FAILED', from: 'DOWNLOADING', error: { code: 'INTERRUPTED' } });
     // The page follows the end on its own: no hold, no Cancel, the buttons back, how it ended in Why.
     await page.locator('tr[data-service="app"]:not([data-deploy])').waitFor({ timeout: 5_000 });
@@ -156,6 +156,25 @@ describe.skipIf(!present)('the status page and a deployment in progress', () => 
     await everyButtonReachable(page, 375);
     if (process.env.PAGE_SCREENSHOTS) await page.screenshot({ path: join(process.env.PAGE_SCREENSHOTS, 'status-page-deploy-375x740.png'), fullPage: true });
     await cancelFromPage(page, id, 'v3');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a package resting at DELIVERED holds nothing: Start/Stop/Restart enabled, and Cancel ends it FAILED in its answer', async () => {
+    const errors: string[] = [];
+    const body = release('v5');
+    rig.server.files.set('/v5.tgz', { body });
+    const id = await deploy(rig.mqtt, { name: 'app', version: 'v5', artifact: { url: rig.server.url('/v5.tgz'), sha256: sha256Hex(body) }, gate: QUICK, hold: true });
+    const page = await open({ width: 800, height: 480 }, errors);
+    await page.locator('tr[data-service="app"][data-deploy="DELIVERED"]').waitFor({ timeout: 15_000 });
+    await expect.poll(() => why(page).textContent()).toMatch(/^package v5 DELIVERED: waits for Install/);
+    expect(await heldButtons(page)).toEqual(HELD.map(() => ({ disabled: false, title: '' })));
+    const cancel = row(page).locator('button[data-action="cancel"]');
+    await cancel.click();
+    await cancel.click();
+    await page.locator('#note', { hasText: 'cancel app: v5 FAILED' }).waitFor({ timeout: 10_000 });
+    await page.locator('tr[data-service="app"]:not([data-deploy])').waitFor({ timeout: 5_000 });
+    expect(await stateOf(id)).toMatchObject({ state: 'FAILED', error: { code: 'INTERRUPTED' } });
     expect(errors).toEqual([]);
     await page.close();
   });
