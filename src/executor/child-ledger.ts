@@ -1,7 +1,7 @@
 // Which processes the process executor started, kept in a small file under dataDir, so that an agent killed
 // without a chance to stop its children can find them at its next start instead of starting second copies.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readProcText } from './proc-text.js';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 
@@ -71,7 +71,7 @@ export async function stillRunning(entry: LedgerEntry): Promise<boolean> {
 /** The start time of a live process, or undefined when it is gone (a zombie is gone: it only waits to be reaped). */
 export async function startTicksOf(pid: number): Promise<number | undefined> {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const stat = await readProcText(`/proc/${pid}/stat`);
     // Fields 3 (state) and 22; count from the command name's last ')', since the name may hold spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // An orphan's zombie lingers until init reaps it; waiting for it held every start after a crash 5 s.

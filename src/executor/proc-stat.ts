@@ -1,5 +1,5 @@
 // CPU time and resident memory of one process, from Linux's /proc.
-import { readFile } from 'node:fs/promises';
+import { readProcText } from './proc-text.js';
 
 /** USER_HZ: the unit of /proc/<pid>/stat times; 100 on every Linux build Node runs on (x86, ARM). */
 export const CLOCK_TICKS_PER_S = 100;
@@ -13,7 +13,7 @@ export interface ProcSample {
 /** Undefined when the process is gone or there is no /proc (not Linux). */
 export async function readProc(pid: number): Promise<ProcSample | undefined> {
   try {
-    const [stat, status] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/status`, 'utf8')]);
+    const [stat, status] = await Promise.all([readProcText(`/proc/${pid}/stat`), readProcText(`/proc/${pid}/status`)]);
     return { cpuTicks: cpuTicksOf(stat), rssBytes: rssOf(status) };
   } catch {
     return undefined;

@@ -1,7 +1,8 @@
 // A service's process group: what the process executor signals and waits for, so that a grandchild that
 // ignores SIGTERM is not left running when its parent (the group leader) exits.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import type { Clock } from '../clock.js';
+import { readProcTextSync } from './proc-text.js';
 
 /** How often the group is looked at while waiting for it to empty. */
 const POLL_MS = 20;
@@ -32,7 +33,7 @@ export function groupAlive(pgid: number): boolean {
   for (const entry of entries) {
     if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const stat = readProcTextSync(`/proc/${entry}/stat`);
       // After the command name's last ')': field 3 state, field 4 ppid, field 5 pgrp.
       const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 3);
       if (Number(pgrp) === pgid && state !== 'Z') return true;

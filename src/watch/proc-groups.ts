@@ -1,8 +1,9 @@
 // One look at /proc for every watched process group at once (what `ps -e -o pgid,rss,nlwp,time` reads): the
 // CPU ticks, resident memory, threads and open files of all the processes of each group, so that a service's
 // numbers include whatever it started itself.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { readProcText } from '../executor/proc-text.js';
 
 export interface GroupTotals {
   /** utime + stime + cutime + cstime of the members: children a member reaped still count. */
@@ -45,7 +46,7 @@ export async function readGroups(pgids: ReadonlySet<number>, page: number): Prom
       if (c < 48 || c > 57) return;
       let stat: string;
       try {
-        stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+        stat = await readProcText(`/proc/${entry}/stat`);
       } catch {
         return; // gone meanwhile
       }
