@@ -112,7 +112,6 @@ export class ArtifactSteps {
     await rm(file, { force: true });
   }
 
-  /** The artifact and every version directory no slot keeps: two good versions stay. */
   /**
    * At start: the downloads of no unfinished deployment go (an artifact is removed after its deployment's end is
    * stored, so a crash in between leaves it, on a flash card, for ever). Files are named by deployment id.
@@ -125,6 +124,7 @@ export class ArtifactSteps {
     return stale;
   }
 
+  /** The artifact and every version directory no slot keeps: two good versions stay. */
   async clean(d: Deployment, kept: ReadonlySet<string>): Promise<void> {
     await rm(artifactFile(this.o.dataDir, d), { force: true });
     const dir = join(this.o.dataDir, 'versions', d.name);

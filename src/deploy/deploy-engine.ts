@@ -17,7 +17,7 @@ import type { ContainerSteps } from './container-steps.js';
 import { deploymentView, type DeploymentsAnswer } from './deployment-view.js';
 import { cancelEffect, cancelFailure } from './cancel-rules.js';
 import { KeyedLock } from '../inbox/keyed-lock.js';
-import { installableAgain } from './install-again.js';
+import { installableAgain, latestOf } from './install-again.js';
 import type { DownloadCredentials } from './download-credentials.js';
 import type { BasicAuth } from './artifact-download.js';
 
@@ -66,7 +66,7 @@ export class DeployEngine {
   /** Reads the unfinished deployments. */
   async load(): Promise<void> {
     for (const d of await this.o.store.all()) if (!FINAL_STATES.has(d.state)) this.unfinished.set(d.name, d);
-    await this.o.credentials?.sweep(new Set([...this.unfinished.values()].filter((d) => d.state === 'DOWNLOADING' || d.state === 'VERIFYING').map((d) => d.deploymentId)));
+    await this.o.credentials?.sweep(this.unfinished.values());
   }
 
   /** The ids of the deployments not ended yet (their files must stay). */
@@ -142,7 +142,7 @@ export class DeployEngine {
     const d = this.unfinished.get(name);
     // Ended (its last clean-up may still run): nothing waits to be installed.
     if (!d || FINAL_STATES.has(d.state)) {
-      const latest = (await this.o.store.all()).filter((x) => x.name === name).at(-1);
+      const latest = latestOf(await this.o.store.all(), name);
       if (latest && FINAL_STATES.has(latest.state) && !latest.discarded && !this.unfinished.has(name)) await this.o.store.save({ ...latest, discarded: true });
       return { name };
     }

@@ -50,8 +50,9 @@ export class DownloadCredentials {
     }
   }
 
-  /** Removes the files of deployments not in `waiting` (a crash between the file and the record leaves one). */
-  async sweep(waiting: ReadonlySet<string>): Promise<void> {
+  /** Removes the files of all but the unfinished deployments whose state still needs them (a crash between the file and the record leaves one). */
+  async sweep(unfinished: Iterable<Pick<Deployment, 'deploymentId' | 'state'>>): Promise<void> {
+    const waiting = new Set([...unfinished].filter((d) => NEEDS_CREDENTIALS.has(d.state)).map((d) => d.deploymentId));
     const dir = join(this.dataDir, 'deploy', 'credentials');
     const names = await readdir(dir).catch(() => [] as string[]);
     await Promise.all(names.filter((n) => !waiting.has(n.replace(/\.json$/, ''))).map((n) => rm(join(dir, n), { force: true })));

@@ -12,8 +12,11 @@ export const failedInstall = (d: Deployment): boolean =>
   d.discarded !== true &&
   d.artifact !== undefined;
 
+/** The service's latest deployment, in store order. */
+export const latestOf = (all: readonly Deployment[], name: string): Deployment | undefined => all.filter((d) => d.name === name).at(-1);
+
 /** The service's latest deployment (store order), when it is a failed install that may be installed again. */
 export function installableAgain(all: readonly Deployment[], name: string): Deployment | undefined {
-  const latest = all.filter((d) => d.name === name).at(-1);
+  const latest = latestOf(all, name);
   return latest && failedInstall(latest) ? latest : undefined;
 }

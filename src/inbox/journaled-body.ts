@@ -2,9 +2,8 @@
 // User Name and Password) are left out: the journal keeps a command to answer its repeats and to run a queued one
 // after a crash, and neither is worth a password at rest. A command a crash left queued runs without them (its
 // download is then refused by the server: FAILED with DOWNLOAD), as the command's sender would see it.
+import { isPlainObject as isObject } from '../model.js';
 import type { Command } from './command.js';
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `command` as it may be journaled: `auth` gone from its body and its body's `artifact`. */
 export function journaledCommand(command: Command): Command {
